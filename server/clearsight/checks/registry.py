@@ -1,0 +1,12 @@
+"""The check families the engine runs, in order. A new family is one line here."""
+
+from __future__ import annotations
+
+from clearsight.checks.base import Check
+from clearsight.checks.complexity import ComplexityCheck
+from clearsight.checks.security import SecurityCheck
+
+CHECKS: tuple[Check, ...] = (
+    ComplexityCheck(),
+    SecurityCheck(),
+)

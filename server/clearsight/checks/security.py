@@ -1,0 +1,207 @@
+"""Security: every bandit plugin, run in process on the engine's one syntax tree.
+
+bandit's own visitor, tests, blacklist, `# nosec` handling and severity/confidence filters
+are used unchanged, so findings equal the `bandit` command line's. What differs is only the
+plumbing around them: the text comes from memory (unsaved buffers work), the tree and
+comment tokens come from the engine's single pass, each run gets a fresh tester (bandit's
+manager accumulates results across files), and byte-offset columns become code points.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from collections.abc import Iterable, Iterator
+from functools import cache
+
+from bandit.core import docs_utils, extension_loader
+from bandit.core import metrics as bandit_metrics
+from bandit.core import node_visitor as bandit_node_visitor
+from bandit.core import test_set as bandit_test_set
+from bandit.core.config import BanditConfig
+from bandit.core.issue import Issue
+from bandit.core.manager import _parse_nosec_comment
+
+from clearsight.checks.base import Rule
+from clearsight.checks.security_fixes import fixes_for
+from clearsight.model import Family, Finding, SecurityDetail, Severity, Span
+from clearsight.settings import Settings
+from clearsight.source import SourceText
+
+# bandit logs through the root logger and warns about things we report ourselves.
+logging.getLogger("bandit").setLevel(logging.CRITICAL)
+
+_RANK = {"UNDEFINED": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3}
+# bandit's test set configures module-level state (blacklist data, plugin options), so
+# only one configuration can be active at a time; runs are serialised on this lock.
+_BANDIT_LOCK = threading.Lock()
+_active: tuple[str, bandit_test_set.BanditTestSet] | None = None
+
+
+def severity_for(bandit_severity: str, confidence: str) -> Severity:
+    """Map bandit's two axes onto one: only likely, serious findings are errors.
+
+    Low severity or low confidence never shows as a red error (signal over noise).
+    """
+    sev, conf = _RANK.get(bandit_severity, 1), _RANK.get(confidence, 1)
+    if sev == 1 or (sev == 2 and conf == 1):
+        return Severity.INFO
+    if sev == 3 and conf >= 2:
+        return Severity.ERROR
+    return Severity.WARNING
+
+
+def _test_set(settings: Settings) -> bandit_test_set.BanditTestSet:
+    """The bandit test set for these settings' [tool.bandit] table (rebuilt on change)."""
+    global _active
+    key = settings.bandit_json
+    if _active is not None and _active[0] == key:
+        return _active[1]
+    config = BanditConfig()
+    table = settings.bandit_config
+    config._config.update(table)
+    config.convert_legacy_config()
+    config._init_settings()
+    profile = {
+        "include": set(table.get("tests") or []),
+        "exclude": set(table.get("skips") or []),
+    }
+    tests = bandit_test_set.BanditTestSet(config, profile)
+    _active = (key, tests)
+    return tests
+
+
+@cache
+def bandit_docs_url(test_id: str) -> str:
+    try:
+        return docs_utils.get_url(test_id)
+    except Exception:  # bandit's URL table misses ids from third-party plugins
+        return "https://bandit.readthedocs.io/en/latest/plugins/index.html"
+
+
+def _nosec_lines(source: SourceText) -> dict[int, set[str] | None]:
+    return {
+        line: _parse_nosec_comment(comment) if "nosec" in comment else None
+        for line, comment in source.comments.items()
+    }
+
+
+def run_bandit(source: SourceText, settings: Settings) -> list[Issue]:
+    """bandit's issues for this source, filtered by the configured severity/confidence."""
+    tree = source.tree
+    assert tree is not None, "bandit needs a syntax tree"
+    file_data = io.BytesIO(source.utf8)
+    with _BANDIT_LOCK:
+        tests = _test_set(settings)
+        metrics = bandit_metrics.Metrics()
+        metrics.begin(source.path)
+        visitor = bandit_node_visitor.BanditNodeVisitor(
+            source.path, file_data, None, tests, False, _nosec_lines(source), metrics
+        )
+        # BanditNodeVisitor.process() without its own ast.parse: visit the shared tree,
+        # then run the file-level tests the same way.
+        visitor.generic_visit(tree)
+        visitor.context = {
+            "file_data": file_data,
+            "filename": source.path,
+            "lineno": 0,
+            "linerange": [0, 1],
+            "col_offset": 0,
+        }
+        visitor.update_scores(visitor.tester.run_tests(visitor.context, "File"))
+        issues = list(visitor.tester.results)
+    wanted_sev, wanted_conf = settings.security.severity, settings.security.confidence
+    return [issue for issue in issues if issue.filter(wanted_sev, wanted_conf)]
+
+
+def issue_span(source: SourceText, issue: Issue) -> Span:
+    line = max(int(issue.lineno or 1) - 1, 0)
+    text = source.line_text(line)
+    if issue.test_id == "B613":
+        # The trojan-source test reports a 1-based code-point column, not a byte offset.
+        start = min(max(issue.col_offset - 1, 0), len(text))
+        return Span.of(line, start, line, min(start + 1, len(text)))
+    start = source.byte_to_char_column(line, max(issue.col_offset, 0))
+    last_line = max(issue.linerange) - 1 if issue.linerange else line
+    if last_line <= line and issue.end_col_offset > issue.col_offset:
+        end = source.byte_to_char_column(line, issue.end_col_offset)
+    else:
+        end = len(text)  # a multi-line node: underline its first line
+    return Span.of(line, start, line, max(end, start))
+
+
+class SecurityCheck:
+    family = Family.SECURITY
+    needs_tree = True
+
+    def enabled(self, settings: Settings) -> bool:
+        return settings.security.enabled
+
+    def rules(self) -> Iterable[Rule]:
+        manager = extension_loader.MANAGER
+        for test_id, plugin in sorted(manager.plugins_by_id.items()):
+            yield _rule(test_id, plugin.name, (plugin.plugin.__doc__ or plugin.plugin.__module__))
+        for test_id, info in sorted(manager.blacklist_by_id.items()):
+            yield _rule(test_id, info["name"], info.get("message", ""))
+
+    def run(self, source: SourceText, settings: Settings) -> Iterator[Finding]:
+        issues = run_bandit(source, settings)
+        for issue in issues:
+            span = issue_span(source, issue)
+            cwe = issue.cwe.id or None
+            detail = SecurityDetail(
+                test_id=issue.test_id,
+                test_name=issue.test,
+                bandit_severity=issue.severity,
+                confidence=issue.confidence,
+                cwe=cwe,
+            )
+            where = f"CWE-{cwe}, " if cwe else ""
+            message = (
+                f"{issue.text.strip()} ({where}severity {issue.severity.lower()}, "
+                f"confidence {issue.confidence.lower()})"
+            )
+            yield Finding(
+                code=issue.test_id,
+                family=self.family,
+                severity=severity_for(issue.severity, issue.confidence),
+                message=message,
+                span=span,
+                docs_url=bandit_docs_url(issue.test_id),
+                fixes=fixes_for(source, issue.test_id, span),
+                security=detail,
+                metrics={"bandit_line": issue.lineno, "bandit_col": issue.col_offset},
+            )
+
+
+def _rule(test_id: str, name: str, doc: str) -> Rule:
+    summary = _first_paragraph(doc) or name.replace("_", " ")
+    return Rule(
+        code=test_id,
+        name=name,
+        family=Family.SECURITY,
+        summary=summary,
+        help=(
+            f"bandit {test_id} ({name}). {summary} Fix the code as the linked bandit page "
+            f"explains, or, when the use is deliberate and safe, add `# nosec {test_id}` with "
+            "a reason on the line."
+        ),
+        docs_url=bandit_docs_url(test_id),
+        default_severity=Severity.WARNING,
+    )
+
+
+def _first_paragraph(doc: str) -> str:
+    lines = [line.strip() for line in doc.strip().splitlines()]
+    # bandit docstrings start with a reST title ("B506: Test for use of yaml load" + "====").
+    paragraph: list[str] = []
+    for line in lines:
+        if not line or set(line) <= set("=-~^"):
+            if paragraph:
+                break
+            continue
+        paragraph.append(line)
+    summary = " ".join(paragraph)
+    return summary.split(": ", 1)[1] if summary[:1] == "B" and ": " in summary[:8] else summary
+

@@ -1,0 +1,225 @@
+"""The engine: source text + path + settings in, plain findings out.
+
+Every front end (the CLI, the language server) calls `analyze`. It parses once, runs each
+enabled check family on that one parse, isolates failures (a check that raises or runs
+away is reported and the others' findings still come out), then applies the user's
+selection, inline ignores and severity overrides.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import signal
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+
+from clearsight.checks.base import Check, Rule, docs_url
+from clearsight.checks.registry import CHECKS
+from clearsight.model import Family, Finding, Severity, Span
+from clearsight.settings import Settings
+from clearsight.source import SourceText
+
+LOG = logging.getLogger(__name__)
+
+SYNTAX_ERROR = "CS-E001"
+UNREADABLE = "CS-E002"
+CHECK_FAILED = "CS-E003"
+LIMIT_REACHED = "CS-E005"
+
+_INLINE_IGNORE = re.compile(r"#\s*clearsight:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
+
+ENGINE_RULES: tuple[Rule, ...] = (
+    Rule(
+        SYNTAX_ERROR, "syntax-error", Family.ENGINE, "The file does not parse as Python",
+        "Python cannot parse this code, so no other check could look at it. Fix the syntax "
+        "error at the marked position; half-typed code is reported here until it parses.",
+        docs_url(SYNTAX_ERROR), Severity.ERROR,
+    ),
+    Rule(
+        UNREADABLE, "unreadable-file", Family.ENGINE,
+        "The file could not be read or decoded",
+        "The file could not be read, or holds bytes that are not valid in its declared "
+        "encoding (UTF-8 unless a PEP 263 coding line says otherwise). Fix the permissions "
+        "or re-save the file in UTF-8.",
+        docs_url(UNREADABLE), Severity.ERROR,
+    ),
+    Rule(
+        CHECK_FAILED, "check-failed", Family.ENGINE, "A check failed on this file",
+        "One check family raised an error on this file; the others still ran. Please report "
+        "it with the file that triggers it.",
+        docs_url(CHECK_FAILED), Severity.WARNING,
+    ),
+    Rule(
+        LIMIT_REACHED, "limit-reached", Family.ENGINE,
+        "The file is too large or too deep to analyse within the limits",
+        "The file (or one check on it) went past a configured limit (size, nesting or time), "
+        "so it was not fully analysed. Raise [tool.clearsight.limits] if the file must be "
+        "checked, or exclude generated files.",
+        docs_url(LIMIT_REACHED), Severity.WARNING,
+    ),
+)  # fmt: skip
+
+
+class TimeBudgetExceeded(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Interrupt the block after `seconds` of wall time (main thread on Unix only).
+
+    Elsewhere (threads of the language server) it does nothing; there the size limit and
+    the linear-time algorithms bound each step instead.
+    """
+    usable = (
+        seconds > 0
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum: int, frame: object) -> None:
+        raise TimeBudgetExceeded
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _engine_finding(code: str, message: str, span: Span, severity: Severity) -> Finding:
+    return Finding(
+        code=code,
+        family=Family.ENGINE,
+        severity=severity,
+        message=message,
+        span=span,
+        docs_url=docs_url(code),
+    )
+
+
+def unreadable_finding(message: str) -> Finding:
+    """For front ends: a file that could not be read at all."""
+    return _engine_finding(UNREADABLE, message, Span.point(0), Severity.ERROR)
+
+
+def _run_check(check: Check, source: SourceText, settings: Settings) -> list[Finding]:
+    name = check.family.value
+    try:
+        with time_budget(settings.limits.file_timeout):
+            return list(check.run(source, settings))
+    except TimeBudgetExceeded:
+        message = (
+            f"The {name} check stopped after {settings.limits.file_timeout:g} s on this file "
+            "([tool.clearsight.limits] file-timeout); its findings are missing."
+        )
+        return [_engine_finding(LIMIT_REACHED, message, Span.point(0), Severity.WARNING)]
+    except (RecursionError, MemoryError):
+        message = f"The {name} check skipped this file: code is nested too deeply to analyse."
+        return [_engine_finding(LIMIT_REACHED, message, Span.point(0), Severity.WARNING)]
+    except Exception as error:
+        LOG.exception("check %s failed on %s", name, source.path)
+        message = f"The {name} check failed on this file ({type(error).__name__}: {error})."
+        return [_engine_finding(CHECK_FAILED, message, Span.point(0), Severity.WARNING)]
+
+
+def _inline_ignores(source: SourceText) -> dict[int, frozenset[str] | None]:
+    """0-based line -> codes ignored there (None: every code), from `# clearsight: ignore`."""
+    comments = source.comments
+    if source.tree is None:  # tokens may stop early in broken code: read the lines instead
+        comments = {
+            index + 1: line[line.index("#") :]
+            for index, line in enumerate(source.lines)
+            if "clearsight" in line and "#" in line
+        }
+    found: dict[int, frozenset[str] | None] = {}
+    for line, comment in comments.items():
+        if "clearsight" not in comment:
+            continue
+        match = _INLINE_IGNORE.search(comment)
+        if match:
+            codes = match.group("codes")
+            found[line - 1] = (
+                frozenset(c.strip().upper() for c in codes.split(",") if c.strip())
+                if codes
+                else None
+            )
+    return found
+
+
+def _is_ignored(finding: Finding, ignores: dict[int, frozenset[str] | None]) -> bool:
+    if finding.line not in ignores:
+        return False
+    codes = ignores[finding.line]
+    return codes is None or any(finding.code.upper().startswith(code) for code in codes)
+
+
+def analyze(source: str | SourceText, path: str, settings: Settings | None = None) -> list[Finding]:
+    """All findings for one source text, sorted by position."""
+    settings = settings or Settings()
+    if isinstance(source, str):
+        source = SourceText(source, path=path)
+    findings: list[Finding] = []
+
+    size = len(source.raw) if source.raw is not None else len(source.text)
+    if size > settings.limits.max_file_bytes:
+        message = (
+            f"File is {size:,} bytes, over the {settings.limits.max_file_bytes:,}-byte limit "
+            "([tool.clearsight.limits] max-file-bytes); not analysed."
+        )
+        return [_engine_finding(LIMIT_REACHED, message, Span.point(0), Severity.WARNING)]
+
+    if source.decode_problem is not None:
+        problem = source.decode_problem
+        message = (
+            f"Bytes that are not valid {problem.encoding} ({problem.reason}); they were "
+            "replaced with U+FFFD to analyse the rest. Re-save the file as UTF-8."
+        )
+        span = Span.of(problem.line, problem.column, problem.line, problem.column + 1)
+        findings.append(_engine_finding(UNREADABLE, message, span, Severity.ERROR))
+
+    parse_problem = source.parse_problem
+    if parse_problem is not None:
+        span = Span.of(
+            parse_problem.line,
+            parse_problem.column,
+            parse_problem.end_line,
+            parse_problem.end_column,
+        )
+        message = f"Syntax error: {parse_problem.message}. Other checks need code that parses."
+        findings.append(_engine_finding(SYNTAX_ERROR, message, span, Severity.ERROR))
+
+    for check in CHECKS:
+        if not check.enabled(settings):
+            continue
+        if check.needs_tree and source.tree is None:
+            continue
+        findings.extend(_run_check(check, source, settings))
+
+    ignores = _inline_ignores(source)
+    result = []
+    for finding in findings:
+        if not settings.is_selected(finding.code) or _is_ignored(finding, ignores):
+            continue
+        severity = settings.severity_for(finding.code, finding.severity)
+        if severity != finding.severity:
+            finding = replace(finding, severity=severity)
+        result.append(finding)
+    result.sort(key=lambda f: (f.span.start, f.code))
+    return result
+
+
+def all_rules() -> list[Rule]:
+    """Every rule any check can report, for catalogues (SARIF driver, docs)."""
+    rules = list(ENGINE_RULES)
+    for check in CHECKS:
+        rules.extend(check.rules())
+    return rules

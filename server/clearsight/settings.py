@@ -1,0 +1,302 @@
+"""`[tool.clearsight]` resolved once into a typed, immutable object.
+
+Invalid values never stop a run: each is recorded as a problem (reported once by the front
+end) and replaced by its default, as ruff's server does with its options.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from clearsight.model import Severity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+BANDIT_LEVELS = ("LOW", "MEDIUM", "HIGH")
+MI_RANKS = ("A", "B")
+
+
+@dataclass(frozen=True)
+class ComplexitySettings:
+    enabled: bool = True
+    # A function/method/class whose cyclomatic complexity is above this gets a finding
+    # (10 = radon rank B at most; 11 and up is rank C or worse).
+    max_complexity: int = 10
+    # A module whose maintainability index ranks below this gets a finding
+    # ("B" reports rank C modules, "A" reports B and C).
+    min_maintainability_rank: str = "B"
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    enabled: bool = True
+    severity: str = "LOW"  # bandit's --severity-level: report this level and above
+    confidence: str = "LOW"  # bandit's --confidence-level
+
+
+@dataclass(frozen=True)
+class Limits:
+    # Above this size a file is reported and not analysed: no editor or CI run stalls on it.
+    max_file_bytes: int = 4_000_000
+    # Wall-clock budget for one file in `clearsight check` (seconds).
+    file_timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    complexity: ComplexitySettings = field(default_factory=ComplexitySettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    limits: Limits = field(default_factory=Limits)
+    select: tuple[str, ...] = ()  # code prefixes; empty means everything
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()  # gitignore-style globs, relative to `root`
+    respect_gitignore: bool = True
+    severity_overrides: tuple[tuple[str, Severity], ...] = ()
+    # The raw [tool.bandit] table (skips, tests, plugin options) as JSON, handed to bandit as is.
+    bandit_json: str = "{}"
+    root: str | None = None  # directory of the pyproject.toml these came from
+    config_file: str | None = None
+    problems: tuple[str, ...] = field(default=(), compare=False)
+
+    def is_selected(self, code: str) -> bool:
+        if self.select and not any(code.startswith(prefix) for prefix in self.select):
+            return False
+        return not any(code.startswith(prefix) for prefix in self.ignore)
+
+    def severity_for(self, code: str, default: Severity) -> Severity:
+        # The longest matching prefix wins, so "B3" can be overridden by "B303".
+        best: tuple[int, Severity] | None = None
+        for prefix, severity in self.severity_overrides:
+            if code.startswith(prefix) and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), severity)
+        return best[1] if best else default
+
+    @property
+    def bandit_config(self) -> dict[str, Any]:
+        return json.loads(self.bandit_json)
+
+    def fingerprint(self) -> str:
+        """A stable hash of everything that can change a file's findings."""
+        data = asdict(self)
+        for key in ("root", "config_file", "problems", "exclude", "respect_gitignore"):
+            data.pop(key)
+        encoded = json.dumps(data, sort_keys=True, default=str).encode()
+        return hashlib.sha256(encoded).hexdigest()[:16]
+
+    def with_cli_overrides(
+        self, select: list[str] | None = None, ignore: list[str] | None = None
+    ) -> Settings:
+        changed = self
+        if select:
+            changed = replace(changed, select=tuple(select))
+        if ignore:
+            changed = replace(changed, ignore=(*changed.ignore, *ignore))
+        return changed
+
+
+class _Reader:
+    """Reads one TOML table, recording a problem and using the default for each bad value."""
+
+    def __init__(self, table: Mapping[str, Any], where: str, problems: list[str]) -> None:
+        self.table = table
+        self.where = where
+        self.problems = problems
+
+    def _bad(self, key: str, expected: str, default: Any) -> Any:
+        value = self.table[key]
+        self.problems.append(
+            f"{self.where}.{key}: expected {expected}, got {value!r}; using {default!r}"
+        )
+        return default
+
+    def value(self, key: str, default: Any, check: Callable[[Any], bool], expected: str) -> Any:
+        if key not in self.table:
+            return default
+        value = self.table[key]
+        return value if check(value) else self._bad(key, expected, default)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        return self.value(key, default, lambda v: isinstance(v, bool), "true or false")
+
+    def positive_int(self, key: str, default: int) -> int:
+        return self.value(
+            key,
+            default,
+            lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
+            "a positive integer",
+        )
+
+    def positive_number(self, key: str, default: float) -> float:
+        return float(
+            self.value(
+                key,
+                default,
+                lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v > 0,
+                "a positive number",
+            )
+        )
+
+    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
+        if key not in self.table:
+            return default
+        value = self.table[key]
+        if isinstance(value, str) and value.upper() in choices:
+            return value.upper()
+        return self._bad(key, "one of " + ", ".join(c.lower() for c in choices), default)
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        if key not in self.table:
+            return ()
+        value = self.table[key]
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        return self._bad(key, "a list of strings", ())
+
+    def subtable(self, key: str) -> _Reader:
+        value = self.table.get(key, {})
+        if not isinstance(value, dict):
+            self._bad(key, "a table", {})
+            value = {}
+        return _Reader(value, f"{self.where}.{key}", self.problems)
+
+
+def settings_from_tables(
+    clearsight: Mapping[str, Any],
+    bandit: Mapping[str, Any] | None = None,
+    *,
+    root: str | None = None,
+    config_file: str | None = None,
+    problems: list[str] | None = None,
+) -> Settings:
+    """Build Settings from the [tool.clearsight] and [tool.bandit] tables."""
+    problems = problems if problems is not None else []
+    top = _Reader(clearsight, "tool.clearsight", problems)
+    known = {
+        "select", "ignore", "exclude", "respect-gitignore", "complexity", "security",
+        "severity", "limits", "provenance", "dependencies",
+    }  # fmt: skip
+    for key in clearsight:
+        if key not in known:
+            problems.append(f"tool.clearsight.{key}: unknown setting, ignored")
+
+    cx = top.subtable("complexity")
+    complexity = ComplexitySettings(
+        enabled=cx.boolean("enabled", True),
+        max_complexity=cx.positive_int("max-complexity", 10),
+        min_maintainability_rank=cx.choice("min-maintainability-rank", "B", MI_RANKS),
+    )
+    sec = top.subtable("security")
+    security = SecuritySettings(
+        enabled=sec.boolean("enabled", True),
+        severity=sec.choice("severity", "LOW", BANDIT_LEVELS),
+        confidence=sec.choice("confidence", "LOW", BANDIT_LEVELS),
+    )
+    lim = top.subtable("limits")
+    limits = Limits(
+        max_file_bytes=lim.positive_int("max-file-bytes", Limits.max_file_bytes),
+        file_timeout=lim.positive_number("file-timeout", Limits.file_timeout),
+    )
+    overrides: list[tuple[str, Severity]] = []
+    sev = top.subtable("severity")
+    for code, value in sev.table.items():
+        try:
+            overrides.append((str(code), Severity.parse(str(value))))
+        except KeyError:
+            problems.append(
+                f"tool.clearsight.severity.{code}: expected error, warning, info or hint, "
+                f"got {value!r}; ignored"
+            )
+
+    bandit_table = dict(bandit or {})
+    for key in ("skips", "tests"):
+        if key in bandit_table and not (
+            isinstance(bandit_table[key], list)
+            and all(isinstance(v, str) for v in bandit_table[key])
+        ):
+            problems.append(f"tool.bandit.{key}: expected a list of test ids; ignored")
+            del bandit_table[key]
+
+    return Settings(
+        complexity=complexity,
+        security=security,
+        limits=limits,
+        select=top.strings("select"),
+        ignore=top.strings("ignore"),
+        exclude=top.strings("exclude"),
+        respect_gitignore=top.boolean("respect-gitignore", True),
+        severity_overrides=tuple(overrides),
+        bandit_json=json.dumps(bandit_table, sort_keys=True, default=str),
+        root=root,
+        config_file=config_file,
+        problems=tuple(problems),
+    )
+
+
+def load_pyproject(path: Path) -> Settings:
+    """Settings from one pyproject.toml; a file that cannot be read or parsed gives defaults."""
+    problems: list[str] = []
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        problems.append(f"{path}: could not be read as TOML ({error}); using default settings")
+        return Settings(root=str(path.parent), config_file=str(path), problems=tuple(problems))
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        tool = {}
+    clearsight = tool.get("clearsight", {})
+    if not isinstance(clearsight, dict):
+        problems.append(f"{path}: [tool.clearsight] must be a table; using default settings")
+        clearsight = {}
+    bandit = tool.get("bandit", {})
+    if not isinstance(bandit, dict):
+        problems.append(f"{path}: [tool.bandit] must be a table; ignored")
+        bandit = {}
+    return settings_from_tables(
+        clearsight, bandit, root=str(path.parent), config_file=str(path), problems=problems
+    )
+
+
+def _is_config(path: Path) -> bool:
+    """A pyproject.toml counts when it configures us or bandit (as ruff looks for [tool.ruff])."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "[tool.clearsight" in text or "[tool.bandit" in text
+
+
+class SettingsResolver:
+    """Finds the settings for a file by walking up from it; caches per directory."""
+
+    def __init__(self, base: Settings | None = None) -> None:
+        self._by_dir: dict[Path, Settings] = {}
+        self._base = base
+
+    def for_path(self, path: Path) -> Settings:
+        directory = path if path.is_dir() else path.parent
+        directory = directory.resolve() if directory.exists() else directory.absolute()
+        return self._for_directory(directory)
+
+    def _for_directory(self, directory: Path) -> Settings:
+        cached = self._by_dir.get(directory)
+        if cached is not None:
+            return cached
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file() and _is_config(candidate):
+            settings = load_pyproject(candidate)
+        elif directory.parent == directory:
+            settings = self._base or Settings()
+        else:
+            settings = self._for_directory(directory.parent)
+        self._by_dir[directory] = settings
+        return settings

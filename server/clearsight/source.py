@@ -1,0 +1,208 @@
+"""One parse and one token pass of a source text, shared by every check.
+
+This is also the only place that converts between column units: ast and bandit speak
+UTF-8 byte offsets, Clearsight's findings speak code points, LSP clients speak UTF-16.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+from functools import cached_property
+
+# Line breaks as Python's tokenizer and ast see them (str.splitlines also splits on \f,
+# \x1c and friends, which would shift every line number after them).
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class ParseProblem:
+    """Why the text has no syntax tree: a syntax error, NUL bytes or too-deep nesting."""
+
+    message: str
+    line: int  # 0-based
+    column: int  # 0-based code points
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
+class DecodeProblem:
+    """Bytes that are not valid in the file's declared encoding (decoded with U+FFFD)."""
+
+    encoding: str
+    line: int  # 0-based
+    column: int
+    reason: str
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines without their terminators, numbered exactly as ast/tokenize number them."""
+    return _LINE_BREAK.split(text)
+
+
+def decode_source(raw: bytes) -> tuple[str, str, DecodeProblem | None]:
+    """Decode file bytes the way Python would (BOM, PEP 263 cookie), never raising.
+
+    Returns (text, encoding, problem); undecodable bytes become U+FFFD and are reported.
+    """
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError:
+        # Unknown codec in the cookie, or a BOM that contradicts it: fall back to UTF-8.
+        encoding = "utf-8"
+    try:
+        return raw.decode(encoding), encoding, None
+    except (UnicodeDecodeError, LookupError) as error:
+        start = getattr(error, "start", 0)
+        prefix = raw[:start]
+        line = prefix.count(b"\n")
+        column = len(prefix[prefix.rfind(b"\n") + 1 :].decode(encoding, errors="replace"))
+        text = raw.decode(encoding if not isinstance(error, LookupError) else "utf-8", "replace")
+        reason = getattr(error, "reason", str(error))
+        return text, encoding, DecodeProblem(encoding, line, column, reason)
+
+
+@dataclass
+class SourceText:
+    """A source text with lazily computed, shared views of it (lines, tokens, ast)."""
+
+    text: str
+    path: str = "<buffer>"
+    raw: bytes | None = None  # the original bytes, when the text came from a file
+    encoding: str = "utf-8"
+    decode_problem: DecodeProblem | None = None
+    _tree: ast.Module | None = field(default=None, init=False, repr=False)
+    _parse_problem: ParseProblem | None = field(default=None, init=False, repr=False)
+    _parsed: bool = field(default=False, init=False, repr=False)
+
+    @classmethod
+    def from_bytes(cls, raw: bytes, path: str) -> SourceText:
+        text, encoding, problem = decode_source(raw)
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        return cls(text=text, path=path, raw=raw, encoding=encoding, decode_problem=problem)
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return split_lines(self.text)
+
+    @cached_property
+    def utf8(self) -> bytes:
+        """The bytes bandit's file-level checks read (the original bytes when we have them)."""
+        return self.raw if self.raw is not None else self.text.encode("utf-8", "surrogatepass")
+
+    # -- parsing -------------------------------------------------------------------------
+
+    def _parse(self) -> None:
+        if self._parsed:
+            return
+        self._parsed = True
+        try:
+            self._tree = ast.parse(self.text, filename=self.path)
+        except SyntaxError as error:
+            self._parse_problem = self._problem_from_syntax_error(error)
+        except ValueError as error:  # Python 3.11: "source code string cannot contain null bytes"
+            nul = self.text.find("\0")
+            line, column = self.offset_to_position(max(nul, 0))
+            self._parse_problem = ParseProblem(
+                f"{error} (a NUL byte at line {line + 1})", line, column, line, column + 1
+            )
+        except (RecursionError, MemoryError):
+            self._parse_problem = ParseProblem(
+                "code is nested too deeply for Python's parser", 0, 0, 0, 0
+            )
+
+    def _problem_from_syntax_error(self, error: SyntaxError) -> ParseProblem:
+        line = max((error.lineno or 1) - 1, 0)
+        line = min(line, len(self.lines) - 1)
+        # SyntaxError offsets are 1-based code points in the line (Python >= 3.10).
+        column = max((error.offset or 1) - 1, 0)
+        end_line = max((error.end_lineno or error.lineno or 1) - 1, line)
+        end_line = min(end_line, len(self.lines) - 1)
+        end_column = max((error.end_offset or 0) - 1, 0)
+        if end_line == line and end_column <= column:
+            end_column = column + 1
+        length = len(self.lines[line])
+        column = min(column, length)
+        if end_line == line:
+            end_column = min(max(end_column, column), max(length, column))
+        if "\0" in self.text and "null" in error.msg:
+            nul_line, nul_column = self.offset_to_position(self.text.index("\0"))
+            return ParseProblem(
+                f"source contains a NUL byte (line {nul_line + 1}, column {nul_column + 1})",
+                nul_line, nul_column, nul_line, nul_column + 1,
+            )  # fmt: skip
+        return ParseProblem(error.msg, line, column, end_line, end_column)
+
+    @property
+    def tree(self) -> ast.Module | None:
+        self._parse()
+        return self._tree
+
+    @property
+    def parse_problem(self) -> ParseProblem | None:
+        self._parse()
+        return self._parse_problem
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    @cached_property
+    def tokens(self) -> list[tokenize.TokenInfo]:
+        """Every token of the text, from one pass. Stops quietly at a tokenizer error."""
+        result: list[tokenize.TokenInfo] = []
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(self.text).readline):
+                result.append(token)
+        except (tokenize.TokenError, SyntaxError, IndentationError):
+            pass
+        return result
+
+    @cached_property
+    def comments(self) -> dict[int, str]:
+        """1-based line number -> the comment on that line (as bandit's nosec pass sees them)."""
+        found: dict[int, str] = {}
+        for token in self.tokens:
+            if token.type == tokenize.COMMENT:
+                found[token.start[0]] = token.string
+        return found
+
+    # -- column units ----------------------------------------------------------------------
+
+    def line_text(self, line: int) -> str:
+        return self.lines[line] if 0 <= line < len(self.lines) else ""
+
+    def byte_to_char_column(self, line: int, byte_column: int) -> int:
+        """UTF-8 byte offset in a 0-based line -> code-point offset."""
+        text = self.line_text(line)
+        if text.isascii():
+            return min(byte_column, len(text))
+        encoded = text.encode("utf-8", "surrogatepass")
+        return len(encoded[:byte_column].decode("utf-8", "ignore"))
+
+    def char_to_utf16_column(self, line: int, column: int) -> int:
+        text = self.line_text(line)
+        prefix = text[:column]
+        if prefix.isascii():
+            return column
+        return sum(2 if ord(ch) > 0xFFFF else 1 for ch in prefix)
+
+    def utf16_to_char_column(self, line: int, utf16_column: int) -> int:
+        text = self.line_text(line)
+        units = 0
+        for index, ch in enumerate(text):
+            if units >= utf16_column:
+                return index
+            units += 2 if ord(ch) > 0xFFFF else 1
+        return len(text)
+
+    def offset_to_position(self, offset: int) -> tuple[int, int]:
+        """Code-point offset into the whole text -> (0-based line, code-point column)."""
+        prefix = self.text[:offset]
+        breaks = list(_LINE_BREAK.finditer(prefix))
+        if not breaks:
+            return 0, len(prefix)
+        return len(breaks), len(prefix) - breaks[-1].end()
