@@ -187,6 +187,8 @@ def analyze(source: str | SourceText, path: str, settings: Settings | None = Non
         findings.append(_engine_finding(UNREADABLE, message, span, Severity.ERROR))
 
     parse_problem = source.parse_problem
+    if parse_problem is not None and "U+FFFD" in parse_problem.message:
+        parse_problem = None  # caused by the undecodable bytes already reported above
     if parse_problem is not None:
         span = Span.of(
             parse_problem.line,

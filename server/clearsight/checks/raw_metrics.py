@@ -43,7 +43,9 @@ def _logical(tokens: list[tuple[int, str]]) -> int:
         else:
             sub.append(token)
     for part in subs:
-        processed = [t for t in part if t[0] not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE)]
+        processed = [
+            t for t in part if t[0] not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE)
+        ]
         colon = -1
         for index in range(len(processed) - 1, -1, -1):
             if processed[index] == (tokenize.OP, ":"):
@@ -53,7 +55,9 @@ def _logical(tokens: list[tuple[int, str]]) -> int:
             # radon's rule, quirks included: 1 when the colon is the last token before the
             # end marker, otherwise 2 (so `x = {1: 2}` counts as two logical lines).
             total += 2 - (colon == len(processed) - 2)
-        elif any(t[0] not in (tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER) for t in processed):
+        elif any(
+            t[0] not in (tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER) for t in processed
+        ):
             total += 1
     return total
 
@@ -73,7 +77,9 @@ def raw_metrics(source: SourceText) -> RawMetrics:
 
     def score(group: list[tuple[int, str]], first_row: int, last_row: int, multi_row: bool) -> None:
         nonlocal lloc, comments, single_comments, multi, blank, sloc
-        start = line_spans[first_row - 1][0] if first_row - 1 < len(line_spans) else len(source.text)
+        start = (
+            line_spans[first_row - 1][0] if first_row - 1 < len(line_spans) else len(source.text)
+        )
         end = line_spans[last_row - 1][1] if last_row - 1 < len(line_spans) else len(source.text)
         # str.splitlines as radon uses it (it also breaks on \f and friends).
         lines = [line.strip() for line in source.text[start:end].splitlines()] or [""]

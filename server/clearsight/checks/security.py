@@ -204,4 +204,3 @@ def _first_paragraph(doc: str) -> str:
         paragraph.append(line)
     summary = " ".join(paragraph)
     return summary.split(": ", 1)[1] if summary[:1] == "B" and ": " in summary[:8] else summary
-

@@ -31,7 +31,9 @@ def _call_at(source: SourceText, span: Span) -> ast.Call | None:
     return None
 
 
-def _char_span(source: SourceText, line: int, byte_start: int, end_line: int, byte_end: int) -> Span:
+def _char_span(
+    source: SourceText, line: int, byte_start: int, end_line: int, byte_end: int
+) -> Span:
     return Span.of(
         line - 1,
         source.byte_to_char_column(line - 1, byte_start),

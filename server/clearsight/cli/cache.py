@@ -1,0 +1,81 @@
+"""A content-hash cache of findings under `.clearsight_cache/`.
+
+An entry's key covers everything that can change a file's findings: its bytes, its path,
+the settings' fingerprint and the versions of Python, Clearsight, bandit and radon. A
+corrupt or unreadable entry is a miss, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+from clearsight.model import Finding
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def tool_versions() -> str:
+    from clearsight import __version__
+
+    parts = [
+        f"py{sys.version_info.major}.{sys.version_info.minor}",
+        f"clearsight{__version__}",
+        f"bandit{_version('bandit')}",
+        f"radon{_version('radon')}",
+    ]
+    return "-".join(parts)
+
+
+class FindingCache:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory / hashlib.sha256(tool_versions().encode()).hexdigest()[:12]
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(content: bytes, path: str, settings_fingerprint: str) -> str:
+        digest = hashlib.sha256(content)
+        digest.update(b"\0" + path.encode("utf-8", "surrogateescape"))
+        digest.update(b"\0" + settings_fingerprint.encode())
+        return digest.hexdigest()
+
+    def _file(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key[2:]}.json"
+
+    def get(self, key: str) -> list[Finding] | None:
+        try:
+            data = json.loads(self._file(key).read_text(encoding="utf-8"))
+            findings = [Finding.from_dict(item) for item in data]
+        except (OSError, ValueError, KeyError, TypeError):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return findings
+
+    def put(self, key: str, findings: list[Finding]) -> None:
+        target = self._file(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not (self.directory.parent / "CACHEDIR.TAG").exists():
+                (self.directory.parent / "CACHEDIR.TAG").write_text(
+                    "Signature: 8a477f597d28d172789f06886806bc55\n"
+                    "# This folder is a cache made by clearsight; it can be deleted.\n"
+                )
+                (self.directory.parent / ".gitignore").write_text("*\n")
+            handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump([f.to_dict() for f in findings], stream)
+            os.replace(temporary, target)  # atomic: readers never see half an entry
+        except OSError:
+            pass  # a read-only or full disk only costs speed

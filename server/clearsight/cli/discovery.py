@@ -1,0 +1,136 @@
+"""Which files `clearsight check` looks at: Python files under the given paths, minus
+`.gitignore`d paths, the usual tool and environment folders and `exclude` globs."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+from clearsight.settings import SettingsResolver
+
+PYTHON_SUFFIXES = (".py", ".pyw")
+# Folders no one wants linted (ruff's default excludes, plus our cache).
+SKIPPED_DIRS = frozenset({
+    ".bzr", ".clearsight_cache", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg",
+    ".mypy_cache", ".nox", ".pants.d", ".pytype", ".ruff_cache", ".svn", ".tox", ".venv",
+    "__pypackages__", "__pycache__", "_build", "buck-out", "dist", "node_modules", "venv",
+})  # fmt: skip
+
+
+@dataclass
+class Discovery:
+    files: list[Path] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+
+class _IgnoreRules:
+    """Nested .gitignore files, each applying below its own folder (as git does)."""
+
+    def __init__(self) -> None:
+        self._specs: dict[Path, pathspec.GitIgnoreSpec | None] = {}
+
+    def _spec(self, directory: Path) -> pathspec.GitIgnoreSpec | None:
+        if directory not in self._specs:
+            spec = None
+            ignore_file = directory / ".gitignore"
+            try:
+                lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+                spec = pathspec.GitIgnoreSpec.from_lines(lines)
+            except OSError:
+                pass
+            self._specs[directory] = spec
+        return self._specs[directory]
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        for directory in [path.parent, *path.parent.parents]:
+            spec = self._spec(directory)
+            if spec is not None:
+                relative = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
+                if spec.match_file(relative):
+                    return True
+            if (directory / ".git").exists():  # .gitignore files above a repository don't apply
+                break
+        return False
+
+
+@functools.lru_cache(maxsize=64)
+def _exclude_spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
+
+
+def _excluded_by_settings(path: Path, is_dir: bool, resolver: SettingsResolver) -> bool:
+    settings = resolver.for_path(path if not is_dir else path / "_")
+    if not settings.exclude or settings.root is None:
+        return False
+    try:
+        relative = path.resolve().relative_to(Path(settings.root)).as_posix()
+    except ValueError:
+        return False
+    return _exclude_spec(settings.exclude).match_file(relative + ("/" if is_dir else ""))
+
+
+def discover(paths: list[str], resolver: SettingsResolver) -> Discovery:
+    """Expand the command line's paths to the Python files to check, sorted."""
+    result = Discovery()
+    rules = _IgnoreRules()
+    seen: set[Path] = set()
+    for argument in paths:
+        top = Path(argument)
+        if not top.exists():
+            reason = "is a broken symbolic link" if top.is_symlink() else "does not exist"
+            result.errors.append((argument, reason))
+            continue
+        if not top.is_dir():
+            # A file named explicitly is checked whatever its suffix or ignore rules say.
+            if top not in seen:
+                seen.add(top)
+                result.files.append(top)
+            continue
+        for file in _walk(top, resolver, rules, result):
+            if file not in seen:
+                seen.add(file)
+                result.files.append(file)
+    result.files.sort()
+    return result
+
+
+def _walk(
+    top: Path, resolver: SettingsResolver, rules: _IgnoreRules, result: Discovery
+) -> Iterator[Path]:
+    def on_error(error: OSError) -> None:
+        result.errors.append((str(error.filename or top), error.strerror or str(error)))
+
+    # followlinks=False: symbolic links to folders are not entered, so link loops cannot hang us.
+    for directory, dirnames, filenames in os.walk(top, onerror=on_error, followlinks=False):
+        here = Path(directory)
+        kept = []
+        for name in sorted(dirnames):
+            sub = here / name
+            if name in SKIPPED_DIRS or name.endswith(".egg-info"):
+                continue
+            settings = resolver.for_path(sub / "_")
+            absolute = sub.absolute()
+            if settings.respect_gitignore and rules.ignored(absolute, True):
+                continue
+            if _excluded_by_settings(sub, True, resolver):
+                continue
+            kept.append(name)
+        dirnames[:] = kept
+        for name in sorted(filenames):
+            if not name.endswith(PYTHON_SUFFIXES):
+                continue
+            file = here / name
+            if file.is_symlink() and not file.exists():
+                result.errors.append((str(file), "is a broken symbolic link"))
+                continue
+            settings = resolver.for_path(file)
+            if settings.respect_gitignore and rules.ignored(file.absolute(), False):
+                continue
+            if _excluded_by_settings(file, False, resolver):
+                continue
+            yield file

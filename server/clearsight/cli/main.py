@@ -1,0 +1,215 @@
+"""`clearsight` command line. `clearsight check` runs the engine over files, headless.
+
+Exit codes: 0 no findings, 1 findings, 2 an error (a file or path that could not be read,
+a bad argument).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from clearsight import __version__
+from clearsight.cli import output
+from clearsight.cli.cache import FindingCache
+from clearsight.cli.discovery import discover
+from clearsight.cli.runner import FileResult, analyze_bytes, default_jobs, is_terminal, run
+from clearsight.fixes import apply_edits, safe_fix_edits
+from clearsight.settings import Settings, SettingsResolver
+from clearsight.source import SourceText
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+PROGRESS_MIN_FILES = 200
+
+
+def _codes(value: str) -> list[str]:
+    return [code.strip().upper() for code in value.split(",") if code.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clearsight",
+        description="Complexity, security and provenance checks for (AI-written) Python.",
+    )
+    parser.add_argument("--version", action="version", version=f"clearsight {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="check files and report findings")
+    check.add_argument("paths", nargs="*", default=["."], help="files or folders (default: .)")
+    check.add_argument(
+        "--format", choices=["text", "json", "sarif", "github"], default="text",
+        help="report format (default: text)",
+    )  # fmt: skip
+    check.add_argument("--select", type=_codes, help="only these codes or prefixes (B,CS-C001)")
+    check.add_argument("--ignore", type=_codes, help="skip these codes or prefixes")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    check.add_argument(
+        "--stdin-filename", metavar="PATH",
+        help="read the source from stdin and report it under PATH (settings come from PATH)",
+    )  # fmt: skip
+    check.add_argument(
+        "--jobs", "-j", type=int, default=default_jobs(),
+        help="worker processes (default: all cores)",
+    )  # fmt: skip
+    check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    check.add_argument(
+        "--cache-dir", type=Path, default=None,
+        help="where the cache lives (default: .clearsight_cache in the current folder)",
+    )  # fmt: skip
+    check.add_argument(
+        "--fix", action="store_true",
+        help="apply the safe fixes findings carry (with --stdin-filename: print the fixed source)",
+    )  # fmt: skip
+    check.add_argument("--quiet", "-q", action="store_true", help="no summary line")
+    return parser
+
+
+def _report_settings_problems(settings: Settings, reported: set[str]) -> None:
+    for problem in settings.problems:
+        if problem not in reported:
+            reported.add(problem)
+            print(f"clearsight: warning: {problem}", file=sys.stderr)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Replace a file's content without ever leaving it half written."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, path.stat().st_mode & 0o7777)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _fix_files(
+    results: list[FileResult], resolver: SettingsResolver, args: argparse.Namespace
+) -> int:
+    """Apply safe fixes to files on disk, then re-analyse them. Returns edits applied."""
+    total = 0
+    for index, result in enumerate(results):
+        edits = safe_fix_edits(result.findings)
+        if not edits or result.unreadable:
+            continue
+        path = Path(result.path)
+        raw = path.read_bytes()
+        source = SourceText.from_bytes(raw, result.path)
+        if source.decode_problem is not None:
+            continue  # never rewrite a file we could not decode faithfully
+        fixed, applied = apply_edits(source.text, edits)
+        if not applied:
+            continue
+        encoded = fixed.encode(source.encoding)
+        if raw.startswith(b"\xef\xbb\xbf") and not encoded.startswith(b"\xef\xbb\xbf"):
+            encoded = b"\xef\xbb\xbf" + encoded
+        _write_atomic(path, encoded)
+        total += applied
+        settings = resolver.for_path(path).with_cli_overrides(args.select, args.ignore)
+        findings, text = analyze_bytes(encoded, result.path, settings)
+        results[index] = FileResult(result.path, findings, text)
+    return total
+
+
+def _check_stdin(args: argparse.Namespace, resolver: SettingsResolver, reported: set[str]) -> int:
+    raw = sys.stdin.buffer.read()
+    path = args.stdin_filename
+    settings = resolver.for_path(Path(path).absolute()).with_cli_overrides(args.select, args.ignore)
+    _report_settings_problems(settings, reported)
+    findings, text = analyze_bytes(raw, path, settings)
+    if args.fix:
+        source = SourceText.from_bytes(raw, path)
+        fixed, applied = apply_edits(source.text, safe_fix_edits(findings))
+        sys.stdout.write(fixed)
+        findings, _ = analyze_bytes(fixed.encode("utf-8"), path, settings)
+        if not args.quiet:
+            print(f"Applied {applied} fix{'es' if applied != 1 else ''}.", file=sys.stderr)
+        return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
+    results = [FileResult(path, findings, text)]
+    _emit(results, args)
+    return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
+
+
+def _emit(results: list[FileResult], args: argparse.Namespace) -> None:
+    if args.format == "text":
+        sys.stdout.write(output.format_text(results, color=is_terminal(sys.stdout)))
+        if not args.quiet:
+            print(output.summary_line(results), file=sys.stderr if args.fix else sys.stdout)
+    else:
+        sys.stdout.write(output.FORMATTERS[args.format](results))
+
+
+def check(args: argparse.Namespace) -> int:
+    resolver = SettingsResolver()
+    reported: set[str] = set()
+    if args.jobs < 1:
+        print("clearsight: error: --jobs must be at least 1", file=sys.stderr)
+        return EXIT_ERROR
+    if args.stdin_filename:
+        return _check_stdin(args, resolver, reported)
+
+    found = discover(args.paths, resolver)
+    for path, reason in found.errors:
+        print(f"clearsight: error: {path}: {reason}", file=sys.stderr)
+
+    def settings_for(path: Path) -> Settings:
+        settings = resolver.for_path(path)
+        _report_settings_problems(settings, reported)
+        return settings.with_cli_overrides(args.select, args.ignore)
+
+    cache = None
+    if not args.no_cache:
+        cache = FindingCache(args.cache_dir or Path(".clearsight_cache"))
+
+    progress_bar = None
+    advance = None
+    if is_terminal(sys.stderr) and len(found.files) >= PROGRESS_MIN_FILES:
+        from rich.progress import Progress
+
+        progress_bar = Progress(transient=True)
+        task = progress_bar.add_task("Checking", total=len(found.files))
+        progress_bar.start()
+
+        def advance(step: int) -> None:
+            progress_bar.advance(task, step)
+
+    try:
+        result = run(found.files, settings_for, args.jobs, cache, advance)
+    finally:
+        if progress_bar is not None:
+            progress_bar.stop()
+
+    results = result.files
+    if args.fix:
+        applied = _fix_files(results, resolver, args)
+        if not args.quiet:
+            print(f"Applied {applied} fix{'es' if applied != 1 else ''}.", file=sys.stderr)
+    _emit(results, args)
+
+    unreadable = [r for r in results if r.unreadable]
+    if found.errors or unreadable:
+        return EXIT_ERROR
+    has_findings = any(r.findings for r in results)
+    return EXIT_FINDINGS if has_findings and not args.exit_zero else EXIT_CLEAN
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            return check(args)
+    except KeyboardInterrupt:
+        return EXIT_ERROR
+    except BrokenPipeError:  # `clearsight check | head`
+        return EXIT_CLEAN
+    parser.error(f"unknown command {args.command}")
+    return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

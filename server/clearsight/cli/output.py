@@ -1,0 +1,242 @@
+"""Report formats for `clearsight check`: text, json, sarif (2.1.0) and github annotations.
+
+Formatters only translate findings; lines and columns are printed 1-based, columns in code
+points (SARIF says so with `columnKind`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from clearsight import __version__
+from clearsight.checks.base import Rule
+from clearsight.cli.runner import FileResult
+from clearsight.engine import all_rules
+from clearsight.model import Finding, Severity
+from clearsight.source import SourceText
+
+INFORMATION_URI = "https://github.com/clearsight-dev/clearsight"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def _source_lines(result: FileResult) -> list[str]:
+    if result.text is not None:
+        return SourceText(result.text).lines
+    try:
+        return SourceText.from_bytes(Path(result.path).read_bytes(), result.path).lines
+    except OSError:
+        return []
+
+
+def format_text(results: list[FileResult], color: bool = False) -> str:
+    def paint(text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+    colors = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36", Severity.HINT: "2"}
+    out: list[str] = []
+    for result in results:
+        if not result.findings:
+            continue
+        lines = _source_lines(result)
+        for finding in result.findings:
+            start = finding.span.start
+            where = paint(f"{result.path}:{start.line + 1}:{start.column + 1}:", "1")
+            code = paint(finding.code, colors[finding.severity])
+            out.append(f"{where} {code} [{finding.severity.label}] {finding.message}")
+            if 0 <= start.line < len(lines) and lines[start.line].strip():
+                text = (
+                    lines[start.line].expandtabs(4)
+                    if "\t" in lines[start.line]
+                    else lines[start.line]
+                )
+                out.append(f"    {text}")
+                prefix = lines[start.line][: start.column]
+                indent = len(prefix.expandtabs(4)) if "\t" in prefix else len(prefix)
+                end = finding.span.end
+                width = max(1, end.column - start.column) if end.line == start.line else 1
+                out.append("    " + " " * indent + paint("^" * width, colors[finding.severity]))
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def summary_line(results: list[FileResult]) -> str:
+    count = sum(len(r.findings) for r in results)
+    files = len(results)
+    by_severity = {s: 0 for s in Severity}
+    for result in results:
+        for finding in result.findings:
+            by_severity[finding.severity] += 1
+    parts = ", ".join(f"{n} {s.label}" for s, n in by_severity.items() if n)
+    noun = "finding" if count == 1 else "findings"
+    return f"Found {count} {noun} in {files} file{'s' if files != 1 else ''}" + (
+        f" ({parts})." if parts else "."
+    )
+
+
+def _finding_json(path: str, finding: Finding) -> dict[str, Any]:
+    data = finding.to_dict()
+    start, end = finding.span.start, finding.span.end
+    data.pop("span")
+    return {
+        "path": path,
+        "line": start.line + 1,
+        "column": start.column + 1,
+        "end_line": end.line + 1,
+        "end_column": end.column + 1,
+        **data,
+    }
+
+
+def format_json(results: list[FileResult]) -> str:
+    findings = [_finding_json(r.path, f) for r in results for f in r.findings]
+    document = {
+        "tool": "clearsight",
+        "version": __version__,
+        "files_checked": len(results),
+        "findings": findings,
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+_SARIF_LEVEL = {
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.INFO: "note",
+    Severity.HINT: "note",
+}
+
+
+def _sarif_rule(rule: Rule) -> dict[str, Any]:
+    tags = [rule.family.value]
+    if rule.family.value == "security":
+        tags.append("security")
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.help},
+        "help": {
+            "text": f"{rule.help}\n{rule.docs_url}",
+            "markdown": f"{rule.help}\n\n[Documentation]({rule.docs_url})",
+        },
+        "helpUri": rule.docs_url,
+        "defaultConfiguration": {"level": _SARIF_LEVEL[rule.default_severity]},
+        "properties": {"tags": tags},
+    }
+
+
+def _artifact_uri(path: str) -> tuple[str, bool]:
+    """A URI relative to the working directory (GitHub maps it onto the repository)."""
+    candidate = Path(path)
+    try:
+        return candidate.resolve().relative_to(Path.cwd().resolve()).as_posix(), True
+    except (ValueError, OSError):
+        return candidate.resolve().as_uri(), False
+
+
+def format_sarif(results: list[FileResult]) -> str:
+    rules = {rule.code: rule for rule in all_rules()}
+    used: dict[str, int] = {}
+    driver_rules: list[dict[str, Any]] = []
+    sarif_results: list[dict[str, Any]] = []
+    for result in results:
+        uri, relative = _artifact_uri(result.path)
+        for finding in result.findings:
+            if finding.code not in used:
+                rule = rules.get(finding.code) or Rule(
+                    finding.code, finding.code.lower(), finding.family, finding.message,
+                    finding.message, finding.docs_url, finding.severity,
+                )  # fmt: skip
+                used[finding.code] = len(driver_rules)
+                driver_rules.append(_sarif_rule(rule))
+            start, end = finding.span.start, finding.span.end
+            location: dict[str, Any] = {"uri": uri}
+            if relative:
+                location["uriBaseId"] = "%SRCROOT%"
+            entry: dict[str, Any] = {
+                "ruleId": finding.code,
+                "ruleIndex": used[finding.code],
+                "level": _SARIF_LEVEL[finding.severity],
+                "message": {"text": finding.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": location,
+                            "region": {
+                                "startLine": start.line + 1,
+                                "startColumn": start.column + 1,
+                                "endLine": end.line + 1,
+                                "endColumn": end.column + 1,
+                            },
+                        }
+                    }
+                ],
+            }
+            if finding.security is not None:
+                entry["properties"] = {
+                    "bandit_severity": finding.security.bandit_severity,
+                    "confidence": finding.security.confidence,
+                    "cwe": f"CWE-{finding.security.cwe}" if finding.security.cwe else None,
+                }
+            sarif_results.append(entry)
+    document = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "clearsight",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": driver_rules,
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().resolve().as_uri() + "/"}},
+                "results": sarif_results,
+            }
+        ],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_github(results: list[FileResult]) -> str:
+    """GitHub Actions workflow commands: one annotation per finding."""
+    command = {
+        Severity.ERROR: "error",
+        Severity.WARNING: "warning",
+        Severity.INFO: "notice",
+        Severity.HINT: "notice",
+    }
+    out = []
+    for result in results:
+        path = _escape_property(Path(result.path).as_posix())
+        for finding in result.findings:
+            start, end = finding.span.start, finding.span.end
+            properties = (
+                f"file={path},line={start.line + 1},col={start.column + 1},"
+                f"endLine={end.line + 1},endColumn={end.column + 1},"
+                f"title={_escape_property(finding.code)}"
+            )
+            message = _escape_data(f"{finding.code} {finding.message}")
+            out.append(f"::{command[finding.severity]} {properties}::{message}")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+FORMATTERS: dict[str, Callable[[list[FileResult]], str]] = {
+    "json": format_json,
+    "sarif": format_sarif,
+    "github": format_github,
+}

@@ -1,0 +1,118 @@
+"""Runs the engine over many files: cache first, then the misses in worker processes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from clearsight.cli.cache import FindingCache
+from clearsight.engine import analyze, unreadable_finding
+from clearsight.model import Finding
+from clearsight.settings import Settings
+from clearsight.source import SourceText
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[Finding]
+    text: str | None = None  # the decoded source, for showing lines (None if unreadable)
+    unreadable: bool = False
+
+
+@dataclass
+class RunResult:
+    files: list[FileResult] = field(default_factory=list)
+    cache_hits: int = 0
+    cache_misses: int = 0
+
+
+def analyze_bytes(raw: bytes, path: str, settings: Settings) -> tuple[list[Finding], str]:
+    source = SourceText.from_bytes(raw, path)
+    return analyze(source, path, settings), source.text
+
+
+def _worker(job: tuple[bytes, str, Settings]) -> tuple[list[Finding], str]:
+    raw, path, settings = job
+    return analyze_bytes(raw, path, settings)
+
+
+def read_file(path: Path) -> bytes | str:
+    """The file's bytes, or why they could not be read."""
+    try:
+        return path.read_bytes()
+    except IsADirectoryError:
+        return "is a directory"
+    except OSError as error:
+        return error.strerror or str(error)
+
+
+def run(
+    files: list[Path],
+    settings_for: Callable[[Path], Settings],
+    jobs: int,
+    cache: FindingCache | None,
+    progress: Callable[[int], None] | None = None,
+) -> RunResult:
+    result = RunResult()
+    slots: list[FileResult | None] = []
+    pending: list[tuple[int, bytes, str, Settings, str | None]] = []
+    for path in files:
+        name = str(path)
+        raw = read_file(path)
+        if isinstance(raw, str):
+            finding = unreadable_finding(f"Could not read the file: {raw}.")
+            slots.append(FileResult(name, [finding], None, unreadable=True))
+            continue
+        settings = settings_for(path)
+        key = FindingCache.key(raw, name, settings.fingerprint()) if cache else None
+        cached = cache.get(key) if cache and key else None
+        if cached is not None:
+            slots.append(FileResult(name, cached, None))
+            if progress:
+                progress(1)
+            continue
+        pending.append((len(slots), raw, name, settings, key))
+        slots.append(None)
+
+    for (index, raw, name, _settings, key), (findings, text) in zip(
+        pending, _analyse_all(pending, jobs), strict=True
+    ):
+        slots[index] = FileResult(name, findings, text)
+        if cache and key:
+            cache.put(key, findings)
+        if progress:
+            progress(1)
+
+    result.files = [slot for slot in slots if slot is not None]
+    if cache:
+        result.cache_hits, result.cache_misses = cache.hits, cache.misses
+    return result
+
+
+def _analyse_all(
+    pending: list[tuple[int, bytes, str, Settings, str | None]], jobs: int
+) -> Iterator[tuple[list[Finding], str]]:
+    work = [(raw, name, settings) for _, raw, name, settings, _ in pending]
+    if jobs <= 1 or len(work) < 4:
+        for job in work:
+            yield _worker(job)
+        return
+    chunk = max(1, min(16, len(work) // (jobs * 8)))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(_worker, work, chunksize=chunk)
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def is_terminal(stream: object = sys.stderr) -> bool:
+    return bool(getattr(stream, "isatty", lambda: False)())
