@@ -79,7 +79,7 @@ def run(
         pending.append((len(slots), raw, name, settings, key))
         slots.append(None)
 
-    for (index, raw, name, _settings, key), (findings, text) in zip(
+    for (index, _raw, name, _settings, key), (findings, text) in zip(
         pending, _analyse_all(pending, jobs), strict=True
     ):
         slots[index] = FileResult(name, findings, text)
