@@ -13,7 +13,7 @@ import logging
 import re
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from clearsight.checks.base import Check, Rule, docs_url
@@ -162,8 +162,16 @@ def _is_ignored(finding: Finding, ignores: dict[int, frozenset[str] | None]) -> 
     return codes is None or any(finding.code.upper().startswith(code) for code in codes)
 
 
-def analyze(source: str | SourceText, path: str, settings: Settings | None = None) -> list[Finding]:
-    """All findings for one source text, sorted by position."""
+def analyze(
+    source: str | SourceText,
+    path: str,
+    settings: Settings | None = None,
+    checks: Sequence[Check] = CHECKS,
+) -> list[Finding]:
+    """All findings for one source text, sorted by position.
+
+    `checks` defaults to every registered family; front ends never need to pass it.
+    """
     settings = settings or Settings()
     if isinstance(source, str):
         source = SourceText(source, path=path)
@@ -199,7 +207,7 @@ def analyze(source: str | SourceText, path: str, settings: Settings | None = Non
         message = f"Syntax error: {parse_problem.message}. Other checks need code that parses."
         findings.append(_engine_finding(SYNTAX_ERROR, message, span, Severity.ERROR))
 
-    for check in CHECKS:
+    for check in checks:
         if not check.enabled(settings):
             continue
         if check.needs_tree and source.tree is None:

@@ -37,6 +37,17 @@ def tool_versions() -> str:
     return "-".join(parts)
 
 
+def _well_formed(finding: Finding) -> bool:
+    """Types a formatter relies on (a hand-edited or foreign entry must not crash output)."""
+    positions = (finding.span.start, finding.span.end)
+    numbers = [value for p in positions for value in (p.line, p.column)]
+    return (
+        all(type(value) is int and value >= 0 for value in numbers)
+        and isinstance(finding.code, str)
+        and isinstance(finding.message, str)
+    )
+
+
 class FindingCache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory / hashlib.sha256(tool_versions().encode()).hexdigest()[:12]
@@ -56,8 +67,12 @@ class FindingCache:
     def get(self, key: str) -> list[Finding] | None:
         try:
             data = json.loads(self._file(key).read_text(encoding="utf-8"))
+            if not isinstance(data, list):
+                raise TypeError("a cache entry is a list of findings")
             findings = [Finding.from_dict(item) for item in data]
-        except (OSError, ValueError, KeyError, TypeError):
+            if not all(_well_formed(finding) for finding in findings):
+                raise TypeError("a cache entry holds a malformed finding")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             self.misses += 1
             return None
         self.hits += 1

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 from collections.abc import Iterator
@@ -47,12 +48,15 @@ class _IgnoreRules:
         return self._specs[directory]
 
     def ignored(self, path: Path, is_dir: bool) -> bool:
+        # As git does: the deepest .gitignore with a pattern matching the path decides, so
+        # `!keep.py` in a sub-folder re-includes a file a parent folder's pattern ignores.
         for directory in [path.parent, *path.parent.parents]:
             spec = self._spec(directory)
             if spec is not None:
                 relative = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
-                if spec.match_file(relative):
-                    return True
+                decision = spec.check_file(relative).include
+                if decision is not None:
+                    return decision
             if (directory / ".git").exists():  # .gitignore files above a repository don't apply
                 break
         return False
@@ -68,10 +72,25 @@ def _excluded_by_settings(path: Path, is_dir: bool, resolver: SettingsResolver) 
     if not settings.exclude or settings.root is None:
         return False
     try:
-        relative = path.resolve().relative_to(Path(settings.root)).as_posix()
-    except ValueError:
+        # Resolve the folder (as the settings' root is) but not the entry itself: a symbolic
+        # link is excluded by its own name, and a link loop must not raise.
+        absolute = Path(os.path.abspath(path.parent)).resolve() / path.name
+        relative = absolute.relative_to(Path(settings.root)).as_posix()
+    except (ValueError, OSError, RuntimeError):
         return False
     return _exclude_spec(settings.exclude).match_file(relative + ("/" if is_dir else ""))
+
+
+def _missing_reason(path: Path) -> str:
+    """Why a path that does not exist as a file or folder cannot be checked."""
+    if not path.is_symlink():
+        return "does not exist"
+    try:
+        path.stat()
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "is a symbolic link loop"
+    return "is a broken symbolic link"
 
 
 def discover(paths: list[str], resolver: SettingsResolver) -> Discovery:
@@ -82,8 +101,7 @@ def discover(paths: list[str], resolver: SettingsResolver) -> Discovery:
     for argument in paths:
         top = Path(argument)
         if not top.exists():
-            reason = "is a broken symbolic link" if top.is_symlink() else "does not exist"
-            result.errors.append((argument, reason))
+            result.errors.append((argument, _missing_reason(top)))
             continue
         if not top.is_dir():
             # A file named explicitly is checked whatever its suffix or ignore rules say.
@@ -125,12 +143,14 @@ def _walk(
             if not name.endswith(PYTHON_SUFFIXES):
                 continue
             file = here / name
-            if file.is_symlink() and not file.exists():
-                result.errors.append((str(file), "is a broken symbolic link"))
-                continue
             settings = resolver.for_path(file)
             if settings.respect_gitignore and rules.ignored(file.absolute(), False):
                 continue
             if _excluded_by_settings(file, False, resolver):
                 continue
+            if not file.exists():
+                result.errors.append((str(file), _missing_reason(file)))
+                continue
+            if not file.is_file():
+                continue  # a FIFO, socket or device: reading it could block forever
             yield file

@@ -7,6 +7,8 @@ a bad argument).
 from __future__ import annotations
 
 import argparse
+import codecs
+import contextlib
 import os
 import sys
 import tempfile
@@ -19,6 +21,7 @@ from clearsight.cli.cache import FindingCache
 from clearsight.cli.discovery import discover
 from clearsight.cli.runner import FileResult, analyze_bytes, default_jobs, is_terminal, run
 from clearsight.fixes import apply_edits, safe_fix_edits
+from clearsight.model import Finding
 from clearsight.settings import Settings, SettingsResolver
 from clearsight.source import SourceText
 
@@ -87,26 +90,43 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def _fixed_bytes(raw: bytes, path: str, findings: list[Finding]) -> tuple[bytes, int]:
+    """The file's bytes with the findings' safe fixes applied, and how many were applied.
+
+    The result keeps the file's encoding (coding cookie), BOM and line endings; bytes that
+    could not be decoded faithfully are never rewritten.
+    """
+    edits = safe_fix_edits(findings)
+    if not edits:
+        return raw, 0
+    source = SourceText.from_bytes(raw, path)
+    if source.decode_problem is not None:
+        return raw, 0
+    fixed, applied = apply_edits(source.text, edits)
+    if not applied:
+        return raw, 0
+    encoded = fixed.encode(source.encoding)
+    if raw.startswith(b"\xef\xbb\xbf") and not encoded.startswith(b"\xef\xbb\xbf"):
+        encoded = b"\xef\xbb\xbf" + encoded
+    return encoded, applied
+
+
 def _fix_files(
     results: list[FileResult], resolver: SettingsResolver, args: argparse.Namespace
 ) -> int:
     """Apply safe fixes to files on disk, then re-analyse them. Returns edits applied."""
     total = 0
     for index, result in enumerate(results):
-        edits = safe_fix_edits(result.findings)
-        if not edits or result.unreadable:
+        if result.unreadable or not safe_fix_edits(result.findings):
             continue
         path = Path(result.path)
-        raw = path.read_bytes()
-        source = SourceText.from_bytes(raw, result.path)
-        if source.decode_problem is not None:
-            continue  # never rewrite a file we could not decode faithfully
-        fixed, applied = apply_edits(source.text, edits)
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            continue
+        encoded, applied = _fixed_bytes(raw, result.path, result.findings)
         if not applied:
             continue
-        encoded = fixed.encode(source.encoding)
-        if raw.startswith(b"\xef\xbb\xbf") and not encoded.startswith(b"\xef\xbb\xbf"):
-            encoded = b"\xef\xbb\xbf" + encoded
         _write_atomic(path, encoded)
         total += applied
         settings = resolver.for_path(path).with_cli_overrides(args.select, args.ignore)
@@ -122,10 +142,12 @@ def _check_stdin(args: argparse.Namespace, resolver: SettingsResolver, reported:
     _report_settings_problems(settings, reported)
     findings, text = analyze_bytes(raw, path, settings)
     if args.fix:
-        source = SourceText.from_bytes(raw, path)
-        fixed, applied = apply_edits(source.text, safe_fix_edits(findings))
-        sys.stdout.write(fixed)
-        findings, _ = analyze_bytes(fixed.encode("utf-8"), path, settings)
+        fixed, applied = _fixed_bytes(raw, path, findings)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(fixed)
+        sys.stdout.buffer.flush()
+        if applied:
+            findings, _ = analyze_bytes(fixed, path, settings)
         if not args.quiet:
             print(f"Applied {applied} fix{'es' if applied != 1 else ''}.", file=sys.stderr)
         return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
@@ -197,7 +219,31 @@ def check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if has_findings and not args.exit_zero else EXIT_CLEAN
 
 
+def _output_errors(error: UnicodeError) -> tuple[str | bytes, int]:
+    """Encoding errors on stdout/stderr never abort a run: a file name's undecodable bytes
+    (surrogate escapes) are written back as the bytes they were, any other character the
+    stream cannot encode (a lone surrogate from a string literal) as a backslash escape."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    char = error.object[error.start]
+    if 0xDC80 <= ord(char) <= 0xDCFF:
+        return bytes([ord(char) - 0xDC00]), error.start + 1
+    return char.encode("ascii", "backslashreplace").decode("ascii"), error.start + 1
+
+
+codecs.register_error("clearsight.output", _output_errors)
+
+
+def _robust_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="clearsight.output")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _robust_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

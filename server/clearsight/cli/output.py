@@ -7,9 +7,11 @@ points (SARIF says so with `columnKind`).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from clearsight import __version__
 from clearsight.checks.base import Rule
@@ -31,6 +33,17 @@ def _source_lines(result: FileResult) -> list[str]:
         return []
 
 
+# C0 controls and DEL shown as their Unicode "control pictures" (one character each, so the
+# caret under a source line stays aligned): a message or line never breaks the one-line
+# format or sends escape sequences to the terminal. Tabs are expanded separately.
+_CONTROL_PICTURES = {code: 0x2400 + code for code in range(0x20) if code != 0x09}
+_CONTROL_PICTURES[0x7F] = 0x2421
+
+
+def _printable(text: str) -> str:
+    return text.translate(_CONTROL_PICTURES)
+
+
 def format_text(results: list[FileResult], color: bool = False) -> str:
     def paint(text: str, code: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if color else text
@@ -43,16 +56,17 @@ def format_text(results: list[FileResult], color: bool = False) -> str:
         lines = _source_lines(result)
         for finding in result.findings:
             start = finding.span.start
-            where = paint(f"{result.path}:{start.line + 1}:{start.column + 1}:", "1")
+            where = paint(f"{_printable(result.path)}:{start.line + 1}:{start.column + 1}:", "1")
             code = paint(finding.code, colors[finding.severity])
-            out.append(f"{where} {code} [{finding.severity.label}] {finding.message}")
+            message = _printable(finding.message)
+            out.append(f"{where} {code} [{finding.severity.label}] {message}")
             if 0 <= start.line < len(lines) and lines[start.line].strip():
                 text = (
                     lines[start.line].expandtabs(4)
                     if "\t" in lines[start.line]
                     else lines[start.line]
                 )
-                out.append(f"    {text}")
+                out.append(f"    {_printable(text)}")
                 prefix = lines[start.line][: start.column]
                 indent = len(prefix.expandtabs(4)) if "\t" in prefix else len(prefix)
                 end = finding.span.end
@@ -109,9 +123,8 @@ _SARIF_LEVEL = {
 
 
 def _sarif_rule(rule: Rule) -> dict[str, Any]:
+    # SARIF's tags are a set (uniqueItems); "security" is the tag GitHub code scanning reads.
     tags = [rule.family.value]
-    if rule.family.value == "security":
-        tags.append("security")
     return {
         "id": rule.code,
         "name": rule.name,
@@ -128,12 +141,24 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
 
 
 def _artifact_uri(path: str) -> tuple[str, bool]:
-    """A URI relative to the working directory (GitHub maps it onto the repository)."""
-    candidate = Path(path)
-    try:
-        return candidate.resolve().relative_to(Path.cwd().resolve()).as_posix(), True
-    except (ValueError, OSError):
-        return candidate.resolve().as_uri(), False
+    """A URI relative to the working directory (GitHub maps it onto the repository).
+
+    The path is reported as given (a symbolic link is not replaced by its target) and
+    percent-encoded, so spaces, `%`, `#` or `:` in file names still make a valid URI.
+    """
+    absolute = Path(os.path.abspath(path))
+    for base in (Path(os.path.abspath(Path.cwd())), Path.cwd().resolve()):
+        try:
+            relative = absolute.relative_to(base).as_posix()
+        except ValueError:
+            continue
+        return quote(relative, safe="/", errors="surrogateescape"), True
+    return "file://" + quote(absolute.as_posix(), safe="/", errors="surrogateescape"), False
+
+
+def _directory_uri(directory: Path) -> str:
+    uri = directory.resolve().as_uri()
+    return uri if uri.endswith("/") else uri + "/"
 
 
 def format_sarif(results: list[FileResult]) -> str:
@@ -196,7 +221,7 @@ def format_sarif(results: list[FileResult]) -> str:
                     }
                 },
                 "columnKind": "unicodeCodePoints",
-                "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().resolve().as_uri() + "/"}},
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": _directory_uri(Path.cwd())}},
                 "results": sarif_results,
             }
         ],
