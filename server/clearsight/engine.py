@@ -131,27 +131,27 @@ def _run_check(check: Check, source: SourceText, settings: Settings) -> list[Fin
         return [_engine_finding(CHECK_FAILED, message, Span.point(0), Severity.WARNING)]
 
 
+def _comments_for_ignores(source: SourceText) -> dict[int, str]:
+    if source.tree is not None:
+        return source.comments
+    # Tokens may stop early in broken code: read the lines instead.
+    return {
+        index + 1: line[line.index("#") :]
+        for index, line in enumerate(source.lines)
+        if "clearsight" in line and "#" in line
+    }
+
+
 def _inline_ignores(source: SourceText) -> dict[int, frozenset[str] | None]:
     """0-based line -> codes ignored there (None: every code), from `# clearsight: ignore`."""
-    comments = source.comments
-    if source.tree is None:  # tokens may stop early in broken code: read the lines instead
-        comments = {
-            index + 1: line[line.index("#") :]
-            for index, line in enumerate(source.lines)
-            if "clearsight" in line and "#" in line
-        }
     found: dict[int, frozenset[str] | None] = {}
-    for line, comment in comments.items():
-        if "clearsight" not in comment:
+    for line, comment in _comments_for_ignores(source).items():
+        match = _INLINE_IGNORE.search(comment) if "clearsight" in comment else None
+        if match is None:
             continue
-        match = _INLINE_IGNORE.search(comment)
-        if match:
-            codes = match.group("codes")
-            found[line - 1] = (
-                frozenset(c.strip().upper() for c in codes.split(",") if c.strip())
-                if codes
-                else None
-            )
+        codes = match.group("codes") or ""
+        listed = frozenset(c.strip().upper() for c in codes.split(",") if c.strip())
+        found[line - 1] = listed or None
     return found
 
 
@@ -160,6 +160,48 @@ def _is_ignored(finding: Finding, ignores: dict[int, frozenset[str] | None]) -> 
         return False
     codes = ignores[finding.line]
     return codes is None or any(finding.code.upper().startswith(code) for code in codes)
+
+
+def _source_problems(source: SourceText) -> list[Finding]:
+    """Findings about the text itself: undecodable bytes, syntax errors."""
+    findings = []
+    if source.decode_problem is not None:
+        problem = source.decode_problem
+        message = (
+            f"Bytes that are not valid {problem.encoding} ({problem.reason}); they were "
+            "replaced with U+FFFD to analyse the rest. Re-save the file as UTF-8."
+        )
+        span = Span.of(problem.line, problem.column, problem.line, problem.column + 1)
+        findings.append(_engine_finding(UNREADABLE, message, span, Severity.ERROR))
+    parse_problem = source.parse_problem
+    # A syntax error at a U+FFFD was caused by the undecodable bytes reported above.
+    if parse_problem is not None and "U+FFFD" not in parse_problem.message:
+        span = Span.of(
+            parse_problem.line,
+            parse_problem.column,
+            parse_problem.end_line,
+            parse_problem.end_column,
+        )
+        message = f"Syntax error: {parse_problem.message}. Other checks need code that parses."
+        findings.append(_engine_finding(SYNTAX_ERROR, message, span, Severity.ERROR))
+    return findings
+
+
+def _apply_user_choices(
+    findings: list[Finding], source: SourceText, settings: Settings
+) -> list[Finding]:
+    """Selection, inline ignores and severity overrides, then position order."""
+    ignores = _inline_ignores(source)
+    result = []
+    for finding in findings:
+        if not settings.is_selected(finding.code) or _is_ignored(finding, ignores):
+            continue
+        severity = settings.severity_for(finding.code, finding.severity)
+        result.append(
+            finding if severity == finding.severity else replace(finding, severity=severity)
+        )
+    result.sort(key=lambda f: (f.span.start, f.code))
+    return result
 
 
 def analyze(
@@ -175,8 +217,6 @@ def analyze(
     settings = settings or Settings()
     if isinstance(source, str):
         source = SourceText(source, path=path)
-    findings: list[Finding] = []
-
     size = len(source.raw) if source.raw is not None else len(source.text)
     if size > settings.limits.max_file_bytes:
         message = (
@@ -185,46 +225,11 @@ def analyze(
         )
         return [_engine_finding(LIMIT_REACHED, message, Span.point(0), Severity.WARNING)]
 
-    if source.decode_problem is not None:
-        problem = source.decode_problem
-        message = (
-            f"Bytes that are not valid {problem.encoding} ({problem.reason}); they were "
-            "replaced with U+FFFD to analyse the rest. Re-save the file as UTF-8."
-        )
-        span = Span.of(problem.line, problem.column, problem.line, problem.column + 1)
-        findings.append(_engine_finding(UNREADABLE, message, span, Severity.ERROR))
-
-    parse_problem = source.parse_problem
-    if parse_problem is not None and "U+FFFD" in parse_problem.message:
-        parse_problem = None  # caused by the undecodable bytes already reported above
-    if parse_problem is not None:
-        span = Span.of(
-            parse_problem.line,
-            parse_problem.column,
-            parse_problem.end_line,
-            parse_problem.end_column,
-        )
-        message = f"Syntax error: {parse_problem.message}. Other checks need code that parses."
-        findings.append(_engine_finding(SYNTAX_ERROR, message, span, Severity.ERROR))
-
+    findings = _source_problems(source)
     for check in checks:
-        if not check.enabled(settings):
-            continue
-        if check.needs_tree and source.tree is None:
-            continue
-        findings.extend(_run_check(check, source, settings))
-
-    ignores = _inline_ignores(source)
-    result = []
-    for finding in findings:
-        if not settings.is_selected(finding.code) or _is_ignored(finding, ignores):
-            continue
-        severity = settings.severity_for(finding.code, finding.severity)
-        if severity != finding.severity:
-            finding = replace(finding, severity=severity)
-        result.append(finding)
-    result.sort(key=lambda f: (f.span.start, f.code))
-    return result
+        if check.enabled(settings) and (source.tree is not None or not check.needs_tree):
+            findings.extend(_run_check(check, source, settings))
+    return _apply_user_choices(findings, source, settings)
 
 
 def all_rules() -> list[Rule]:

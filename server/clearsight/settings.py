@@ -169,6 +169,32 @@ class _Reader:
         return _Reader(value, f"{self.where}.{key}", self.problems)
 
 
+def _severity_overrides(table: _Reader) -> tuple[tuple[str, Severity], ...]:
+    overrides: list[tuple[str, Severity]] = []
+    for code, value in table.table.items():
+        try:
+            overrides.append((str(code), Severity.parse(str(value))))
+        except KeyError:
+            table.problems.append(
+                f"{table.where}.{code}: expected error, warning, info or hint, "
+                f"got {value!r}; ignored"
+            )
+    return tuple(overrides)
+
+
+def _bandit_table(bandit: Mapping[str, Any] | None, problems: list[str]) -> dict[str, Any]:
+    """[tool.bandit] as bandit reads it, minus `skips`/`tests` values bandit would choke on."""
+    table = dict(bandit or {})
+    for key in ("skips", "tests"):
+        value = table.get(key)
+        if key in table and not (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        ):
+            problems.append(f"tool.bandit.{key}: expected a list of test ids; ignored")
+            del table[key]
+    return table
+
+
 def settings_from_tables(
     clearsight: Mapping[str, Any],
     bandit: Mapping[str, Any] | None = None,
@@ -205,26 +231,6 @@ def settings_from_tables(
         max_file_bytes=lim.positive_int("max-file-bytes", Limits.max_file_bytes),
         file_timeout=lim.positive_number("file-timeout", Limits.file_timeout),
     )
-    overrides: list[tuple[str, Severity]] = []
-    sev = top.subtable("severity")
-    for code, value in sev.table.items():
-        try:
-            overrides.append((str(code), Severity.parse(str(value))))
-        except KeyError:
-            problems.append(
-                f"tool.clearsight.severity.{code}: expected error, warning, info or hint, "
-                f"got {value!r}; ignored"
-            )
-
-    bandit_table = dict(bandit or {})
-    for key in ("skips", "tests"):
-        if key in bandit_table and not (
-            isinstance(bandit_table[key], list)
-            and all(isinstance(v, str) for v in bandit_table[key])
-        ):
-            problems.append(f"tool.bandit.{key}: expected a list of test ids; ignored")
-            del bandit_table[key]
-
     return Settings(
         complexity=complexity,
         security=security,
@@ -233,8 +239,8 @@ def settings_from_tables(
         ignore=top.strings("ignore"),
         exclude=top.strings("exclude"),
         respect_gitignore=top.boolean("respect-gitignore", True),
-        severity_overrides=tuple(overrides),
-        bandit_json=json.dumps(bandit_table, sort_keys=True, default=str),
+        severity_overrides=_severity_overrides(top.subtable("severity")),
+        bandit_json=json.dumps(_bandit_table(bandit, problems), sort_keys=True, default=str),
         root=root,
         config_file=config_file,
         problems=tuple(problems),

@@ -117,25 +117,19 @@ class SourceText:
             )
 
     def _problem_from_syntax_error(self, error: SyntaxError) -> ParseProblem:
-        line = max((error.lineno or 1) - 1, 0)
-        line = min(line, len(self.lines) - 1)
-        # SyntaxError offsets are 1-based code points in the line (Python >= 3.10).
-        column = max((error.offset or 1) - 1, 0)
-        end_line = max((error.end_lineno or error.lineno or 1) - 1, line)
-        end_line = min(end_line, len(self.lines) - 1)
-        end_column = max((error.end_offset or 0) - 1, 0)
-        if end_line == line and end_column <= column:
-            end_column = column + 1
-        length = len(self.lines[line])
-        column = min(column, length)
-        if end_line == line:
-            end_column = min(max(end_column, column), max(length, column))
         if "\0" in self.text and "null" in error.msg:
-            nul_line, nul_column = self.offset_to_position(self.text.index("\0"))
-            return ParseProblem(
-                f"source contains a NUL byte (line {nul_line + 1}, column {nul_column + 1})",
-                nul_line, nul_column, nul_line, nul_column + 1,
-            )  # fmt: skip
+            line, column = self.offset_to_position(self.text.index("\0"))
+            message = f"source contains a NUL byte (line {line + 1}, column {column + 1})"
+            return ParseProblem(message, line, column, line, column + 1)
+        last = len(self.lines) - 1
+        line = min(max((error.lineno or 1) - 1, 0), last)
+        end_line = min(max((error.end_lineno or error.lineno or 1) - 1, line), last)
+        # SyntaxError offsets are 1-based code points in the line (Python >= 3.10).
+        column = min(max((error.offset or 1) - 1, 0), len(self.lines[line]))
+        end_column = max((error.end_offset or 0) - 1, 0)
+        if end_line == line:
+            # At least one character wide, and never past the end of a non-empty line.
+            end_column = min(max(end_column, column + 1), max(len(self.lines[line]), column + 1))
         return ParseProblem(error.msg, line, column, end_line, end_column)
 
     @property

@@ -84,7 +84,8 @@ def analyse_complexity(source: SourceText) -> tuple[list[Block], Maintainability
     as comments, radon's default). Requires a parsed tree.
     """
     tree = source.tree
-    assert tree is not None, "complexity needs a syntax tree"
+    if tree is None:
+        raise ValueError("complexity needs a syntax tree")
     visitor = ComplexityVisitor.from_ast(tree)
     halstead = halstead_visitor_report(HalsteadVisitor.from_ast(tree))
     raw = raw_metrics(source)

@@ -90,7 +90,8 @@ def _nosec_lines(source: SourceText) -> dict[int, set[str] | None]:
 def run_bandit(source: SourceText, settings: Settings) -> list[Issue]:
     """bandit's issues for this source, filtered by the configured severity/confidence."""
     tree = source.tree
-    assert tree is not None, "bandit needs a syntax tree"
+    if tree is None:
+        raise ValueError("bandit needs a syntax tree")
     file_data = io.BytesIO(source.utf8)
     with _BANDIT_LOCK:
         tests = _test_set(settings)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import errno
 import functools
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,21 @@ SKIPPED_DIRS = frozenset({
 class Discovery:
     files: list[Path] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _compile(lines: Iterable[str]) -> tuple[pathspec.GitIgnoreSpec, tuple[str, ...]]:
+    """A gitignore spec of the valid lines, and the invalid ones (git skips those too)."""
+    valid: list[str] = []
+    invalid: list[str] = []
+    for line in lines:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([line]).check_file("x")
+        except (ValueError, re.error):
+            invalid.append(line)
+        else:
+            valid.append(line)
+    return pathspec.GitIgnoreSpec.from_lines(valid), tuple(invalid)
 
 
 class _IgnoreRules:
@@ -41,7 +57,7 @@ class _IgnoreRules:
             ignore_file = directory / ".gitignore"
             try:
                 lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
-                spec = pathspec.GitIgnoreSpec.from_lines(lines)
+                spec, _ = _compile(lines)
             except OSError:
                 pass
             self._specs[directory] = spec
@@ -63,14 +79,23 @@ class _IgnoreRules:
 
 
 @functools.lru_cache(maxsize=64)
-def _exclude_spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
-    return pathspec.GitIgnoreSpec.from_lines(patterns)
+def _exclude_spec(patterns: tuple[str, ...]) -> tuple[pathspec.GitIgnoreSpec, tuple[str, ...]]:
+    return _compile(patterns)
 
 
-def _excluded_by_settings(path: Path, is_dir: bool, resolver: SettingsResolver) -> bool:
+def _excluded_by_settings(
+    path: Path, is_dir: bool, resolver: SettingsResolver, result: Discovery
+) -> bool:
     settings = resolver.for_path(path if not is_dir else path / "_")
     if not settings.exclude or settings.root is None:
         return False
+    spec, invalid = _exclude_spec(settings.exclude)
+    for pattern in invalid:
+        warning = (
+            f"{settings.config_file}: tool.clearsight.exclude: invalid pattern {pattern!r}, ignored"
+        )
+        if warning not in result.warnings:
+            result.warnings.append(warning)
     try:
         # Resolve the folder (as the settings' root is) but not the entry itself: a symbolic
         # link is excluded by its own name, and a link loop must not raise.
@@ -78,7 +103,7 @@ def _excluded_by_settings(path: Path, is_dir: bool, resolver: SettingsResolver) 
         relative = absolute.relative_to(Path(settings.root)).as_posix()
     except (ValueError, OSError, RuntimeError):
         return False
-    return _exclude_spec(settings.exclude).match_file(relative + ("/" if is_dir else ""))
+    return spec.match_file(relative + ("/" if is_dir else ""))
 
 
 def _missing_reason(path: Path) -> str:
@@ -135,7 +160,7 @@ def _walk(
             absolute = sub.absolute()
             if settings.respect_gitignore and rules.ignored(absolute, True):
                 continue
-            if _excluded_by_settings(sub, True, resolver):
+            if _excluded_by_settings(sub, True, resolver, result):
                 continue
             kept.append(name)
         dirnames[:] = kept
@@ -146,7 +171,7 @@ def _walk(
             settings = resolver.for_path(file)
             if settings.respect_gitignore and rules.ignored(file.absolute(), False):
                 continue
-            if _excluded_by_settings(file, False, resolver):
+            if _excluded_by_settings(file, False, resolver, result):
                 continue
             if not file.exists():
                 result.errors.append((str(file), _missing_reason(file)))

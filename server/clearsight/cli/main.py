@@ -175,6 +175,8 @@ def check(args: argparse.Namespace) -> int:
         return _check_stdin(args, resolver, reported)
 
     found = discover(args.paths, resolver)
+    for warning in found.warnings:
+        print(f"clearsight: warning: {warning}", file=sys.stderr)
     for path, reason in found.errors:
         print(f"clearsight: error: {path}: {reason}", file=sys.stderr)
 
@@ -190,9 +192,11 @@ def check(args: argparse.Namespace) -> int:
     progress_bar = None
     advance = None
     if is_terminal(sys.stderr) and len(found.files) >= PROGRESS_MIN_FILES:
+        from rich.console import Console
         from rich.progress import Progress
 
-        progress_bar = Progress(transient=True)
+        # On stderr, the stream we checked: `clearsight check > report.txt` keeps a clean report.
+        progress_bar = Progress(transient=True, console=Console(stderr=True))
         task = progress_bar.add_task("Checking", total=len(found.files))
         progress_bar.start()
 
