@@ -33,6 +33,7 @@ class RawMetrics:
 
 
 _COLON = (tokenize.OP, ":")
+_BRACKET_DEPTH = {(tokenize.OP, b): 1 for b in "([{"} | {(tokenize.OP, b): -1 for b in ")]}"}
 _SEMICOLON = (tokenize.OP, ";")
 _ENDS = (tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER)
 _LINE_ENDS_AND_COMMENTS = (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE)
@@ -126,8 +127,7 @@ def _groups(
         if not group:
             first_row, multi_row = token.start[0], token.end[0] != token.start[0]
         group.append((token.type, token.string))
-        if token.type == tokenize.OP and token.string in "([{)]}":
-            depth = max(depth + (1 if token.string in "([{" else -1), 0)
+        depth = max(depth + _BRACKET_DEPTH.get((token.type, token.string), 0), 0)
         if token.type == tokenize.NEWLINE or (token.type == tokenize.NL and depth == 0):
             yield group, first_row, token.end[0], multi_row
             group = []
