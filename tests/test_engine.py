@@ -386,3 +386,26 @@ def test_a_check_that_runs_past_its_time_budget_is_stopped() -> None:
     settings = settings_from_tables({"limits": {"file-timeout": 0.2}})
     findings = analyze("eval(x)\n", "m.py", settings, checks=(Slow(), *CHECKS))
     assert sorted(codes(findings)) == ["B307", LIMIT_REACHED]
+
+
+def test_every_clearsight_rule_is_documented_where_its_link_points() -> None:
+    from clearsight.engine import all_rules
+
+    docs = (Path(__file__).parent.parent / "docs" / "rules.md").read_text(encoding="utf-8")
+    ours = [rule for rule in all_rules() if rule.code.startswith("CS-")]
+    assert ours
+    for rule in ours:
+        assert f"\n### {rule.code}\n" in docs
+        assert rule.docs_url.endswith(f"rules.md#{rule.code.lower()}")
+
+
+def test_every_bandit_plugin_has_a_rule_with_a_docs_link() -> None:
+    from bandit.core import extension_loader
+
+    from clearsight.engine import all_rules
+
+    rules = {rule.code: rule for rule in all_rules()}
+    manager = extension_loader.MANAGER
+    for test_id in [*manager.plugins_by_id, *manager.blacklist_by_id]:
+        assert rules[test_id].docs_url.startswith("https://bandit.readthedocs.io/")
+        assert rules[test_id].summary
