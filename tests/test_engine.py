@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
+
 from clearsight.checks.base import Rule
 from clearsight.checks.complexity import HIGH_COMPLEXITY, LOW_MAINTAINABILITY
 from clearsight.checks.registry import CHECKS

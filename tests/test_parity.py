@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from clearsight.checks.complexity import Block, Maintainability, analyse_complexity
 from clearsight.checks.raw_metrics import raw_metrics
 from clearsight.engine import analyze
