@@ -410,3 +410,14 @@ def test_every_bandit_plugin_has_a_rule_with_a_docs_link() -> None:
     for test_id in [*manager.plugins_by_id, *manager.blacklist_by_id]:
         assert rules[test_id].docs_url.startswith("https://bandit.readthedocs.io/")
         assert rules[test_id].summary
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"# -*- coding: uft-8 -*-\nx = 1\n", b"\xef\xbb\xbf# coding: latin-1\nx = 1\n"],
+    ids=["unknown-codec", "bom-contradicts-cookie"],
+)
+def test_a_coding_line_python_refuses_is_reported(raw: bytes) -> None:
+    findings = analyze(SourceText.from_bytes(raw, "m.py"), "m.py")
+    assert codes(findings) == [UNREADABLE]
+    assert findings[0].line == 0 and "coding line" in findings[0].message

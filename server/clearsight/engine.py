@@ -167,10 +167,16 @@ def _source_problems(source: SourceText) -> list[Finding]:
     findings = []
     if source.decode_problem is not None:
         problem = source.decode_problem
-        message = (
-            f"Bytes that are not valid {problem.encoding} ({problem.reason}); they were "
-            "replaced with U+FFFD to analyse the rest. Re-save the file as UTF-8."
-        )
+        if problem.reason.startswith("the coding line"):
+            message = (
+                f"Python cannot load this file: {problem.reason}. Read as UTF-8 to analyse "
+                "the rest; fix or remove the coding line."
+            )
+        else:
+            message = (
+                f"Bytes that are not valid {problem.encoding} ({problem.reason}); they were "
+                "replaced with U+FFFD to analyse the rest. Re-save the file as UTF-8."
+            )
         span = Span.of(problem.line, problem.column, problem.line, problem.column + 1)
         findings.append(_engine_finding(UNREADABLE, message, span, Severity.ERROR))
     parse_problem = source.parse_problem

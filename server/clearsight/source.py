@@ -44,6 +44,13 @@ def split_lines(text: str) -> list[str]:
     return _LINE_BREAK.split(text)
 
 
+def _refused_coding_line(raw: bytes, error: SyntaxError) -> tuple[str, str, DecodeProblem]:
+    first_two = raw.split(b"\n", 2)[:2]
+    line = next((i for i, text in enumerate(first_two) if b"coding" in text), 0)
+    problem = DecodeProblem("utf-8", line, 0, f"the coding line is invalid: {error}")
+    return raw.decode("utf-8", "replace"), "utf-8", problem
+
+
 def decode_source(raw: bytes) -> tuple[str, str, DecodeProblem | None]:
     """Decode file bytes the way Python would (BOM, PEP 263 cookie), never raising.
 
@@ -51,9 +58,13 @@ def decode_source(raw: bytes) -> tuple[str, str, DecodeProblem | None]:
     """
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
-    except SyntaxError:
-        # Unknown codec in the cookie, or a BOM that contradicts it: fall back to UTF-8.
-        encoding = "utf-8"
+    except SyntaxError as error:
+        if "invalid or missing encoding declaration" in str(error):
+            encoding = "utf-8"  # plain undecodable bytes: located precisely below
+        else:
+            # An unknown codec in the coding line, or a BOM that contradicts it: Python
+            # refuses the file. Say so, and read it as UTF-8 to report what else we can.
+            return _refused_coding_line(raw, error)
     try:
         return raw.decode(encoding), encoding, None
     except (UnicodeDecodeError, LookupError) as error:
