@@ -7,6 +7,7 @@ a bad argument).
 from __future__ import annotations
 
 import argparse
+import ast
 import codecs
 import contextlib
 import os
@@ -21,7 +22,7 @@ from clearsight.cli.cache import FindingCache
 from clearsight.cli.discovery import discover
 from clearsight.cli.runner import FileResult, analyze_bytes, default_jobs, is_terminal, run
 from clearsight.fixes import apply_edits, safe_fix_edits
-from clearsight.model import Finding
+from clearsight.model import Finding, TextEdit
 from clearsight.settings import Settings, SettingsResolver
 from clearsight.source import SourceText
 
@@ -90,11 +91,40 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def _parses(text: str) -> bool:
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def _apply_keeping_syntax(text: str, edits: list[TextEdit], path: str) -> tuple[str, int]:
+    """Apply the edits, but never turn code that parses into code that does not: an edit
+    that would is left out (and reported; it is a bug in its fixer)."""
+    fixed, applied = apply_edits(text, edits)
+    if not applied or _parses(fixed) or not _parses(text):
+        return fixed, applied
+    kept: list[TextEdit] = []
+    for edit in edits:
+        candidate, count = apply_edits(text, [*kept, edit])
+        if count == len(kept) + 1 and _parses(candidate):
+            kept.append(edit)
+    skipped = len(edits) - len(kept)
+    print(
+        f"clearsight: warning: {path}: {skipped} fix{'es' if skipped != 1 else ''} not applied: "
+        "the result would not parse (please report this)",
+        file=sys.stderr,
+    )
+    return apply_edits(text, kept)
+
+
 def _fixed_bytes(raw: bytes, path: str, findings: list[Finding]) -> tuple[bytes, int]:
     """The file's bytes with the findings' safe fixes applied, and how many were applied.
 
     The result keeps the file's encoding (coding cookie), BOM and line endings; bytes that
-    could not be decoded faithfully are never rewritten.
+    could not be decoded faithfully are never rewritten, nor is code that parses ever
+    rewritten into code that does not.
     """
     edits = safe_fix_edits(findings)
     if not edits:
@@ -102,7 +132,7 @@ def _fixed_bytes(raw: bytes, path: str, findings: list[Finding]) -> tuple[bytes,
     source = SourceText.from_bytes(raw, path)
     if source.decode_problem is not None:
         return raw, 0
-    fixed, applied = apply_edits(source.text, edits)
+    fixed, applied = _apply_keeping_syntax(source.text, edits, path)
     if not applied:
         return raw, 0
     encoded = fixed.encode(source.encoding)

@@ -147,9 +147,11 @@ def _artifact_uri(path: str) -> tuple[str, bool]:
     percent-encoded, so spaces, `%`, `#` or `:` in file names still make a valid URI.
     """
     absolute = Path(os.path.abspath(path))
-    for base in (Path(os.path.abspath(Path.cwd())), Path.cwd().resolve()):
+    base = Path.cwd().resolve()
+    # The path as given, then with its folder resolved (a path through a linked folder).
+    for candidate in (absolute, absolute.parent.resolve() / absolute.name):
         try:
-            relative = absolute.relative_to(base).as_posix()
+            relative = candidate.relative_to(base).as_posix()
         except ValueError:
             continue
         return quote(relative, safe="/", errors="surrogateescape"), True

@@ -10,10 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clearsight.cli.cache import FindingCache
-from clearsight.engine import analyze, unreadable_finding
+from clearsight.engine import CHECK_FAILED, LIMIT_REACHED, analyze, unreadable_finding
 from clearsight.model import Finding
 from clearsight.settings import Settings
 from clearsight.source import SourceText
+
+# Outcomes that may not repeat (a time limit hit on a busy machine, a check that crashed):
+# the next run analyses the file again instead of replaying them from the cache.
+_UNCACHED_CODES = frozenset({LIMIT_REACHED, CHECK_FAILED})
 
 
 @dataclass
@@ -83,7 +87,7 @@ def run(
         pending, _analyse_all(pending, jobs), strict=True
     ):
         slots[index] = FileResult(name, findings, text)
-        if cache and key:
+        if cache and key and not any(f.code in _UNCACHED_CODES for f in findings):
             cache.put(key, findings)
         if progress:
             progress(1)
