@@ -68,12 +68,14 @@ class Settings:
     problems: tuple[str, ...] = field(default=(), compare=False)
 
     def is_selected(self, code: str) -> bool:
+        code = code.upper()
         if self.select and not any(code.startswith(prefix) for prefix in self.select):
             return False
         return not any(code.startswith(prefix) for prefix in self.ignore)
 
     def severity_for(self, code: str, default: Severity) -> Severity:
         # The longest matching prefix wins, so "B3" can be overridden by "B303".
+        code = code.upper()
         best: tuple[int, Severity] | None = None
         for prefix, severity in self.severity_overrides:
             if code.startswith(prefix) and (best is None or len(prefix) > best[0]):
@@ -161,6 +163,10 @@ class _Reader:
             return tuple(value)
         return self._bad(key, "a list of strings", ())
 
+    def codes(self, key: str) -> tuple[str, ...]:
+        """Codes or code prefixes, matched case-insensitively like the command line's."""
+        return tuple(code.strip().upper() for code in self.strings(key) if code.strip())
+
     def subtable(self, key: str) -> _Reader:
         value = self.table.get(key, {})
         if not isinstance(value, dict):
@@ -173,7 +179,7 @@ def _severity_overrides(table: _Reader) -> tuple[tuple[str, Severity], ...]:
     overrides: list[tuple[str, Severity]] = []
     for code, value in table.table.items():
         try:
-            overrides.append((str(code), Severity.parse(str(value))))
+            overrides.append((str(code).strip().upper(), Severity.parse(str(value))))
         except KeyError:
             table.problems.append(
                 f"{table.where}.{code}: expected error, warning, info or hint, "
@@ -235,8 +241,8 @@ def settings_from_tables(
         complexity=complexity,
         security=security,
         limits=limits,
-        select=top.strings("select"),
-        ignore=top.strings("ignore"),
+        select=top.codes("select"),
+        ignore=top.codes("ignore"),
         exclude=top.strings("exclude"),
         respect_gitignore=top.boolean("respect-gitignore", True),
         severity_overrides=_severity_overrides(top.subtable("severity")),
@@ -273,12 +279,19 @@ def load_pyproject(path: Path) -> Settings:
 
 
 def _is_config(path: Path) -> bool:
-    """A pyproject.toml counts when it configures us or bandit (as ruff looks for [tool.ruff])."""
+    """A pyproject.toml counts when it configures us or bandit (as ruff looks for [tool.ruff]).
+
+    One that does not parse counts when it seems to try (so its problem gets reported).
+    """
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        raw = path.read_bytes()
     except OSError:
         return False
-    return "[tool.clearsight" in text or "[tool.bandit" in text
+    try:
+        tool = tomllib.loads(raw.decode("utf-8")).get("tool")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return b"clearsight" in raw or b"bandit" in raw
+    return isinstance(tool, dict) and ("clearsight" in tool or "bandit" in tool)
 
 
 class SettingsResolver:

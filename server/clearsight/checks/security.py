@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 from functools import cache
@@ -123,6 +124,12 @@ def issue_span(source: SourceText, issue: Issue) -> Span:
         # The trojan-source test reports a 1-based code-point column, not a byte offset.
         start = min(max(issue.col_offset - 1, 0), len(text))
         return Span.of(line, start, line, min(start + 1, len(text)))
+    first_line = min(issue.linerange) - 1 if issue.linerange else line
+    if first_line < line:
+        # Reported on an inner line of a multi-line node (B501 on its `verify=False` line)
+        # with the node's column, which means nothing on this line: underline the line.
+        stripped = text.lstrip()
+        return Span.of(line, len(text) - len(stripped), line, len(text.rstrip()))
     start = source.byte_to_char_column(line, max(issue.col_offset, 0))
     last_line = max(issue.linerange) - 1 if issue.linerange else line
     if last_line <= line and issue.end_col_offset > issue.col_offset:
@@ -142,9 +149,12 @@ class SecurityCheck:
     def rules(self) -> Iterable[Rule]:
         manager = extension_loader.MANAGER
         for test_id, plugin in sorted(manager.plugins_by_id.items()):
-            yield _rule(test_id, plugin.name, (plugin.plugin.__doc__ or plugin.plugin.__module__))
+            module = sys.modules.get(plugin.plugin.__module__)
+            doc = plugin.plugin.__doc__ or (module.__doc__ if module else None) or ""
+            yield _rule(test_id, plugin.name, doc)
         for test_id, info in sorted(manager.blacklist_by_id.items()):
-            yield _rule(test_id, info["name"], info.get("message", ""))
+            names = ", ".join(info.get("qualnames", [])[:4]) or "it"
+            yield _rule(test_id, info["name"], info.get("message", "").replace("{name}", names))
 
     def run(self, source: SourceText, settings: Settings) -> Iterator[Finding]:
         issues = run_bandit(source, settings)
@@ -170,38 +180,45 @@ class SecurityCheck:
                 message=message,
                 span=span,
                 docs_url=bandit_docs_url(issue.test_id),
-                fixes=fixes_for(source, issue.test_id, span),
+                fixes=fixes_for(source, issue.test_id, issue.lineno, issue.col_offset),
                 security=detail,
                 metrics={"bandit_line": issue.lineno, "bandit_col": issue.col_offset},
             )
 
 
 def _rule(test_id: str, name: str, doc: str) -> Rule:
-    summary = _first_paragraph(doc) or name.replace("_", " ")
+    paragraphs = _paragraphs(doc)
+    title = (paragraphs[0] if paragraphs else name.replace("_", " ")).rstrip(".")
+    if title.upper().startswith(test_id) and ": " in title:
+        title = title.split(": ", 1)[1]
+    detail = f" {paragraphs[1]}" if len(paragraphs) > 1 else ""
     return Rule(
         code=test_id,
         name=name,
         family=Family.SECURITY,
-        summary=summary,
+        summary=title,
         help=(
-            f"bandit {test_id} ({name}). {summary} Fix the code as the linked bandit page "
-            f"explains, or, when the use is deliberate and safe, add `# nosec {test_id}` with "
-            "a reason on the line."
+            f"bandit {test_id} ({name}): {title}.{detail} Fix the code as the linked bandit "
+            f"page explains or, when the use is deliberate and safe, add `# nosec {test_id}` "
+            "with a reason on the line."
         ),
         docs_url=bandit_docs_url(test_id),
         default_severity=Severity.WARNING,
     )
 
 
-def _first_paragraph(doc: str) -> str:
-    lines = [line.strip() for line in doc.strip().splitlines()]
-    # bandit docstrings start with a reST title ("B506: Test for use of yaml load" + "====").
-    paragraph: list[str] = []
-    for line in lines:
+def _paragraphs(doc: str) -> list[str]:
+    """Prose paragraphs of a bandit docstring: reST underlines and ``markup`` dropped."""
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for raw in [*doc.strip().splitlines(), ""]:
+        line = raw.strip()
         if not line or set(line) <= set("=-~^"):
-            if paragraph:
-                break
+            if current:
+                paragraphs.append(" ".join(current).replace("``", "`"))
+                current = []
             continue
-        paragraph.append(line)
-    summary = " ".join(paragraph)
-    return summary.split(": ", 1)[1] if summary[:1] == "B" and ": " in summary[:8] else summary
+        if line.startswith((":", "..", ">>>")):
+            break  # examples and reST fields follow the prose
+        current.append(line)
+    return paragraphs

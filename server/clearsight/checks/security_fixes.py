@@ -1,8 +1,8 @@
 """Real fixes for security findings whose secure form is unambiguous.
 
-Each fixer gets the call bandit flagged (found again in the engine's tree by position) and
-returns the edit, or nothing when the secure form would change the call's meaning in a way
-we cannot see (extra arguments, unusual spelling).
+Each fixer gets the call bandit flagged (found again in the engine's tree from bandit's own
+line and byte column) and returns the edit, or nothing when the secure form would change
+the call's meaning in a way we cannot see (extra arguments, unusual spelling).
 """
 
 from __future__ import annotations
@@ -16,30 +16,43 @@ from clearsight.source import SourceText
 Fixer = Callable[[SourceText, ast.Call], Fix | None]
 
 
-def _call_at(source: SourceText, span: Span) -> ast.Call | None:
+def call_at(source: SourceText, line: int, byte_column: int) -> ast.Call | None:
+    """The innermost call starting at `byte_column` whose lines include 1-based `line`.
+
+    bandit reports some issues on the line of an argument (B501 on `verify=False`) with the
+    call's column, so a call spread over several lines is found by its range.
+    """
     tree = source.tree
     if tree is None:
         return None
-    line = span.start.line + 1
+    best: ast.Call | None = None
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.Call)
-            and node.lineno == line
-            and source.byte_to_char_column(line - 1, node.col_offset) == span.start.column
+            and node.col_offset == byte_column
+            and node.lineno <= line <= (node.end_lineno or node.lineno)
+            and (best is None or node.lineno >= best.lineno)
         ):
-            return node
-    return None
+            best = node
+    return best
 
 
-def _char_span(
-    source: SourceText, line: int, byte_start: int, end_line: int, byte_end: int
-) -> Span:
+def _char_span(source: SourceText, start: tuple[int, int], end: tuple[int, int]) -> Span:
+    """(1-based line, byte column) pairs from ast -> a code-point span."""
     return Span.of(
-        line - 1,
-        source.byte_to_char_column(line - 1, byte_start),
-        end_line - 1,
-        source.byte_to_char_column(end_line - 1, byte_end),
+        start[0] - 1,
+        source.byte_to_char_column(start[0] - 1, start[1]),
+        end[0] - 1,
+        source.byte_to_char_column(end[0] - 1, end[1]),
     )
+
+
+def _start(node: ast.AST) -> tuple[int, int]:
+    return node.lineno, node.col_offset  # type: ignore[attr-defined]
+
+
+def _end(node: ast.AST) -> tuple[int, int]:
+    return node.end_lineno, node.end_col_offset  # type: ignore[attr-defined]
 
 
 def yaml_safe_load(source: SourceText, call: ast.Call) -> Fix | None:
@@ -49,37 +62,32 @@ def yaml_safe_load(source: SourceText, call: ast.Call) -> Fix | None:
         return None
     if len(call.args) != 1 or call.keywords or func.end_lineno is None:
         return None
-    end = func.end_col_offset or 0
-    span = _char_span(source, func.end_lineno, end - len("load"), func.end_lineno, end)
+    line, end = _end(func)
+    span = _char_span(source, (line, end - len("load")), (line, end))
     return Fix("Use yaml.safe_load()", (TextEdit(span, "safe_load"),))
 
 
 def remove_verify_false(source: SourceText, call: ast.Call) -> Fix | None:
     """B501: drop `verify=False` so the TLS certificate is checked again."""
-    arguments: list[ast.AST] = [*call.args, *call.keywords]
-    for index, keyword in enumerate(call.keywords):
+    arguments: list[ast.AST] = sorted([*call.args, *call.keywords], key=_start)
+    for index, argument in enumerate(arguments):
         if not (
-            keyword.arg == "verify"
-            and isinstance(keyword.value, ast.Constant)
-            and keyword.value.value is False
+            isinstance(argument, ast.keyword)
+            and argument.arg == "verify"
+            and isinstance(argument.value, ast.Constant)
+            and argument.value.value is False
         ):
             continue
-        position = len(call.args) + index
-        value = keyword.value
-        if position > 0:  # remove ", verify=False" starting after the previous argument
-            previous = arguments[position - 1]
-            start = (previous.end_lineno, previous.end_col_offset)
-            stop = (value.end_lineno, value.end_col_offset)
-        elif len(arguments) > 1:  # first argument: remove "verify=False, "
-            following = arguments[1]
-            start = (keyword.lineno, keyword.col_offset)
-            stop = (following.lineno, following.col_offset)
+        # Cut from the argument to the next one, or from the previous argument to the
+        # closing parenthesis: commas, parentheses around False and trailing commas go too.
+        close_paren = (call.end_lineno, (call.end_col_offset or 1) - 1)
+        if index + 1 < len(arguments):
+            start, stop = _start(argument), _start(arguments[index + 1])
+        elif index > 0:
+            start, stop = _end(arguments[index - 1]), close_paren
         else:
-            start = (keyword.lineno, keyword.col_offset)
-            stop = (value.end_lineno, value.end_col_offset)
-        if None in (*start, *stop):
-            return None
-        span = _char_span(source, start[0], start[1], stop[0], stop[1])  # type: ignore[arg-type]
+            start, stop = _start(argument), close_paren
+        span = _char_span(source, start, stop)  # type: ignore[arg-type]
         return Fix("Remove verify=False (check TLS certificates)", (TextEdit(span, ""),))
     return None
 
@@ -90,11 +98,12 @@ FIXERS: dict[str, Fixer] = {
 }
 
 
-def fixes_for(source: SourceText, test_id: str, span: Span) -> tuple[Fix, ...]:
+def fixes_for(source: SourceText, test_id: str, line: int, byte_column: int) -> tuple[Fix, ...]:
+    """Fixes for a bandit issue at bandit's own (1-based line, byte column)."""
     fixer = FIXERS.get(test_id)
     if fixer is None:
         return ()
-    call = _call_at(source, span)
+    call = call_at(source, line, byte_column)
     if call is None:
         return ()
     fix = fixer(source, call)
