@@ -981,11 +981,24 @@ def test_exclude_globs_are_relative_to_the_pyproject_folder(tmp_path: Path) -> N
 
 
 def test_environment_and_tool_folders_are_skipped(tmp_path: Path) -> None:
-    skipped = ["venv", ".venv", ".git", "__pycache__", "node_modules", ".tox", "x.egg-info"]
+    skipped = [".git", "__pycache__", "node_modules", ".tox", "x.egg-info"]
     write(tmp_path, {f"{folder}/lib.py": ASSERT for folder in skipped})
     write(tmp_path, {"app.py": ASSERT, "pkg/venvironment/lib.py": ASSERT})
+    # A real virtual environment, under a name nothing else would skip.
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "env")], check=True
+    )
+    write(tmp_path, {"env/lib/injected.py": ASSERT})
     run = clearsight("--no-cache", "--format", "json", cwd=tmp_path)
     assert checked_paths(run) == {"app.py", "pkg/venvironment/lib.py"}
+
+
+def test_a_package_named_venv_is_checked_unless_it_is_an_environment(tmp_path: Path) -> None:
+    # The standard library has a real `venv` package; only pyvenv.cfg marks an environment.
+    write(tmp_path, {"venv/__init__.py": ASSERT, ".venv/pyvenv.cfg": "home = /usr\n"})
+    write(tmp_path, {".venv/lib/site.py": ASSERT})
+    run = clearsight("--no-cache", "--format", "json", cwd=tmp_path)
+    assert checked_paths(run) == {"venv/__init__.py"}
 
 
 def test_explicitly_named_files_are_always_checked(tmp_path: Path) -> None:
@@ -997,6 +1010,7 @@ def test_explicitly_named_files_are_always_checked(tmp_path: Path) -> None:
             "gen_model.py": ASSERT,
             "generated/models.py": ASSERT,
             "venv/tool.py": ASSERT,
+            "venv/pyvenv.cfg": "home = /usr\n",
             "bin/script": "#!/usr/bin/env python3\n" + ASSERT,
         },
     )

@@ -19,8 +19,8 @@ PYTHON_SUFFIXES = (".py", ".pyw")
 # Folders no one wants linted (ruff's default excludes, plus our cache).
 SKIPPED_DIRS = frozenset({
     ".bzr", ".clearsight_cache", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg",
-    ".mypy_cache", ".nox", ".pants.d", ".pytype", ".ruff_cache", ".svn", ".tox", ".venv",
-    "__pypackages__", "__pycache__", "_build", "buck-out", "dist", "node_modules", "venv",
+    ".mypy_cache", ".nox", ".pants.d", ".pytype", ".ruff_cache", ".svn", ".tox",
+    "__pypackages__", "__pycache__", "_build", "buck-out", "dist", "node_modules",
 })  # fmt: skip
 
 
@@ -142,6 +142,39 @@ def discover(paths: list[str], resolver: SettingsResolver) -> Discovery:
     return result
 
 
+def _is_environment(directory: Path) -> bool:
+    """A virtual environment or conda env, whatever its name (`venv` may be a real package)."""
+    return (directory / "pyvenv.cfg").is_file() or (directory / "conda-meta").is_dir()
+
+
+def _keep_directory(
+    directory: Path, resolver: SettingsResolver, rules: _IgnoreRules, result: Discovery
+) -> bool:
+    name = directory.name
+    if name in SKIPPED_DIRS or name.endswith(".egg-info") or _is_environment(directory):
+        return False
+    settings = resolver.for_path(directory / "_")
+    if settings.respect_gitignore and rules.ignored(directory.absolute(), True):
+        return False
+    return not _excluded_by_settings(directory, True, resolver, result)
+
+
+def _keep_file(
+    file: Path, resolver: SettingsResolver, rules: _IgnoreRules, result: Discovery
+) -> bool:
+    if not file.name.endswith(PYTHON_SUFFIXES):
+        return False
+    settings = resolver.for_path(file)
+    if settings.respect_gitignore and rules.ignored(file.absolute(), False):
+        return False
+    if _excluded_by_settings(file, False, resolver, result):
+        return False
+    if not file.exists():
+        result.errors.append((str(file), _missing_reason(file)))
+        return False
+    return file.is_file()  # not a FIFO, socket or device: reading those could block forever
+
+
 def _walk(
     top: Path, resolver: SettingsResolver, rules: _IgnoreRules, result: Discovery
 ) -> Iterator[Path]:
@@ -151,31 +184,11 @@ def _walk(
     # followlinks=False: symbolic links to folders are not entered, so link loops cannot hang us.
     for directory, dirnames, filenames in os.walk(top, onerror=on_error, followlinks=False):
         here = Path(directory)
-        kept = []
-        for name in sorted(dirnames):
-            sub = here / name
-            if name in SKIPPED_DIRS or name.endswith(".egg-info"):
-                continue
-            settings = resolver.for_path(sub / "_")
-            absolute = sub.absolute()
-            if settings.respect_gitignore and rules.ignored(absolute, True):
-                continue
-            if _excluded_by_settings(sub, True, resolver, result):
-                continue
-            kept.append(name)
-        dirnames[:] = kept
+        dirnames[:] = [
+            name
+            for name in sorted(dirnames)
+            if _keep_directory(here / name, resolver, rules, result)
+        ]
         for name in sorted(filenames):
-            if not name.endswith(PYTHON_SUFFIXES):
-                continue
-            file = here / name
-            settings = resolver.for_path(file)
-            if settings.respect_gitignore and rules.ignored(file.absolute(), False):
-                continue
-            if _excluded_by_settings(file, False, resolver, result):
-                continue
-            if not file.exists():
-                result.errors.append((str(file), _missing_reason(file)))
-                continue
-            if not file.is_file():
-                continue  # a FIFO, socket or device: reading it could block forever
-            yield file
+            if _keep_file(here / name, resolver, rules, result):
+                yield here / name
