@@ -9,17 +9,20 @@ manager accumulates results across files), and byte-offset columns become code p
 
 from __future__ import annotations
 
+import ast
 import io
 import logging
 import sys
 import threading
 from collections.abc import Iterable, Iterator
 from functools import cache
+from typing import Any
 
 from bandit.core import docs_utils, extension_loader
 from bandit.core import metrics as bandit_metrics
 from bandit.core import node_visitor as bandit_node_visitor
 from bandit.core import test_set as bandit_test_set
+from bandit.core import tester as bandit_tester
 from bandit.core.config import BanditConfig
 from bandit.core.issue import Issue
 from bandit.core.manager import _parse_nosec_comment
@@ -82,10 +85,67 @@ def bandit_docs_url(test_id: str) -> str:
 
 
 def _nosec_lines(source: SourceText) -> dict[int, set[str] | None]:
-    return {
-        line: _parse_nosec_comment(comment) if "nosec" in comment else None
-        for line, comment in source.comments.items()
-    }
+    """Line -> tests a `# nosec` there skips (empty: all). Lines without one are left out:
+    bandit maps them to None, which every look-up treats as absent."""
+    found = {}
+    for line, comment in source.comments.items():
+        if "nosec" in comment:
+            tests = _parse_nosec_comment(comment)
+            if tests is not None:
+                found[line] = tests
+    return found
+
+
+# Node types bandit's visitor handles itself, whatever tests are enabled.
+_VISITED_TYPES = frozenset(
+    {"ClassDef", "FunctionDef", "Call", "Import", "ImportFrom", "Constant", "Str", "Bytes"}
+)
+
+
+class _Tester(bandit_tester.BanditTester):
+    def _get_nosecs_from_contexts(self, context: dict, test_result: Issue | None = None) -> Any:
+        # With no `# nosec` in the file, bandit's answer is always None: skip the line scan
+        # it would do for every test on every node.
+        if not self.nosec_lines:
+            return None
+        return super()._get_nosecs_from_contexts(context, test_result)
+
+
+class _Visitor(bandit_node_visitor.BanditNodeVisitor):
+    """bandit's visitor, minus its per-node bookkeeping (context dict, line range, test
+    look-up) for node types that no enabled test and no visit method looks at.
+
+    Parent and sibling links are still set on every node, exactly as bandit sets them, so
+    tests that walk the tree see the same tree.
+    """
+
+    def __init__(self, *args: Any, interesting: frozenset[str]) -> None:
+        super().__init__(*args)
+        self.tester = _Tester(self.testset, self.debug, self.nosec_lines, self.metrics)
+        self.interesting = interesting
+
+    def _descend(self, node: ast.AST) -> None:
+        if node.__class__.__name__ in self.interesting:
+            if self.pre_visit(node):
+                self.visit(node)
+                self.generic_visit(node)
+                self.post_visit(node)
+        else:
+            self.generic_visit(node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for _, value in ast.iter_fields(node):
+            if isinstance(value, list):
+                max_idx = len(value) - 1
+                for idx, item in enumerate(value):
+                    if isinstance(item, ast.AST):
+                        item._bandit_sibling = value[idx + 1] if idx < max_idx else None
+                        item._bandit_parent = node
+                        self._descend(item)
+            elif isinstance(value, ast.AST):
+                value._bandit_sibling = None
+                value._bandit_parent = node
+                self._descend(value)
 
 
 def run_bandit(source: SourceText, settings: Settings) -> list[Issue]:
@@ -98,8 +158,15 @@ def run_bandit(source: SourceText, settings: Settings) -> list[Issue]:
         tests = _test_set(settings)
         metrics = bandit_metrics.Metrics()
         metrics.begin(source.path)
-        visitor = bandit_node_visitor.BanditNodeVisitor(
-            source.path, file_data, None, tests, False, _nosec_lines(source), metrics
+        visitor = _Visitor(
+            source.path,
+            file_data,
+            None,
+            tests,
+            False,
+            _nosec_lines(source),
+            metrics,
+            interesting=_VISITED_TYPES | frozenset(tests.tests),
         )
         # BanditNodeVisitor.process() without its own ast.parse: visit the shared tree,
         # then run the file-level tests the same way.
