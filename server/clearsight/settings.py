@@ -208,17 +208,18 @@ def settings_from_tables(
     root: str | None = None,
     config_file: str | None = None,
     problems: list[str] | None = None,
+    where: str = "tool.clearsight",
 ) -> Settings:
     """Build Settings from the [tool.clearsight] and [tool.bandit] tables."""
     problems = problems if problems is not None else []
-    top = _Reader(clearsight, "tool.clearsight", problems)
+    top = _Reader(clearsight, where, problems)
     known = {
         "select", "ignore", "exclude", "respect-gitignore", "complexity", "security",
         "severity", "limits", "provenance", "dependencies",
     }  # fmt: skip
     for key in clearsight:
         if key not in known:
-            problems.append(f"tool.clearsight.{key}: unknown setting, ignored")
+            problems.append(f"{where}.{key}: unknown setting, ignored")
 
     cx = top.subtable("complexity")
     complexity = ComplexitySettings(
@@ -253,15 +254,31 @@ def settings_from_tables(
     )
 
 
-def load_pyproject(path: Path) -> Settings:
-    """Settings from one pyproject.toml; a file that cannot be read or parsed gives defaults."""
+def merge_tables(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """`override` on top of `base`, table by table (an editor's settings over pyproject's)."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = merge_tables(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_pyproject(path: Path, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Settings from one pyproject.toml (with `overrides` on top of its [tool.clearsight]).
+
+    A file that cannot be read or parsed gives defaults (plus the overrides) and a problem.
+    """
     problems: list[str] = []
     try:
         with path.open("rb") as handle:
             document = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         problems.append(f"{path}: could not be read as TOML ({error}); using default settings")
-        return Settings(root=str(path.parent), config_file=str(path), problems=tuple(problems))
+        return settings_from_tables(
+            dict(overrides or {}), root=str(path.parent), config_file=str(path), problems=problems
+        )
     tool = document.get("tool", {})
     if not isinstance(tool, dict):
         tool = {}
@@ -274,7 +291,11 @@ def load_pyproject(path: Path) -> Settings:
         problems.append(f"{path}: [tool.bandit] must be a table; ignored")
         bandit = {}
     return settings_from_tables(
-        clearsight, bandit, root=str(path.parent), config_file=str(path), problems=problems
+        merge_tables(clearsight, overrides or {}),
+        bandit,
+        root=str(path.parent),
+        config_file=str(path),
+        problems=problems,
     )
 
 
@@ -295,11 +316,15 @@ def _is_config(path: Path) -> bool:
 
 
 class SettingsResolver:
-    """Finds the settings for a file by walking up from it; caches per directory."""
+    """Finds the settings for a file by walking up from it; caches per directory.
 
-    def __init__(self, base: Settings | None = None) -> None:
+    `overrides` is a [tool.clearsight]-shaped table laid over whatever pyproject.toml says
+    (the editor's settings).
+    """
+
+    def __init__(self, overrides: Mapping[str, Any] | None = None) -> None:
         self._by_dir: dict[Path, Settings] = {}
-        self._base = base
+        self._overrides = dict(overrides or {})
 
     def for_path(self, path: Path) -> Settings:
         directory = path if path.is_dir() else path.parent
@@ -312,9 +337,9 @@ class SettingsResolver:
             return cached
         candidate = directory / "pyproject.toml"
         if candidate.is_file() and _is_config(candidate):
-            settings = load_pyproject(candidate)
+            settings = load_pyproject(candidate, self._overrides)
         elif directory.parent == directory:
-            settings = self._base or Settings()
+            settings = settings_from_tables(self._overrides, where="editor settings")
         else:
             settings = self._for_directory(directory.parent)
         self._by_dir[directory] = settings

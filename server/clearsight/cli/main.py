@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="apply the safe fixes findings carry (with --stdin-filename: print the fixed source)",
     )  # fmt: skip
     check.add_argument("--quiet", "-q", action="store_true", help="no summary line")
+    server = commands.add_parser("server", help="run the language server (stdio by default)")
+    server.add_argument("--stdio", action="store_true", help="talk LSP on stdin/stdout (default)")
+    server.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP port (for debugging)")
     return parser
 
 
@@ -283,6 +286,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return check(args)
+        if args.command == "server":
+            from clearsight.lsp.server import run as run_server
+
+            run_server(args.tcp)
+            return EXIT_CLEAN
     except KeyboardInterrupt:
         return EXIT_ERROR
     except BrokenPipeError:  # `clearsight check | head`

@@ -1,0 +1,53 @@
+"""Columns in the negotiated LSP position encoding <-> code points. The only place the
+language server converts units (the engine speaks code points)."""
+
+from __future__ import annotations
+
+import re
+
+UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
+
+# LSP lines end at \n, \r\n or \r only (str.splitlines also breaks at \f, \u2028 ...).
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def units(text: str, encoding: str) -> int:
+    """Length of `text` in the encoding's code units."""
+    if encoding == UTF32 or text.isascii():
+        return len(text)
+    if encoding == UTF8:
+        return len(text.encode("utf-8", "surrogatepass"))
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def to_client(line_text: str, column: int, encoding: str) -> int:
+    """Code-point column -> client units."""
+    return units(line_text[:column], encoding)
+
+
+def from_client(line_text: str, character: int, encoding: str) -> int:
+    """Client units -> code-point column (clamped to the line; mid-character rounds down)."""
+    if encoding == UTF32 or line_text.isascii():
+        return max(0, min(character, len(line_text)))
+    count = 0
+    for index, ch in enumerate(line_text):
+        width = units(ch, encoding)
+        if count + width > character:
+            return index
+        count += width
+    return len(line_text)
+
+
+def line_starts(text: str) -> list[int]:
+    """Code-point offset of each line's first character."""
+    return [0, *(match.end() for match in LINE_BREAK.finditer(text))]
+
+
+def offset_of(text: str, starts: list[int], line: int, character: int, encoding: str) -> int:
+    """An LSP position -> code-point offset into `text` (past-the-end positions clamp)."""
+    if line >= len(starts):
+        return len(text)
+    start = starts[line]
+    end = starts[line + 1] if line + 1 < len(starts) else len(text)
+    line_text = LINE_BREAK.sub("", text[start:end], count=1)
+    return start + from_client(line_text, character, encoding)

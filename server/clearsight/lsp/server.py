@@ -1,0 +1,555 @@
+"""The language server: the engine's findings as diagnostics, code actions, hovers and lenses.
+
+The LSP layer only translates. Handlers record the new text and return; analysis runs on
+a snapshot in a worker thread after a short debounce, a newer edit cancels the pending run,
+and a result is published only if its version is still the document's version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from clearsight import __version__
+from clearsight.carry import carry_over
+from clearsight.checks.complexity import analyse_complexity
+from clearsight.engine import CHECK_FAILED, all_rules, analyze
+from clearsight.fixes import safe_fix_edits, suppression_fixes
+from clearsight.lsp import convert
+from clearsight.lsp.documents import Documents
+from clearsight.lsp.positions import from_client
+from clearsight.model import Finding, Fix
+from clearsight.settings import Settings, SettingsResolver
+from clearsight.source import SourceText
+
+LOG = logging.getLogger(__name__)
+FIX_ALL = "source.fixAll.clearsight"
+DEFAULT_DEBOUNCE_MS = 150
+
+
+@dataclass
+class Analysis:
+    """The findings of one version of one document."""
+
+    uri: str
+    version: int | None
+    source: SourceText
+    findings: list[Finding]
+    result_id: str
+    parsed: bool
+
+
+@dataclass
+class DocumentState:
+    task: asyncio.Task[Analysis | None] | None = None
+    analysis: Analysis | None = None
+    last_good: Analysis | None = None  # the last version that parsed, for carrying over
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def _kebab(value: Any) -> Any:
+    """Editor settings may come in camelCase (VS Code) or kebab-case (pyproject)."""
+    if isinstance(value, dict):
+        return {
+            re.sub(r"(?<=[a-z0-9])([A-Z])", r"-\1", k).lower(): _kebab(v) for k, v in value.items()
+        }
+    return value
+
+
+def _result_id(version: int | None, findings: list[Finding]) -> str:
+    payload = json.dumps([f.to_dict() for f in findings], sort_keys=True, default=str)
+    return hashlib.sha1(payload.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def analyse_snapshot(
+    uri: str,
+    version: int | None,
+    text: str,
+    path: str,
+    settings: Settings,
+    last_good: Analysis | None,
+) -> Analysis:
+    """Runs in a worker thread: the engine on one immutable snapshot."""
+    source = SourceText(text, path=path)
+    findings = analyze(source, path, settings)
+    parsed = source.tree is not None
+    if not parsed and last_good is not None:
+        findings = sorted(
+            [*findings, *carry_over(last_good.source, last_good.findings, source)],
+            key=lambda f: (f.span.start, f.code),
+        )
+    return Analysis(uri, version, source, findings, _result_id(version, findings), parsed)
+
+
+class ClearsightServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("clearsight", __version__)
+        self.documents = Documents()
+        self.states: dict[str, DocumentState] = {}
+        self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="clearsight")
+        self.editor_settings: dict[str, Any] = {}
+        self.resolver = SettingsResolver()
+        self.reported_problems: set[str] = set()
+        self.pull_diagnostics = False
+        self.rule_help = {rule.code: rule.help for rule in all_rules()}
+
+    # -- settings -----------------------------------------------------------------------
+
+    @property
+    def encoding(self) -> str:
+        encoding = self.workspace.position_encoding if self.protocol.workspace else None
+        return str(encoding or types.PositionEncodingKind.Utf16)
+
+    @property
+    def debounce(self) -> float:
+        value = self.editor_settings.get("debounce", DEFAULT_DEBOUNCE_MS)
+        return max(0.0, float(value)) / 1000 if isinstance(value, int | float) else 0.15
+
+    def update_editor_settings(self, settings: Any) -> None:
+        table = _kebab(settings) if isinstance(settings, dict) else {}
+        self.editor_settings = table
+        engine_table = {k: v for k, v in table.items() if k not in ("debounce", "trace")}
+        self.resolver = SettingsResolver(engine_table)
+
+    def settings_for(self, uri: str) -> Settings:
+        path = self.path_for(uri)
+        settings = self.resolver.for_path(Path(path)) if path else Settings()
+        for problem in settings.problems:
+            if problem not in self.reported_problems:
+                self.reported_problems.add(problem)
+                self.window_show_message(
+                    types.ShowMessageParams(
+                        type=types.MessageType.Warning, message=f"Clearsight: {problem}"
+                    )
+                )
+        return settings
+
+    def path_for(self, uri: str) -> str:
+        try:
+            path = to_fs_path(uri)
+        except Exception:
+            path = None
+        if path:
+            return path
+        root = self.workspace.root_path if self.protocol.workspace else None
+        return str(Path(root or ".") / "untitled.py")
+
+    # -- scheduling -----------------------------------------------------------------------
+
+    def state(self, uri: str) -> DocumentState:
+        return self.states.setdefault(uri, DocumentState())
+
+    def schedule(self, uri: str, delay: float | None = None) -> None:
+        """Analyse the document's current text soon; any pending run for it is superseded."""
+        state = self.state(uri)
+        if state.task is not None and not state.task.done():
+            state.task.cancel()
+        state.done.clear()
+        state.task = asyncio.get_running_loop().create_task(
+            self._analyse(uri, self.debounce if delay is None else delay)
+        )
+
+    async def _analyse(self, uri: str, delay: float) -> Analysis | None:
+        try:
+            return await self._analyse_unguarded(uri, delay)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # never leave the document (or its waiters) stuck
+            LOG.exception("analysis of %s failed", uri)
+            self.window_log_message(
+                types.LogMessageParams(
+                    type=types.MessageType.Error, message=f"Clearsight: {uri}: {error!r}"
+                )
+            )
+            self.state(uri).done.set()
+            return None
+
+    async def _analyse_unguarded(self, uri: str, delay: float) -> Analysis | None:
+        if delay:
+            await asyncio.sleep(delay)
+        document = self.documents.get(uri)
+        if document is None:
+            return None
+        state = self.state(uri)
+        version, text = document.version, document.text
+        settings = self.settings_for(uri)
+        loop = asyncio.get_running_loop()
+        analysis = await loop.run_in_executor(
+            self.executor,
+            analyse_snapshot,
+            uri,
+            version,
+            text,
+            self.path_for(uri),
+            settings,
+            state.last_good,
+        )
+        current = self.documents.get(uri)
+        if current is None or current.version != version or current.text != text:
+            return None  # superseded while running: never publish a stale result
+        state.analysis = analysis
+        if analysis.parsed:
+            state.last_good = analysis
+        state.done.set()
+        self._log_failures(analysis)
+        if not self.pull_diagnostics:
+            self.publish(analysis)
+        return analysis
+
+    async def current_analysis(self, uri: str) -> Analysis | None:
+        """The analysis of the document's current version, waiting for it if needed."""
+        for _ in range(100):
+            document = self.documents.get(uri)
+            if document is None:
+                return None
+            state = self.state(uri)
+            analysis = state.analysis
+            if analysis is not None and analysis.version == document.version:
+                return analysis
+            if state.task is None or state.task.done():
+                self.schedule(uri, delay=0)
+            await state.done.wait()
+        return self.state(uri).analysis
+
+    def publish(self, analysis: Analysis) -> None:
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=analysis.uri,
+                version=analysis.version,
+                diagnostics=self.diagnostics(analysis),
+            )
+        )
+
+    def diagnostics(self, analysis: Analysis) -> list[types.Diagnostic]:
+        return [
+            convert.diagnostic(
+                analysis.source, finding, index, self.encoding, bool(finding.metrics.get("stale"))
+            )
+            for index, finding in enumerate(analysis.findings)
+        ]
+
+    def _log_failures(self, analysis: Analysis) -> None:
+        for finding in analysis.findings:
+            if finding.code == CHECK_FAILED:
+                self.window_log_message(
+                    types.LogMessageParams(
+                        type=types.MessageType.Error, message=f"{analysis.uri}: {finding.message}"
+                    )
+                )
+
+    def reanalyse_all(self) -> None:
+        for document in self.documents:
+            self.schedule(document.uri, delay=0)
+        if self.pull_diagnostics and self._client_supports_refresh():
+            self.workspace_diagnostic_refresh(None)
+
+    def _client_supports_refresh(self) -> bool:
+        workspace = self.client_capabilities.workspace
+        diagnostics = workspace.diagnostics if workspace else None
+        return bool(diagnostics and diagnostics.refresh_support)
+
+    # -- code actions ---------------------------------------------------------------------
+
+    def fixes_for(self, analysis: Analysis, finding: Finding) -> list[Fix]:
+        return [*finding.fixes, *suppression_fixes(analysis.source, finding)]
+
+    def code_actions(
+        self, analysis: Analysis, params: types.CodeActionParams
+    ) -> list[types.CodeAction]:
+        wanted = params.context.only
+        actions: list[types.CodeAction] = []
+        if not wanted or any(kind.startswith("quickfix") for kind in wanted):
+            actions.extend(self._quick_fixes(analysis, params))
+        if not wanted or any(FIX_ALL.startswith(kind) for kind in wanted):
+            fix_all = self.fix_all_action(analysis)
+            if fix_all is not None:
+                actions.append(fix_all)
+        return actions
+
+    def _quick_fixes(
+        self, analysis: Analysis, params: types.CodeActionParams
+    ) -> list[types.CodeAction]:
+        actions = []
+        for diagnostic in params.context.diagnostics:
+            if diagnostic.source != convert.SOURCE:
+                continue
+            index = convert.data_dict(diagnostic.data).get("index")
+            if not isinstance(index, int) or not 0 <= index < len(analysis.findings):
+                continue
+            finding = analysis.findings[index]
+            if finding.code != diagnostic.code:
+                continue  # the diagnostic is from another version: its fixes would misplace
+            for number, fix in enumerate(self.fixes_for(analysis, finding)):
+                action = types.CodeAction(
+                    title=fix.title,
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[diagnostic],
+                    is_preferred=fix.safe and number == 0,
+                    data={"uri": analysis.uri, "version": analysis.version, "index": index,
+                          "fix": number},
+                )  # fmt: skip
+                if not self._client_resolves_edits():
+                    action.edit = self._edit(analysis, fix)
+                actions.append(action)
+        return actions
+
+    def fix_all_action(self, analysis: Analysis) -> types.CodeAction | None:
+        edits = safe_fix_edits(analysis.findings)
+        if not edits:
+            return None
+        fix = Fix("Clearsight: fix all safe problems", tuple(edits))
+        return types.CodeAction(title=fix.title, kind=FIX_ALL, edit=self._edit(analysis, fix))
+
+    def resolve(self, action: types.CodeAction) -> types.CodeAction:
+        data = convert.data_dict(action.data)
+        state = self.states.get(str(data.get("uri")))
+        analysis = state.analysis if state else None
+        if analysis is None or analysis.version != data.get("version"):
+            return action  # the document changed since: no edit rather than a wrong one
+        index, number = data.get("index"), data.get("fix")
+        if not isinstance(index, int) or not 0 <= index < len(analysis.findings):
+            return action
+        fixes = self.fixes_for(analysis, analysis.findings[index])
+        if isinstance(number, int) and 0 <= number < len(fixes):
+            action.edit = self._edit(analysis, fixes[number])
+        return action
+
+    def _edit(self, analysis: Analysis, fix: Fix) -> types.WorkspaceEdit:
+        edits = convert.text_edits(analysis.source, fix, self.encoding)
+        return convert.workspace_edit(analysis.uri, analysis.version, analysis.source, edits)
+
+    def _client_resolves_edits(self) -> bool:
+        text_document = self.client_capabilities.text_document
+        code_action = text_document.code_action if text_document else None
+        support = code_action.resolve_support if code_action else None
+        return bool(support and "edit" in support.properties)
+
+    # -- hover and lenses -----------------------------------------------------------------
+
+    def hover(self, analysis: Analysis, position: types.Position) -> types.Hover | None:
+        source = analysis.source
+        line_text = source.line_text(position.line)
+        column = from_client(line_text, position.character, self.encoding)
+        parts = [
+            convert.hover_markdown(finding, self.rule_help.get(finding.code))
+            for finding in analysis.findings
+            if finding.span.start.line <= position.line <= finding.span.end.line
+            and (finding.span.start.line < position.line or finding.span.start.column <= column)
+            and (finding.span.end.line > position.line or column <= finding.span.end.column)
+        ]
+        block = self._block_named_at(analysis, position.line, column)
+        if block:
+            parts.insert(0, block)
+        if not parts:
+            return None
+        return types.Hover(
+            contents=types.MarkupContent(
+                kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts)
+            )
+        )
+
+    def _block_named_at(self, analysis: Analysis, line: int, column: int) -> str | None:
+        if not analysis.parsed:
+            return None
+        blocks, _ = analyse_complexity(analysis.source)
+        limit = self.settings_for(analysis.uri).complexity.max_complexity
+        text = analysis.source.line_text(line)
+        for block in blocks:
+            if block.line - 1 != line:
+                continue
+            short = block.name.rsplit(".", 1)[-1]
+            start = text.find(short)
+            if start <= column <= start + len(short):
+                verdict = (
+                    f"over the limit of {limit}: each branch is another path to test and "
+                    "review; split it or return early instead of nesting"
+                    if block.complexity > limit
+                    else f"within the limit of {limit}"
+                )
+                return (
+                    f"**{block.kind} `{block.name}`** · cyclomatic complexity "
+                    f"**{block.complexity}** (rank {block.rank}), {verdict}."
+                )
+        return None
+
+    def code_lenses(self, analysis: Analysis) -> list[types.CodeLens]:
+        lenses = []
+        for finding in analysis.findings:
+            if finding.code != "CS-C001" or finding.metrics.get("stale"):
+                continue
+            metrics = finding.metrics
+            title = f"complexity {metrics.get('complexity')} (rank {metrics.get('rank')})"
+            lenses.append(
+                types.CodeLens(
+                    range=convert.lsp_range(analysis.source, finding.span, self.encoding),
+                    command=types.Command(title=title, command=""),
+                )
+            )
+        return lenses
+
+
+def create_server() -> ClearsightServer:
+    server = ClearsightServer()
+
+    @server.feature(types.INITIALIZE)
+    def on_initialize(ls: ClearsightServer, params: types.InitializeParams) -> None:
+        text_document = params.capabilities.text_document
+        ls.pull_diagnostics = bool(text_document and text_document.diagnostic)
+        options = params.initialization_options
+        if isinstance(options, dict):
+            ls.update_editor_settings(options.get("settings", options))
+
+    @server.feature(types.INITIALIZED)
+    async def on_initialized(ls: ClearsightServer, params: types.InitializedParams) -> None:
+        await _pull_configuration(ls)
+        _watch_pyproject(ls)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def on_open(ls: ClearsightServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.documents.open(params.text_document)
+        ls.schedule(params.text_document.uri, delay=0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def on_change(ls: ClearsightServer, params: types.DidChangeTextDocumentParams) -> None:
+        document = ls.documents.get(params.text_document.uri)
+        if document is None:
+            return
+        document.apply(list(params.content_changes), ls.encoding)
+        document.version = params.text_document.version
+        ls.schedule(document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def on_save(ls: ClearsightServer, params: types.DidSaveTextDocumentParams) -> None:
+        if ls.documents.get(params.text_document.uri) is not None:
+            ls.schedule(params.text_document.uri, delay=0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def on_close(ls: ClearsightServer, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        state = ls.states.pop(uri, None)
+        if state and state.task and not state.task.done():
+            state.task.cancel()
+        ls.documents.close(uri)
+        if not ls.pull_diagnostics:
+            ls.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+            )
+
+    @server.feature(
+        types.TEXT_DOCUMENT_DIAGNOSTIC,
+        types.DiagnosticOptions(
+            identifier="clearsight", inter_file_dependencies=False, workspace_diagnostics=False
+        ),
+    )
+    async def on_diagnostic(
+        ls: ClearsightServer, params: types.DocumentDiagnosticParams
+    ) -> types.DocumentDiagnosticReport:
+        analysis = await ls.current_analysis(params.text_document.uri)
+        if analysis is None:
+            return types.RelatedFullDocumentDiagnosticReport(items=[])
+        if params.previous_result_id == analysis.result_id:
+            return types.RelatedUnchangedDocumentDiagnosticReport(result_id=analysis.result_id)
+        return types.RelatedFullDocumentDiagnosticReport(
+            items=ls.diagnostics(analysis), result_id=analysis.result_id
+        )
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(
+            code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL], resolve_provider=True
+        ),
+    )
+    async def on_code_action(
+        ls: ClearsightServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction] | None:
+        analysis = await ls.current_analysis(params.text_document.uri)
+        return ls.code_actions(analysis, params) if analysis else None
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    def on_code_action_resolve(ls: ClearsightServer, action: types.CodeAction) -> types.CodeAction:
+        return ls.resolve(action)
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    async def on_hover(ls: ClearsightServer, params: types.HoverParams) -> types.Hover | None:
+        analysis = await ls.current_analysis(params.text_document.uri)
+        return ls.hover(analysis, params.position) if analysis else None
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
+    async def on_code_lens(
+        ls: ClearsightServer, params: types.CodeLensParams
+    ) -> list[types.CodeLens] | None:
+        analysis = await ls.current_analysis(params.text_document.uri)
+        return ls.code_lenses(analysis) if analysis else None
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def on_configuration(
+        ls: ClearsightServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        settings = params.settings
+        if isinstance(settings, dict) and isinstance(settings.get("clearsight"), dict):
+            ls.update_editor_settings(settings["clearsight"])
+        else:
+            await _pull_configuration(ls)
+        ls.reported_problems.clear()
+        ls.reanalyse_all()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def on_watched_files(ls: ClearsightServer, params: types.DidChangeWatchedFilesParams) -> None:
+        if any(change.uri.endswith("pyproject.toml") for change in params.changes):
+            ls.resolver = SettingsResolver(
+                {k: v for k, v in ls.editor_settings.items() if k not in ("debounce", "trace")}
+            )
+            ls.reported_problems.clear()
+            ls.reanalyse_all()
+
+    return server
+
+
+async def _pull_configuration(ls: ClearsightServer) -> None:
+    workspace = ls.client_capabilities.workspace
+    if not (workspace and workspace.configuration):
+        return
+    try:
+        result = await ls.workspace_configuration_async(
+            types.ConfigurationParams(items=[types.ConfigurationItem(section="clearsight")])
+        )
+    except Exception as error:  # a client that answers badly must not stop the server
+        LOG.warning("workspace/configuration failed: %s", error)
+        return
+    if result and isinstance(result[0], dict):
+        ls.update_editor_settings(result[0])
+
+
+def _watch_pyproject(ls: ClearsightServer) -> None:
+    workspace = ls.client_capabilities.workspace
+    watched = workspace.did_change_watched_files if workspace else None
+    if not (watched and watched.dynamic_registration):
+        return
+    registration = types.Registration(
+        id="clearsight-pyproject",
+        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern="**/pyproject.toml")]
+        ),
+    )
+    ls.client_register_capability(types.RegistrationParams(registrations=[registration]))
+
+
+def run(tcp: str | None = None) -> None:
+    server = create_server()
+    if tcp:
+        host, _, port = tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
