@@ -13,7 +13,7 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from clearsight import __version__
@@ -181,12 +181,10 @@ def _check_stdin(args: argparse.Namespace, resolver: SettingsResolver, reported:
         sys.stdout.buffer.flush()
         if applied:
             findings, _ = analyze_bytes(fixed, path, settings)
-        if not args.quiet:
-            print(f"Applied {applied} fix{'es' if applied != 1 else ''}.", file=sys.stderr)
-        return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
-    results = [FileResult(path, findings, text)]
-    _emit(results, args)
-    return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
+        _report_fixes(applied, args)
+        return _exit_code(bool(findings), args)
+    _emit([FileResult(path, findings, text)], args)
+    return _exit_code(bool(findings), args)
 
 
 def _emit(results: list[FileResult], args: argparse.Namespace) -> None:
@@ -196,6 +194,25 @@ def _emit(results: list[FileResult], args: argparse.Namespace) -> None:
             print(output.summary_line(results), file=sys.stderr if args.fix else sys.stdout)
     else:
         sys.stdout.write(output.FORMATTERS[args.format](results))
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr when stderr is a terminal and the run is long."""
+    if not (is_terminal(sys.stderr) and total >= PROGRESS_MIN_FILES):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    # On stderr, the stream we checked: `clearsight check > report.txt` keeps a clean report.
+    bar = Progress(transient=True, console=Console(stderr=True))
+    task = bar.add_task("Checking", total=total)
+    bar.start()
+    try:
+        yield lambda step: bar.advance(task, step)
+    finally:
+        bar.stop()
 
 
 def check(args: argparse.Namespace) -> int:
@@ -208,51 +225,37 @@ def check(args: argparse.Namespace) -> int:
         return _check_stdin(args, resolver, reported)
 
     found = discover(args.paths, resolver)
-    for warning in found.warnings:
-        print(f"clearsight: warning: {warning}", file=sys.stderr)
-    for path, reason in found.errors:
-        print(f"clearsight: error: {path}: {reason}", file=sys.stderr)
+    _report_discovery(found.warnings, found.errors)
 
     def settings_for(path: Path) -> Settings:
         settings = resolver.for_path(path)
         _report_settings_problems(settings, reported)
         return settings.with_cli_overrides(args.select, args.ignore)
 
-    cache = None
-    if not args.no_cache:
-        cache = FindingCache(args.cache_dir or Path(".clearsight_cache"))
-
-    progress_bar = None
-    advance = None
-    if is_terminal(sys.stderr) and len(found.files) >= PROGRESS_MIN_FILES:
-        from rich.console import Console
-        from rich.progress import Progress
-
-        # On stderr, the stream we checked: `clearsight check > report.txt` keeps a clean report.
-        progress_bar = Progress(transient=True, console=Console(stderr=True))
-        task = progress_bar.add_task("Checking", total=len(found.files))
-        progress_bar.start()
-
-        def advance(step: int) -> None:
-            progress_bar.advance(task, step)
-
-    try:
-        result = run(found.files, settings_for, args.jobs, cache, advance)
-    finally:
-        if progress_bar is not None:
-            progress_bar.stop()
-
-    results = result.files
+    cache = None if args.no_cache else FindingCache(args.cache_dir or Path(".clearsight_cache"))
+    with _progress(len(found.files)) as advance:
+        results = run(found.files, settings_for, args.jobs, cache, advance).files
     if args.fix:
-        applied = _fix_files(results, resolver, args)
-        if not args.quiet:
-            print(f"Applied {applied} fix{'es' if applied != 1 else ''}.", file=sys.stderr)
+        _report_fixes(_fix_files(results, resolver, args), args)
     _emit(results, args)
-
-    unreadable = [r for r in results if r.unreadable]
-    if found.errors or unreadable:
+    if found.errors or any(r.unreadable for r in results):
         return EXIT_ERROR
-    has_findings = any(r.findings for r in results)
+    return _exit_code(any(r.findings for r in results), args)
+
+
+def _report_discovery(warnings: list[str], errors: list[tuple[str, str]]) -> None:
+    for warning in warnings:
+        print(f"clearsight: warning: {warning}", file=sys.stderr)
+    for path, reason in errors:
+        print(f"clearsight: error: {path}: {reason}", file=sys.stderr)
+
+
+def _report_fixes(applied: int, args: argparse.Namespace) -> None:
+    if not args.quiet:
+        print(f"Applied {applied} fix{'es' if applied != 1 else ''}.", file=sys.stderr)
+
+
+def _exit_code(has_findings: bool, args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if has_findings and not args.exit_zero else EXIT_CLEAN
 
 

@@ -56,6 +56,29 @@ def read_file(path: Path) -> bytes | str:
         return error.strerror or str(error)
 
 
+def _read_or_recall(
+    path: Path, settings_for: Callable[[Path], Settings], cache: FindingCache | None
+) -> tuple[FileResult | None, tuple[bytes, str, Settings, str | None] | None]:
+    """A file's result when it is unreadable or cached; otherwise the job to analyse it."""
+    name = str(path)
+    raw = read_file(path)
+    if isinstance(raw, str):
+        finding = unreadable_finding(f"Could not read the file: {raw}.")
+        return FileResult(name, [finding], None, unreadable=True), None
+    settings = settings_for(path)
+    key = FindingCache.key(raw, name, settings.fingerprint()) if cache else None
+    cached = cache.get(key) if cache and key else None
+    if cached is not None:
+        return FileResult(name, cached, None), None
+    return None, (raw, name, settings, key)
+
+
+def _remember(cache: FindingCache | None, key: str | None, findings: list[Finding]) -> None:
+    # Time-outs and crashed checks depend on the moment, not the file: never replay them.
+    if cache and key and not any(f.code in _UNCACHED_CODES for f in findings):
+        cache.put(key, findings)
+
+
 def run(
     files: list[Path],
     settings_for: Callable[[Path], Settings],
@@ -63,35 +86,24 @@ def run(
     cache: FindingCache | None,
     progress: Callable[[int], None] | None = None,
 ) -> RunResult:
+    advance = progress or (lambda step: None)
     result = RunResult()
     slots: list[FileResult | None] = []
     pending: list[tuple[int, bytes, str, Settings, str | None]] = []
     for path in files:
-        name = str(path)
-        raw = read_file(path)
-        if isinstance(raw, str):
-            finding = unreadable_finding(f"Could not read the file: {raw}.")
-            slots.append(FileResult(name, [finding], None, unreadable=True))
-            continue
-        settings = settings_for(path)
-        key = FindingCache.key(raw, name, settings.fingerprint()) if cache else None
-        cached = cache.get(key) if cache and key else None
-        if cached is not None:
-            slots.append(FileResult(name, cached, None))
-            if progress:
-                progress(1)
-            continue
-        pending.append((len(slots), raw, name, settings, key))
-        slots.append(None)
+        done, job = _read_or_recall(path, settings_for, cache)
+        if done is not None and not done.unreadable:
+            advance(1)
+        if job is not None:
+            pending.append((len(slots), *job))
+        slots.append(done)
 
     for (index, _raw, name, _settings, key), (findings, text) in zip(
         pending, _analyse_all(pending, jobs), strict=True
     ):
         slots[index] = FileResult(name, findings, text)
-        if cache and key and not any(f.code in _UNCACHED_CODES for f in findings):
-            cache.put(key, findings)
-        if progress:
-            progress(1)
+        _remember(cache, key, findings)
+        advance(1)
 
     result.files = [slot for slot in slots if slot is not None]
     if cache:
