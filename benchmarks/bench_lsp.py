@@ -1,0 +1,222 @@
+"""Edit -> diagnostics latency of the real language server, against the subprocess way.
+
+Drives `clearsight server` over stdio with pygls's LSP client: opens a real ~2,200-line
+standard-library module, applies single-character edits inside string literals of different
+functions (each keeps the file valid), and times each edit until the diagnostics of that
+document version arrive (debounce 0). In the same run it measures what editor linters do
+today: write the buffer and run the `bandit`, `radon cc` and `radon mi` command lines on it
+after each edit. Finally it opens 100 standard-library modules and reads the server's RSS.
+
+    python benchmarks/bench_lsp.py [--edits 200] [--baseline-edits 20] [--file PATH]
+
+Targets (issue 3): p95 <= 50 ms and >= 10x faster than the subprocess way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tokenize
+from io import StringIO
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+STDLIB = Path(os.__file__).parent
+
+
+def string_edit_points(text: str, count: int) -> list[tuple[int, int]]:
+    """(line, column) just inside the opening quote of string literals, one per function."""
+    points: list[tuple[int, int]] = []
+    seen_lines: set[int] = set()
+    current_def = None
+    used_defs: set[int] = set()
+    for token in tokenize.generate_tokens(StringIO(text).readline):
+        if token.type == tokenize.NAME and token.string == "def":
+            current_def = token.start[0]
+        if (
+            token.type == tokenize.STRING
+            and token.start[0] == token.end[0]
+            and current_def is not None
+            and current_def not in used_defs
+            and token.start[0] not in seen_lines
+            and token.string[:1] in "'\""
+        ):
+            seen_lines.add(token.start[0])
+            used_defs.add(current_def)
+            points.append((token.start[0] - 1, token.start[1] + 1))
+    if not points:
+        raise SystemExit("no string literal inside a function to edit")
+    return [points[i % len(points)] for i in range(count)]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+class Client(LanguageClient):
+    def __init__(self) -> None:
+        super().__init__("clearsight-bench", "0")
+        self.arrivals: dict[tuple[str, int | None], float] = {}
+        self.waiters: dict[tuple[str, int | None], asyncio.Future[float]] = {}
+
+        @self.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def on_diagnostics(params: types.PublishDiagnosticsParams) -> None:
+            key = (params.uri, params.version)
+            now = time.perf_counter()
+            self.arrivals[key] = now
+            waiter = self.waiters.pop(key, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(now)
+
+    async def diagnostics_of(self, uri: str, version: int) -> float:
+        key = (uri, version)
+        if key in self.arrivals:
+            return self.arrivals[key]
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.waiters[key] = future
+        return await asyncio.wait_for(future, 120)
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def measure_server(path: Path, edits: int) -> tuple[list[float], float, int]:
+    client = Client()
+    await client.start_io(sys.executable, "-m", "clearsight", "server")
+    capabilities = types.ClientCapabilities(
+        text_document=types.TextDocumentClientCapabilities(
+            publish_diagnostics=types.PublishDiagnosticsClientCapabilities(version_support=True)
+        )
+    )
+    await client.initialize_async(
+        types.InitializeParams(
+            capabilities=capabilities,
+            root_uri=path.parent.as_uri(),
+            initialization_options={"debounce": 0},
+        )
+    )
+    client.initialized(types.InitializedParams())
+    text = path.read_text(encoding="utf-8")
+    uri = path.as_uri()
+    started = time.perf_counter()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="python", version=1, text=text
+            )
+        )
+    )
+    open_latency = await client.diagnostics_of(uri, 1) - started
+
+    latencies = []
+    for version, (line, column) in enumerate(string_edit_points(text, edits), start=2):
+        position = types.Position(line=line, character=column)
+        sent = time.perf_counter()
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(start=position, end=position), text="x"
+                    )
+                ],
+            )
+        )
+        latencies.append(await client.diagnostics_of(uri, version) - sent)
+
+    # Memory with 100 open documents (the edited one plus 99 other stdlib modules).
+    others = sorted(p for p in STDLIB.glob("*.py"))[:99]
+    for number, other in enumerate(others):
+        other_uri = other.as_uri()
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=other_uri,
+                    language_id="python",
+                    version=1,
+                    text=other.read_text(encoding="utf-8", errors="replace"),
+                )
+            )
+        )
+        if number % 10 == 9:
+            await client.diagnostics_of(other_uri, 1)
+    await client.diagnostics_of(others[-1].as_uri(), 1)
+    server = client._server
+    memory = rss_kib(server.pid) if server is not None else 0
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    return latencies, open_latency, memory
+
+
+def measure_subprocess_way(path: Path, edits: int) -> list[float]:
+    """bandit + radon cc + radon mi command lines on the buffer after each edit."""
+    bin_dir = Path(sys.executable).parent
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    timings = []
+    with tempfile.TemporaryDirectory() as folder:
+        buffer = Path(folder) / path.name
+        for line, column in string_edit_points("".join(lines), edits):
+            lines[line] = lines[line][:column] + "x" + lines[line][column:]
+            started = time.perf_counter()
+            buffer.write_text("".join(lines), encoding="utf-8")
+            for command in (
+                [str(bin_dir / "bandit"), "-q", "-f", "json", str(buffer)],
+                [str(bin_dir / "radon"), "cc", "-j", str(buffer)],
+                [str(bin_dir / "radon"), "mi", "-j", str(buffer)],
+            ):
+                subprocess.run(command, capture_output=True, check=False)
+            timings.append(time.perf_counter() - started)
+    return timings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--file", type=Path, default=STDLIB / "subprocess.py")
+    parser.add_argument("--edits", type=int, default=200)
+    parser.add_argument("--baseline-edits", type=int, default=20)
+    args = parser.parse_args()
+    lines = len(args.file.read_text(encoding="utf-8").splitlines())
+    print(
+        f"file: {args.file} ({lines} lines); cores: {os.cpu_count()}; "
+        f"python {sys.version.split()[0]}"
+    )
+
+    latencies, open_latency, memory = asyncio.run(measure_server(args.file, args.edits))
+    ms = [value * 1000 for value in latencies]
+    p50, p95, worst = statistics.median(ms), percentile(ms, 0.95), max(ms)
+    print(
+        f"clearsight server, {len(ms)} edits: "
+        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {worst:.1f} ms"
+    )
+    print(f"  first diagnostics after open: {open_latency * 1000:.1f} ms")
+    print(f"  server RSS with 100 open documents: {memory / 1024:.1f} MiB")
+
+    baseline = [value * 1000 for value in measure_subprocess_way(args.file, args.baseline_edits)]
+    b50, b95 = statistics.median(baseline), percentile(baseline, 0.95)
+    print(
+        f"bandit + radon cc + radon mi per edit, {len(baseline)} edits: "
+        f"p50 {b50:.0f} ms, p95 {b95:.0f} ms"
+    )
+    ratio = b50 / p50 if p50 else float("inf")
+    print(f"speed-up at p50: {ratio:.1f}x (target >= 10x); p95 target <= 50 ms")
+    met = p95 <= 50 and ratio >= 10
+    print("targets:", "PASS" if met else "FAIL")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
