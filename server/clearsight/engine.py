@@ -95,7 +95,7 @@ def time_budget(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _engine_finding(code: str, message: str, span: Span, severity: Severity) -> Finding:
+def engine_finding(code: str, message: str, span: Span, severity: Severity) -> Finding:
     return Finding(
         code=code,
         family=Family.ENGINE,
@@ -108,10 +108,10 @@ def _engine_finding(code: str, message: str, span: Span, severity: Severity) -> 
 
 def unreadable_finding(message: str) -> Finding:
     """For front ends: a file that could not be read at all."""
-    return _engine_finding(UNREADABLE, message, Span.point(0), Severity.ERROR)
+    return engine_finding(UNREADABLE, message, Span.point(0), Severity.ERROR)
 
 
-def _run_check(check: Check, source: SourceText, settings: Settings) -> list[Finding]:
+def run_check(check: Check, source: SourceText, settings: Settings) -> list[Finding]:
     name = check.family.value
     try:
         with time_budget(settings.limits.file_timeout):
@@ -121,14 +121,14 @@ def _run_check(check: Check, source: SourceText, settings: Settings) -> list[Fin
             f"The {name} check stopped after {settings.limits.file_timeout:g} s on this file "
             "([tool.clearsight.limits] file-timeout); its findings are missing."
         )
-        return [_engine_finding(LIMIT_REACHED, message, Span.point(0), Severity.WARNING)]
+        return [engine_finding(LIMIT_REACHED, message, Span.point(0), Severity.WARNING)]
     except (RecursionError, MemoryError):
         message = f"The {name} check skipped this file: code is nested too deeply to analyse."
-        return [_engine_finding(LIMIT_REACHED, message, Span.point(0), Severity.WARNING)]
+        return [engine_finding(LIMIT_REACHED, message, Span.point(0), Severity.WARNING)]
     except Exception as error:
         LOG.exception("check %s failed on %s", name, source.path)
         message = f"The {name} check failed on this file ({type(error).__name__}: {error})."
-        return [_engine_finding(CHECK_FAILED, message, Span.point(0), Severity.WARNING)]
+        return [engine_finding(CHECK_FAILED, message, Span.point(0), Severity.WARNING)]
 
 
 def _comments_for_ignores(source: SourceText) -> dict[int, str]:
@@ -142,10 +142,11 @@ def _comments_for_ignores(source: SourceText) -> dict[int, str]:
     }
 
 
-def _inline_ignores(source: SourceText) -> dict[int, frozenset[str] | None]:
-    """0-based line -> codes ignored there (None: every code), from `# clearsight: ignore`."""
+def inline_ignores(comments: dict[int, str]) -> dict[int, frozenset[str] | None]:
+    """0-based line -> codes ignored there (None: every code), from `# clearsight: ignore`
+    comments (keyed by 1-based line, as tokenize numbers them)."""
     found: dict[int, frozenset[str] | None] = {}
-    for line, comment in _comments_for_ignores(source).items():
+    for line, comment in comments.items():
         match = _INLINE_IGNORE.search(comment) if "clearsight" in comment else None
         if match is None:
             continue
@@ -162,7 +163,7 @@ def _is_ignored(finding: Finding, ignores: dict[int, frozenset[str] | None]) -> 
     return codes is None or any(finding.code.upper().startswith(code) for code in codes)
 
 
-def _source_problems(source: SourceText) -> list[Finding]:
+def source_problems(source: SourceText) -> list[Finding]:
     """Findings about the text itself: undecodable bytes, syntax errors."""
     findings = []
     if source.decode_problem is not None:
@@ -178,7 +179,7 @@ def _source_problems(source: SourceText) -> list[Finding]:
                 "replaced with U+FFFD to analyse the rest. Re-save the file as UTF-8."
             )
         span = Span.of(problem.line, problem.column, problem.line, problem.column + 1)
-        findings.append(_engine_finding(UNREADABLE, message, span, Severity.ERROR))
+        findings.append(engine_finding(UNREADABLE, message, span, Severity.ERROR))
     parse_problem = source.parse_problem
     # A syntax error at a U+FFFD was caused by the undecodable bytes reported above.
     if parse_problem is not None and "U+FFFD" not in parse_problem.message:
@@ -189,15 +190,14 @@ def _source_problems(source: SourceText) -> list[Finding]:
             parse_problem.end_column,
         )
         message = f"Syntax error: {parse_problem.message}. Other checks need code that parses."
-        findings.append(_engine_finding(SYNTAX_ERROR, message, span, Severity.ERROR))
+        findings.append(engine_finding(SYNTAX_ERROR, message, span, Severity.ERROR))
     return findings
 
 
-def _apply_user_choices(
-    findings: list[Finding], source: SourceText, settings: Settings
+def apply_user_choices(
+    findings: list[Finding], ignores: dict[int, frozenset[str] | None], settings: Settings
 ) -> list[Finding]:
     """Selection, inline ignores and severity overrides, then position order."""
-    ignores = _inline_ignores(source)
     result = []
     for finding in findings:
         if not settings.is_selected(finding.code) or _is_ignored(finding, ignores):
@@ -229,13 +229,14 @@ def analyze(
             f"File is {size:,} bytes, over the {settings.limits.max_file_bytes:,}-byte limit "
             "([tool.clearsight.limits] max-file-bytes); not analysed."
         )
-        return [_engine_finding(LIMIT_REACHED, message, Span.point(0), Severity.WARNING)]
+        return [engine_finding(LIMIT_REACHED, message, Span.point(0), Severity.WARNING)]
 
-    findings = _source_problems(source)
+    findings = source_problems(source)
     for check in checks:
         if check.enabled(settings) and (source.tree is not None or not check.needs_tree):
-            findings.extend(_run_check(check, source, settings))
-    return _apply_user_choices(findings, source, settings)
+            findings.extend(run_check(check, source, settings))
+    ignores = inline_ignores(_comments_for_ignores(source))
+    return apply_user_choices(findings, ignores, settings)
 
 
 def all_rules() -> list[Rule]:

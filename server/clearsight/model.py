@@ -8,7 +8,7 @@ Byte offsets (bandit, ast) and UTF-16 units (LSP clients) are converted at the e
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 
@@ -109,6 +109,26 @@ class Finding:
     @property
     def column(self) -> int:
         return self.span.start.column
+
+    def shifted(self, lines: int) -> Finding:
+        """The same finding `lines` lines further down (for text analysed on its own)."""
+        if not lines:
+            return self
+
+        def move(span: Span) -> Span:
+            return Span(
+                Position(span.start.line + lines, span.start.column),
+                Position(span.end.line + lines, span.end.column),
+            )
+
+        fixes = tuple(
+            replace(fix, edits=tuple(TextEdit(move(e.span), e.new_text) for e in fix.edits))
+            for fix in self.fixes
+        )
+        metrics = dict(self.metrics)
+        if "bandit_line" in metrics:
+            metrics["bandit_line"] += lines
+        return replace(self, span=move(self.span), fixes=fixes, metrics=metrics)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from types import SimpleNamespace
+from typing import Any
 
 from radon.complexity import cc_rank
 from radon.metrics import halstead_visitor_report, mi_compute, mi_rank
 from radon.visitors import Class, ComplexityVisitor, Function, HalsteadVisitor
 
 from clearsight.checks.base import Rule, docs_url
-from clearsight.checks.raw_metrics import raw_metrics
+from clearsight.checks.raw_metrics import RawMetrics, raw_metrics
 from clearsight.model import Family, Finding, Severity, Span
 from clearsight.settings import Settings
 from clearsight.source import SourceText
@@ -77,24 +79,86 @@ def _blocks(visitor: ComplexityVisitor) -> list[Block]:
     return found
 
 
+@dataclass(frozen=True)
+class ComplexityFacts:
+    """What the complexity family needs from one text. Facts of consecutive top-level
+    statements combine (`combine_facts`) into the facts of the module they make up."""
+
+    blocks: tuple[Block, ...]
+    operators_seen: frozenset[Any]
+    operands_seen: frozenset[Any]
+    operators: int
+    operands: int
+    total_complexity: int  # radon's module total, including its +1 for the module
+    raw: RawMetrics
+
+    @property
+    def maintainability(self) -> Maintainability:
+        h1, h2 = len(self.operators_seen), len(self.operands_seen)
+        report = halstead_visitor_report(
+            SimpleNamespace(
+                distinct_operators=h1,
+                distinct_operands=h2,
+                operators=self.operators,
+                operands=self.operands,
+            )
+        )
+        raw = self.raw
+        comment_lines = raw.comments + raw.multi
+        percent = comment_lines / float(raw.sloc) * 100 if raw.sloc != 0 else 0
+        # radon passes LLOC where its formula says SLOC; keep that so the numbers agree.
+        score = mi_compute(report.volume, self.total_complexity, raw.lloc, percent)
+        return Maintainability(score, report.volume, self.total_complexity, raw.lloc, percent)
+
+
+def complexity_facts(source: SourceText) -> ComplexityFacts:
+    tree = source.tree
+    if tree is None:
+        raise ValueError("complexity needs a syntax tree")
+    visitor = ComplexityVisitor.from_ast(tree)
+    halstead = HalsteadVisitor.from_ast(tree)
+    return ComplexityFacts(
+        blocks=tuple(_blocks(visitor)),
+        operators_seen=frozenset(halstead.operators_seen),
+        operands_seen=frozenset(halstead.operands_seen),
+        operators=halstead.operators,
+        operands=halstead.operands,
+        total_complexity=visitor.total_complexity,
+        raw=raw_metrics(source),
+    )
+
+
+def combine_facts(parts: list[tuple[int, ComplexityFacts]]) -> ComplexityFacts:
+    """The facts of a module from those of its consecutive parts, each with the 0-based
+    line its text starts at."""
+    blocks = tuple(
+        replace(block, line=block.line + offset, end_line=block.end_line + offset)
+        for offset, facts in parts
+        for block in facts.blocks
+    )
+    raws = [facts.raw for _, facts in parts]
+    fields = RawMetrics.__dataclass_fields__
+    raw = RawMetrics(*(sum(getattr(r, name) for r in raws) for name in fields))
+    return ComplexityFacts(
+        blocks=blocks,
+        operators_seen=frozenset().union(*(f.operators_seen for _, f in parts)),
+        operands_seen=frozenset().union(*(f.operands_seen for _, f in parts)),
+        operators=sum(f.operators for _, f in parts),
+        operands=sum(f.operands for _, f in parts),
+        # Each part's total counts the module's +1 once; the module counts it once.
+        total_complexity=sum(f.total_complexity - 1 for _, f in parts) + 1,
+        raw=raw,
+    )
+
+
 def analyse_complexity(source: SourceText) -> tuple[list[Block], Maintainability]:
     """Every block's cyclomatic complexity and the module's maintainability index.
 
     Numbers equal `radon cc` (default options) and `radon mi` (multi-line strings counted
     as comments, radon's default). Requires a parsed tree.
     """
-    tree = source.tree
-    if tree is None:
-        raise ValueError("complexity needs a syntax tree")
-    visitor = ComplexityVisitor.from_ast(tree)
-    halstead = halstead_visitor_report(HalsteadVisitor.from_ast(tree))
-    raw = raw_metrics(source)
-    comment_lines = raw.comments + raw.multi
-    percent = comment_lines / float(raw.sloc) * 100 if raw.sloc != 0 else 0
-    # radon passes LLOC where its formula says SLOC; keep that so the numbers agree.
-    score = mi_compute(halstead.volume, visitor.total_complexity, raw.lloc, percent)
-    mi = Maintainability(score, halstead.volume, visitor.total_complexity, raw.lloc, percent)
-    return _blocks(visitor), mi
+    facts = complexity_facts(source)
+    return list(facts.blocks), facts.maintainability
 
 
 class ComplexityCheck:
@@ -137,48 +201,64 @@ class ComplexityCheck:
 
     def run(self, source: SourceText, settings: Settings) -> Iterator[Finding]:
         blocks, mi = analyse_complexity(source)
-        limit = settings.complexity.max_complexity
-        for block in blocks:
-            if block.complexity <= limit:
-                continue
-            label = {"function": "Function", "method": "Method", "class": "Class"}[block.kind]
-            yield Finding(
-                code=HIGH_COMPLEXITY,
-                family=self.family,
-                severity=Severity.WARNING,
-                message=(
-                    f"{label} `{block.name}` has cyclomatic complexity {block.complexity} "
-                    f"(rank {block.rank}; limit {limit}). Each branch is another path to test "
-                    "and review: split it into smaller functions or return early instead of "
-                    "nesting."
-                ),
-                span=_name_span(source, block),
-                docs_url=docs_url(HIGH_COMPLEXITY),
-                metrics={"complexity": block.complexity, "rank": block.rank, "kind": block.kind},
-            )
-        worst_allowed = settings.complexity.min_maintainability_rank
-        if mi.rank > worst_allowed:
-            first = source.line_text(0)
-            yield Finding(
-                code=LOW_MAINTAINABILITY,
-                family=self.family,
-                severity=Severity.INFO,
-                message=(
-                    f"Module maintainability index is {mi.score:.1f} (rank {mi.rank}; rank "
-                    f"{worst_allowed} or better expected). It is hard to change safely: split "
-                    "the module and simplify its most complex functions."
-                ),
-                span=Span.of(0, 0, 0, len(first)),
-                docs_url=docs_url(LOW_MAINTAINABILITY),
-                metrics={"maintainability_index": round(mi.score, 2), "rank": mi.rank},
-            )
+        yield from block_findings(source, blocks, settings)
+        yield from module_findings(source, mi, settings)
 
 
-def _name_span(source: SourceText, block: Block) -> Span:
+def block_findings(
+    source: SourceText, blocks: Iterable[Block], settings: Settings, line_offset: int = 0
+) -> Iterator[Finding]:
+    """CS-C001 for each block over the limit. `source` holds the blocks' text, whose first
+    line is line `line_offset` of the module (blocks' lines are module lines)."""
+    limit = settings.complexity.max_complexity
+    for block in blocks:
+        if block.complexity <= limit:
+            continue
+        label = {"function": "Function", "method": "Method", "class": "Class"}[block.kind]
+        yield Finding(
+            code=HIGH_COMPLEXITY,
+            family=Family.COMPLEXITY,
+            severity=Severity.WARNING,
+            message=(
+                f"{label} `{block.name}` has cyclomatic complexity {block.complexity} "
+                f"(rank {block.rank}; limit {limit}). Each branch is another path to test "
+                "and review: split it into smaller functions or return early instead of "
+                "nesting."
+            ),
+            span=_name_span(source, block, line_offset),
+            docs_url=docs_url(HIGH_COMPLEXITY),
+            metrics={"complexity": block.complexity, "rank": block.rank, "kind": block.kind},
+        )
+
+
+def module_findings(
+    source: SourceText, mi: Maintainability, settings: Settings
+) -> Iterator[Finding]:
+    """CS-C002 when the module's maintainability index ranks below the configured rank."""
+    worst_allowed = settings.complexity.min_maintainability_rank
+    if mi.rank <= worst_allowed:
+        return
+    yield Finding(
+        code=LOW_MAINTAINABILITY,
+        family=Family.COMPLEXITY,
+        severity=Severity.INFO,
+        message=(
+            f"Module maintainability index is {mi.score:.1f} (rank {mi.rank}; rank "
+            f"{worst_allowed} or better expected). It is hard to change safely: split "
+            "the module and simplify its most complex functions."
+        ),
+        span=Span.of(0, 0, 0, len(source.line_text(0))),
+        docs_url=docs_url(LOW_MAINTAINABILITY),
+        metrics={"maintainability_index": round(mi.score, 2), "rank": mi.rank},
+    )
+
+
+def _name_span(source: SourceText, block: Block, line_offset: int = 0) -> Span:
     """The definition's name, not its whole body (where an editor should underline)."""
+    local = block.line - 1 - line_offset
     line = block.line - 1
-    text = source.line_text(line)
-    start = source.byte_to_char_column(line, block.byte_column)
+    text = source.line_text(local)
+    start = source.byte_to_char_column(local, block.byte_column)
     match = _DEFINITION_NAME.match(text, start)
     if match:
         return Span.of(line, match.start(1), line, match.end(1))

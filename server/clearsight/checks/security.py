@@ -15,6 +15,7 @@ import logging
 import sys
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -148,8 +149,25 @@ class _Visitor(bandit_node_visitor.BanditNodeVisitor):
                 self._descend(value)
 
 
+@dataclass(frozen=True)
+class ImportState:
+    """The imports bandit's visitor has seen so far: it resolves call names through them,
+    so a statement's issues depend on the imports above it (and in it)."""
+
+    imports: frozenset[str] = frozenset()
+    aliases: tuple[tuple[str, str], ...] = ()
+
+
 def run_bandit(source: SourceText, settings: Settings) -> list[Issue]:
     """bandit's issues for this source, filtered by the configured severity/confidence."""
+    return run_bandit_from(source, settings, ImportState())[0]
+
+
+def run_bandit_from(
+    source: SourceText, settings: Settings, state: ImportState, file_tests: bool = True
+) -> tuple[list[Issue], ImportState]:
+    """bandit on a module or on consecutive top-level statements of one, starting from the
+    imports seen above them. Returns the issues and the import state after the text."""
     tree = source.tree
     if tree is None:
         raise ValueError("bandit needs a syntax tree")
@@ -168,20 +186,24 @@ def run_bandit(source: SourceText, settings: Settings) -> list[Issue]:
             metrics,
             interesting=_VISITED_TYPES | frozenset(tests.tests),
         )
+        visitor.imports = set(state.imports)
+        visitor.import_aliases = dict(state.aliases)
         # BanditNodeVisitor.process() without its own ast.parse: visit the shared tree,
         # then run the file-level tests the same way.
         visitor.generic_visit(tree)
-        visitor.context = {
-            "file_data": file_data,
-            "filename": source.path,
-            "lineno": 0,
-            "linerange": [0, 1],
-            "col_offset": 0,
-        }
-        visitor.update_scores(visitor.tester.run_tests(visitor.context, "File"))
+        if file_tests:
+            visitor.context = {
+                "file_data": file_data,
+                "filename": source.path,
+                "lineno": 0,
+                "linerange": [0, 1],
+                "col_offset": 0,
+            }
+            visitor.update_scores(visitor.tester.run_tests(visitor.context, "File"))
         issues = list(visitor.tester.results)
+        after = ImportState(frozenset(visitor.imports), tuple(visitor.import_aliases.items()))
     wanted_sev, wanted_conf = settings.security.severity, settings.security.confidence
-    return [issue for issue in issues if issue.filter(wanted_sev, wanted_conf)]
+    return [issue for issue in issues if issue.filter(wanted_sev, wanted_conf)], after
 
 
 def issue_span(source: SourceText, issue: Issue) -> Span:
@@ -224,33 +246,37 @@ class SecurityCheck:
             yield _rule(test_id, info["name"], info.get("message", "").replace("{name}", names))
 
     def run(self, source: SourceText, settings: Settings) -> Iterator[Finding]:
-        issues = run_bandit(source, settings)
-        for issue in issues:
-            span = issue_span(source, issue)
-            cwe = issue.cwe.id or None
-            detail = SecurityDetail(
-                test_id=issue.test_id,
-                test_name=issue.test,
-                bandit_severity=issue.severity,
-                confidence=issue.confidence,
-                cwe=cwe,
-            )
-            where = f"CWE-{cwe}, " if cwe else ""
-            message = (
-                f"{issue.text.strip()} ({where}severity {issue.severity.lower()}, "
-                f"confidence {issue.confidence.lower()})"
-            )
-            yield Finding(
-                code=issue.test_id,
-                family=self.family,
-                severity=severity_for(issue.severity, issue.confidence),
-                message=message,
-                span=span,
-                docs_url=bandit_docs_url(issue.test_id),
-                fixes=fixes_for(source, issue.test_id, issue.lineno, issue.col_offset),
-                security=detail,
-                metrics={"bandit_line": issue.lineno, "bandit_col": issue.col_offset},
-            )
+        yield from issue_findings(source, run_bandit(source, settings))
+
+
+def issue_findings(source: SourceText, issues: list[Issue]) -> Iterator[Finding]:
+    """Findings for bandit's issues on `source` (positions in `source`'s own lines)."""
+    for issue in issues:
+        span = issue_span(source, issue)
+        cwe = issue.cwe.id or None
+        detail = SecurityDetail(
+            test_id=issue.test_id,
+            test_name=issue.test,
+            bandit_severity=issue.severity,
+            confidence=issue.confidence,
+            cwe=cwe,
+        )
+        where = f"CWE-{cwe}, " if cwe else ""
+        message = (
+            f"{issue.text.strip()} ({where}severity {issue.severity.lower()}, "
+            f"confidence {issue.confidence.lower()})"
+        )
+        yield Finding(
+            code=issue.test_id,
+            family=Family.SECURITY,
+            severity=severity_for(issue.severity, issue.confidence),
+            message=message,
+            span=span,
+            docs_url=bandit_docs_url(issue.test_id),
+            fixes=fixes_for(source, issue.test_id, issue.lineno, issue.col_offset),
+            security=detail,
+            metrics={"bandit_line": issue.lineno, "bandit_col": issue.col_offset},
+        )
 
 
 def _rule(test_id: str, name: str, doc: str) -> Rule:

@@ -1,0 +1,210 @@
+"""Incremental analysis for the editor: after an edit, only the top-level statements it
+touched are parsed, tokenized and checked again; the others' results are reused.
+
+The module is cut into *chunks*: consecutive lines holding one top-level statement (with
+its decorators, and the comments and blank lines above it). A chunk's facts are computed
+from its text alone, which is exact because:
+- radon's cyclomatic complexity and blocks are per statement, its maintainability inputs
+  (Halstead operator/operand sets and counts, the module's total complexity, raw line
+  counts) combine across statements (`combine_facts`);
+- bandit's tests see one statement at a time, except that call names resolve through the
+  imports seen above; each chunk is checked starting from that import state, which is part
+  of its cache key, and its file-level test (trojan source) keeps bandit's first-only rule.
+The result equals `engine.analyze` on the whole text (tests compare them on real code).
+Anything unusual (a syntax error, a check that fails, another check family registered)
+falls back to the whole-file engine.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import re
+import threading
+from dataclasses import dataclass, field
+
+from clearsight.checks.complexity import (
+    ComplexityFacts,
+    block_findings,
+    combine_facts,
+    complexity_facts,
+    module_findings,
+)
+from clearsight.checks.registry import CHECKS
+from clearsight.checks.security import ImportState, issue_findings, run_bandit_from
+from clearsight.engine import analyze, apply_user_choices, inline_ignores, run_check
+from clearsight.model import Finding
+from clearsight.settings import Settings
+from clearsight.source import SourceText
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+_SUPPORTED_FAMILIES = {"complexity", "security"}
+# bandit's file-level tests report only the first occurrence in a file.
+_FILE_LEVEL_TESTS = {"B613"}
+
+
+def _lines(text: str) -> list[str]:
+    return _LINE.findall(text)
+
+
+@dataclass
+class ChunkFacts:
+    """What one chunk contributes, in the chunk's own line numbers."""
+
+    source: SourceText
+    complexity: ComplexityFacts
+    comments: dict[int, str]
+    # import state before the chunk -> (security findings, import state after it)
+    security: dict[ImportState, tuple[list[Finding], ImportState]] = field(default_factory=dict)
+
+
+@dataclass
+class Chunk:
+    start: int  # 0-based first line in the current text
+    lines: tuple[str, ...]  # with their line breaks
+    facts: ChunkFacts
+
+
+class IncrementalAnalyzer:
+    """One per open document. `analyze(text)` returns what `engine.analyze` would."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.chunks: list[Chunk] = []
+        self.lines: list[str] = []
+        self.settings_key: str | None = None
+        self.reused = 0  # chunks reused by the last call (for tests and benchmarks)
+        self._lock = threading.Lock()
+
+    def analyze(self, text: str, settings: Settings) -> tuple[SourceText, list[Finding]]:
+        # A superseded run may still be going in another worker thread: one at a time.
+        with self._lock:
+            return self._analyze(text, settings)
+
+    def _analyze(self, text: str, settings: Settings) -> tuple[SourceText, list[Finding]]:
+        source = SourceText(text, path=self.path)
+        if not self._usable(settings, text):
+            self.chunks = []
+            return source, analyze(source, self.path, settings)
+        if settings.fingerprint() != self.settings_key:
+            self.chunks, self.lines = [], []
+            self.settings_key = settings.fingerprint()
+        try:
+            chunks = self._rechunk(_lines(text))
+        except SyntaxError:
+            chunks = None
+        if chunks is None:
+            # Does not parse: the engine reports the error (and whatever else it can). The
+            # chunks of the last version that parsed stay, so once the error is fixed only
+            # what changed since then is analysed again.
+            return source, analyze(source, self.path, settings)
+        try:
+            findings = self._findings(chunks, source, settings)
+        except Exception:
+            self.chunks, self.lines = [], []
+            return source, analyze(source, self.path, settings)
+        self.chunks, self.lines = chunks, _lines(text)
+        return source, findings
+
+    def _usable(self, settings: Settings, text: str) -> bool:
+        return len(text) <= settings.limits.max_file_bytes
+
+    # -- chunking -----------------------------------------------------------------------
+
+    def _rechunk(self, new: list[str]) -> list[Chunk] | None:
+        old = self.lines
+        if not self.chunks:
+            return self._parse_chunks(new, 0, len(new))
+        prefix = 0
+        limit = min(len(old), len(new))
+        while prefix < limit and old[prefix] == new[prefix]:
+            prefix += 1
+        suffix = 0
+        while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
+            suffix += 1
+        delta = len(new) - len(old)
+        before = [c for c in self.chunks if c.start + len(c.lines) <= prefix]
+        after = [c for c in self.chunks if c.start >= len(old) - suffix and c.start >= prefix]
+        dirty_start = before[-1].start + len(before[-1].lines) if before else 0
+        dirty_end = (after[0].start + delta) if after else len(new)
+        if dirty_end < dirty_start:
+            return self._parse_chunks(new, 0, len(new))
+        middle = self._parse_chunks(new, dirty_start, dirty_end)
+        if middle is None:
+            return None
+        self.reused = len(before) + len(after)
+        moved = [Chunk(c.start + delta, c.lines, c.facts) for c in after]
+        return [*before, *middle, *moved]
+
+    def _parse_chunks(self, lines: list[str], start: int, end: int) -> list[Chunk] | None:
+        """Chunks for lines[start:end], which must parse on their own."""
+        text = "".join(lines[start:end])
+        tree = ast.parse(text)  # SyntaxError: the caller falls back to the engine
+        firsts = [_first_line(statement) for statement in tree.body]
+        bounds = [0, *firsts[1:], end - start] if firsts else [0, end - start]
+        chunks = []
+        for first, last in itertools.pairwise(bounds):
+            if last <= first:
+                continue
+            chunk_lines = tuple(lines[start + first : start + last])
+            chunks.append(Chunk(start + first, chunk_lines, self._facts(chunk_lines)))
+        return chunks
+
+    def _facts(self, lines: tuple[str, ...]) -> ChunkFacts:
+        source = SourceText("".join(lines), path=self.path)
+        if source.tree is None:
+            raise SyntaxError("a chunk does not parse on its own")
+        return ChunkFacts(source, complexity_facts(source), dict(source.comments))
+
+    # -- findings -------------------------------------------------------------------------
+
+    def _findings(
+        self, chunks: list[Chunk], source: SourceText, settings: Settings
+    ) -> list[Finding]:
+        findings: list[Finding] = []
+        comments: dict[int, str] = {}
+        state = ImportState()
+        file_level_seen: set[str] = set()
+        parts = []
+        for chunk in chunks:
+            facts = chunk.facts
+            parts.append((chunk.start, facts.complexity))
+            for line, comment in facts.comments.items():
+                comments[line + chunk.start] = comment
+            if settings.complexity.enabled:
+                findings.extend(
+                    finding.shifted(chunk.start)
+                    for finding in block_findings(facts.source, facts.complexity.blocks, settings)
+                )
+            if settings.security.enabled:
+                chunk_findings, state = self._security(facts, settings, state)
+                for finding in chunk_findings:
+                    if finding.code in _FILE_LEVEL_TESTS:
+                        if finding.code in file_level_seen:
+                            continue
+                        file_level_seen.add(finding.code)
+                    findings.append(finding.shifted(chunk.start))
+        if settings.complexity.enabled and parts:
+            combined = combine_facts(parts)
+            findings.extend(module_findings(source, combined.maintainability, settings))
+        # Families without a per-statement form run on the whole text, as the engine would.
+        for check in CHECKS:
+            if check.family.value not in _SUPPORTED_FAMILIES and check.enabled(settings):
+                findings.extend(run_check(check, source, settings))
+        return apply_user_choices(findings, inline_ignores(comments), settings)
+
+    def _security(
+        self, facts: ChunkFacts, settings: Settings, state: ImportState
+    ) -> tuple[list[Finding], ImportState]:
+        cached = facts.security.get(state)
+        if cached is None:
+            issues, after = run_bandit_from(facts.source, settings, state)
+            cached = (list(issue_findings(facts.source, issues)), after)
+            facts.security[state] = cached
+        return cached
+
+
+def _first_line(statement: ast.stmt) -> int:
+    """0-based first line of a top-level statement, decorators included."""
+    decorators = getattr(statement, "decorator_list", [])
+    return min([statement.lineno, *(d.lineno for d in decorators)]) - 1
