@@ -111,32 +111,22 @@ class IncrementalAnalyzer:
 
     # -- chunking -----------------------------------------------------------------------
 
-    def _rechunk(self, new: list[str]) -> list[Chunk] | None:
+    def _rechunk(self, new: list[str]) -> list[Chunk]:
         old = self.lines
         if not self.chunks:
             return self._parse_chunks(new, 0, len(new))
-        prefix = 0
-        limit = min(len(old), len(new))
-        while prefix < limit and old[prefix] == new[prefix]:
-            prefix += 1
-        suffix = 0
-        while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
-            suffix += 1
         delta = len(new) - len(old)
-        before = [c for c in self.chunks if c.start + len(c.lines) <= prefix]
-        after = [c for c in self.chunks if c.start >= len(old) - suffix and c.start >= prefix]
+        before, after = _untouched(self.chunks, len(old), *_common_ends(old, new))
         dirty_start = before[-1].start + len(before[-1].lines) if before else 0
         dirty_end = (after[0].start + delta) if after else len(new)
         if dirty_end < dirty_start:
             return self._parse_chunks(new, 0, len(new))
         middle = self._parse_chunks(new, dirty_start, dirty_end)
-        if middle is None:
-            return None
         self.reused = len(before) + len(after)
         moved = [Chunk(c.start + delta, c.lines, c.facts) for c in after]
         return [*before, *middle, *moved]
 
-    def _parse_chunks(self, lines: list[str], start: int, end: int) -> list[Chunk] | None:
+    def _parse_chunks(self, lines: list[str], start: int, end: int) -> list[Chunk]:
         """Chunks for lines[start:end], which must parse on their own."""
         text = "".join(lines[start:end])
         tree = ast.parse(text)  # SyntaxError: the caller falls back to the engine
@@ -164,26 +154,13 @@ class IncrementalAnalyzer:
         findings: list[Finding] = []
         comments: dict[int, str] = {}
         state = ImportState()
-        file_level_seen: set[str] = set()
-        parts = []
         for chunk in chunks:
-            facts = chunk.facts
-            parts.append((chunk.start, facts.complexity))
-            for line, comment in facts.comments.items():
+            for line, comment in chunk.facts.comments.items():
                 comments[line + chunk.start] = comment
-            if settings.complexity.enabled:
-                findings.extend(
-                    finding.shifted(chunk.start)
-                    for finding in block_findings(facts.source, facts.complexity.blocks, settings)
-                )
-            if settings.security.enabled:
-                chunk_findings, state = self._security(facts, settings, state)
-                for finding in chunk_findings:
-                    if finding.code in _FILE_LEVEL_TESTS:
-                        if finding.code in file_level_seen:
-                            continue
-                        file_level_seen.add(finding.code)
-                    findings.append(finding.shifted(chunk.start))
+            chunk_findings, state = self._chunk_findings(chunk, settings, state)
+            findings.extend(chunk_findings)
+        findings = _first_of_file_level_tests(findings)
+        parts = [(chunk.start, chunk.facts.complexity) for chunk in chunks]
         if settings.complexity.enabled and parts:
             combined = combine_facts(parts)
             findings.extend(module_findings(source, combined.maintainability, settings))
@@ -192,6 +169,18 @@ class IncrementalAnalyzer:
             if check.family.value not in _SUPPORTED_FAMILIES and check.enabled(settings):
                 findings.extend(run_check(check, source, settings))
         return apply_user_choices(findings, inline_ignores(comments), settings)
+
+    def _chunk_findings(
+        self, chunk: Chunk, settings: Settings, state: ImportState
+    ) -> tuple[list[Finding], ImportState]:
+        facts = chunk.facts
+        found: list[Finding] = []
+        if settings.complexity.enabled:
+            found.extend(block_findings(facts.source, facts.complexity.blocks, settings))
+        if settings.security.enabled:
+            security, state = self._security(facts, settings, state)
+            found.extend(security)
+        return [finding.shifted(chunk.start) for finding in found], state
 
     def _security(
         self, facts: ChunkFacts, settings: Settings, state: ImportState
@@ -202,6 +191,41 @@ class IncrementalAnalyzer:
             cached = (list(issue_findings(facts.source, issues)), after)
             facts.security[state] = cached
         return cached
+
+
+def _first_of_file_level_tests(findings: list[Finding]) -> list[Finding]:
+    """bandit's file-level tests report only their first occurrence in a file."""
+    seen: set[str] = set()
+    kept = []
+    for finding in findings:
+        if finding.code in _FILE_LEVEL_TESTS:
+            if finding.code in seen:
+                continue
+            seen.add(finding.code)
+        kept.append(finding)
+    return kept
+
+
+def _untouched(
+    chunks: list[Chunk], old_length: int, prefix: int, suffix: int
+) -> tuple[list[Chunk], list[Chunk]]:
+    """The chunks wholly inside the unchanged leading lines, and those wholly inside the
+    unchanged trailing lines (in old line numbers)."""
+    before = [c for c in chunks if c.start + len(c.lines) <= prefix]
+    after = [c for c in chunks if c.start >= max(old_length - suffix, prefix)]
+    return before, after
+
+
+def _common_ends(old: list[str], new: list[str]) -> tuple[int, int]:
+    """How many leading and trailing lines the two versions share (not overlapping)."""
+    limit = min(len(old), len(new))
+    prefix = 0
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    return prefix, suffix
 
 
 def _first_line(statement: ast.stmt) -> int:

@@ -131,24 +131,29 @@ def complexity_facts(source: SourceText) -> ComplexityFacts:
 def combine_facts(parts: list[tuple[int, ComplexityFacts]]) -> ComplexityFacts:
     """The facts of a module from those of its consecutive parts, each with the 0-based
     line its text starts at."""
-    blocks = tuple(
-        replace(block, line=block.line + offset, end_line=block.end_line + offset)
-        for offset, facts in parts
-        for block in facts.blocks
-    )
-    raws = [facts.raw for _, facts in parts]
-    fields = RawMetrics.__dataclass_fields__
-    raw = RawMetrics(*(sum(getattr(r, name) for r in raws) for name in fields))
     return ComplexityFacts(
-        blocks=blocks,
+        blocks=_moved_blocks(parts),
         operators_seen=frozenset().union(*(f.operators_seen for _, f in parts)),
         operands_seen=frozenset().union(*(f.operands_seen for _, f in parts)),
         operators=sum(f.operators for _, f in parts),
         operands=sum(f.operands for _, f in parts),
         # Each part's total counts the module's +1 once; the module counts it once.
         total_complexity=sum(f.total_complexity - 1 for _, f in parts) + 1,
-        raw=raw,
+        raw=_summed_raw([facts.raw for _, facts in parts]),
     )
+
+
+def _moved_blocks(parts: list[tuple[int, ComplexityFacts]]) -> tuple[Block, ...]:
+    return tuple(
+        replace(block, line=block.line + offset, end_line=block.end_line + offset)
+        for offset, facts in parts
+        for block in facts.blocks
+    )
+
+
+def _summed_raw(raws: list[RawMetrics]) -> RawMetrics:
+    fields = RawMetrics.__dataclass_fields__
+    return RawMetrics(*(sum(getattr(r, name) for r in raws) for name in fields))
 
 
 def analyse_complexity(source: SourceText) -> tuple[list[Block], Maintainability]:
