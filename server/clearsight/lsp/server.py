@@ -3,6 +3,8 @@
 The LSP layer only translates. Handlers record the new text and return; analysis runs on
 a snapshot in a worker thread after a short debounce, a newer edit cancels the pending run,
 and a result is published only if its version is still the document's version.
+Requests that need findings wait for the pending run, so they never answer from an older
+text or older settings.
 """
 
 from __future__ import annotations
@@ -11,14 +13,19 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import re
+import threading
+from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
 
 from clearsight import __version__
@@ -30,12 +37,15 @@ from clearsight.lsp import convert
 from clearsight.lsp.documents import Documents
 from clearsight.lsp.positions import from_client
 from clearsight.model import Finding, Fix
-from clearsight.settings import Settings, SettingsResolver
+from clearsight.settings import Settings, SettingsResolver, merge_tables
 from clearsight.source import SourceText
 
 LOG = logging.getLogger(__name__)
 FIX_ALL = "source.fixAll.clearsight"
 DEFAULT_DEBOUNCE_MS = 150
+CONFIGURATION_TIMEOUT = 5.0  # seconds to wait for the editor's settings before analysing
+EDITOR_ONLY_SETTINGS = ("debounce", "trace")  # not [tool.clearsight] settings
+_DEFINITION_NAME = re.compile(r"(?:async\s+)?(?:def|class)\s+(\w+)")
 
 
 @dataclass
@@ -55,7 +65,56 @@ class DocumentState:
     task: asyncio.Task[Analysis | None] | None = None
     analysis: Analysis | None = None
     last_good: Analysis | None = None  # the last version that parsed, for carrying over
-    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+_ANSWERED = object()  # a message already answered while it was being read
+
+
+class ClearsightProtocol(LanguageServerProtocol):
+    """pygls's protocol with two changes.
+
+    Open documents live in `Documents` only. pygls keeps its own copy too, whose lines also
+    break at \\f and U+2028; to fit an incoming edit to those lines it clamps the edit's
+    positions *in place*, so the edit our handler then sees is already wrong.
+
+    A request whose params do not fit the protocol gets an error response. pygls only logs
+    it (and shows an error), and the editor would wait for an answer forever.
+    """
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(
+        self, params: types.DidOpenTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(
+        self, params: types.DidChangeTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(
+        self, params: types.DidCloseTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
+            yield handler, (params,), None
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            if "id" in data and "method" in data:  # a request: the editor waits for an answer
+                LOG.warning("invalid %s request: %s", data.get("method"), error)
+                self._send_response(data["id"], None, error.to_response_error())
+                return _ANSWERED
+            raise
+
+    def handle_message(self, message: Any) -> None:
+        if message is not _ANSWERED:
+            super().handle_message(message)
 
 
 def _kebab(value: Any) -> Any:
@@ -94,12 +153,23 @@ def analyse_snapshot(
 
 class ClearsightServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("clearsight", __version__)
+        super().__init__("clearsight", __version__, protocol_cls=ClearsightProtocol)
         self.documents = Documents()
         self.states: dict[str, DocumentState] = {}
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="clearsight")
+        # Analyses running in worker threads; they outlive the tasks that wait for them.
+        self.busy = 0
+        self._busy_lock = threading.Lock()
+        self.shut_down = False
+        # Editor settings in layers: initializationOptions, then what the editor's own
+        # settings say (workspace/configuration or didChangeConfiguration) on top.
+        self.initialization_settings: dict[str, Any] = {}
+        self.client_settings: dict[str, Any] = {}
         self.editor_settings: dict[str, Any] = {}
         self.resolver = SettingsResolver()
+        # Set once the editor's settings have been asked for: no analysis runs before, so
+        # none is done (and published) with settings about to change.
+        self.configured = asyncio.Event()
         self.reported_problems: set[str] = set()
         self.pull_diagnostics = False
         self.rule_help = {rule.code: rule.help for rule in all_rules()}
@@ -108,7 +178,10 @@ class ClearsightServer(LanguageServer):
 
     @property
     def encoding(self) -> str:
-        encoding = self.workspace.position_encoding if self.protocol.workspace else None
+        try:
+            encoding = self.workspace.position_encoding
+        except RuntimeError:  # not initialised yet
+            encoding = None
         return str(encoding or types.PositionEncodingKind.Utf16)
 
     @property
@@ -116,11 +189,24 @@ class ClearsightServer(LanguageServer):
         value = self.editor_settings.get("debounce", DEFAULT_DEBOUNCE_MS)
         return max(0.0, float(value)) / 1000 if isinstance(value, int | float) else 0.15
 
-    def update_editor_settings(self, settings: Any) -> None:
-        table = _kebab(settings) if isinstance(settings, dict) else {}
-        self.editor_settings = table
-        engine_table = {k: v for k, v in table.items() if k not in ("debounce", "trace")}
+    def update_editor_settings(self, *, initialization: Any = None, client: Any = None) -> None:
+        """Replace one layer of the editor's settings (a layer given as None is kept)."""
+        if initialization is not None:
+            self.initialization_settings = (
+                _kebab(initialization) if isinstance(initialization, dict) else {}
+            )
+        if client is not None:
+            self.client_settings = _kebab(client) if isinstance(client, dict) else {}
+        self.editor_settings = merge_tables(self.initialization_settings, self.client_settings)
+        self.reset_resolver()
+
+    def reset_resolver(self) -> None:
+        """Forget cached pyproject.toml settings; lay the editor's settings over them."""
+        engine_table = {
+            k: v for k, v in self.editor_settings.items() if k not in EDITOR_ONLY_SETTINGS
+        }
         self.resolver = SettingsResolver(engine_table)
+        self.reported_problems.clear()
 
     def settings_for(self, uri: str) -> Settings:
         path = self.path_for(uri)
@@ -155,7 +241,6 @@ class ClearsightServer(LanguageServer):
         state = self.state(uri)
         if state.task is not None and not state.task.done():
             state.task.cancel()
-        state.done.clear()
         state.task = asyncio.get_running_loop().create_task(
             self._analyse(uri, self.debounce if delay is None else delay)
         )
@@ -172,12 +257,16 @@ class ClearsightServer(LanguageServer):
                     type=types.MessageType.Error, message=f"Clearsight: {uri}: {error!r}"
                 )
             )
-            self.state(uri).done.set()
             return None
 
     async def _analyse_unguarded(self, uri: str, delay: float) -> Analysis | None:
         if delay:
             await asyncio.sleep(delay)
+        if not self.configured.is_set():
+            try:
+                await asyncio.wait_for(self.configured.wait(), CONFIGURATION_TIMEOUT)
+            except asyncio.TimeoutError:
+                self.configured.set()  # an editor that never sent `initialized`
         document = self.documents.get(uri)
         if document is None:
             return None
@@ -187,7 +276,7 @@ class ClearsightServer(LanguageServer):
         loop = asyncio.get_running_loop()
         analysis = await loop.run_in_executor(
             self.executor,
-            analyse_snapshot,
+            self._run_analysis,
             uri,
             version,
             text,
@@ -201,26 +290,48 @@ class ClearsightServer(LanguageServer):
         state.analysis = analysis
         if analysis.parsed:
             state.last_good = analysis
-        state.done.set()
         self._log_failures(analysis)
         if not self.pull_diagnostics:
             self.publish(analysis)
         return analysis
 
+    def _run_analysis(self, *args: Any) -> Analysis:
+        with self._busy_lock:
+            self.busy += 1
+        try:
+            return analyse_snapshot(*args)
+        finally:
+            with self._busy_lock:
+                self.busy -= 1
+
     async def current_analysis(self, uri: str) -> Analysis | None:
-        """The analysis of the document's current version, waiting for it if needed."""
-        for _ in range(100):
+        """The analysis of the document's current text with the current settings.
+
+        A pending run always wins, even when an analysis of the same version exists: it was
+        scheduled because something changed (the text, or the settings). None when the
+        document is not open, or when analysing it fails.
+        """
+        retried = False
+        while True:
             document = self.documents.get(uri)
             if document is None:
                 return None
             state = self.state(uri)
+            task = state.task
+            if task is not None and not task.done():
+                await asyncio.wait([task])  # returns on cancellation too (superseded, closed)
+                continue
             analysis = state.analysis
-            if analysis is not None and analysis.version == document.version:
+            if (
+                analysis is not None
+                and analysis.version == document.version
+                and analysis.source.text == document.text
+            ):
                 return analysis
-            if state.task is None or state.task.done():
-                self.schedule(uri, delay=0)
-            await state.done.wait()
-        return self.state(uri).analysis
+            if retried:
+                return None  # the analysis failed (and was reported): nothing to answer from
+            retried = True
+            self.schedule(uri, delay=0)
 
     def publish(self, analysis: Analysis) -> None:
         self.text_document_publish_diagnostics(
@@ -282,14 +393,10 @@ class ClearsightServer(LanguageServer):
     ) -> list[types.CodeAction]:
         actions = []
         for diagnostic in params.context.diagnostics:
-            if diagnostic.source != convert.SOURCE:
-                continue
-            index = convert.data_dict(diagnostic.data).get("index")
-            if not isinstance(index, int) or not 0 <= index < len(analysis.findings):
-                continue
+            index = self.finding_index(analysis, diagnostic)
+            if index is None:
+                continue  # not ours, or no longer where the diagnostic says: no fix is safe
             finding = analysis.findings[index]
-            if finding.code != diagnostic.code:
-                continue  # the diagnostic is from another version: its fixes would misplace
             for number, fix in enumerate(self.fixes_for(analysis, finding)):
                 action = types.CodeAction(
                     title=fix.title,
@@ -304,6 +411,28 @@ class ClearsightServer(LanguageServer):
                 actions.append(action)
         return actions
 
+    def finding_index(self, analysis: Analysis, diagnostic: types.Diagnostic) -> int | None:
+        """The finding of `analysis` that `diagnostic` shows: same code, same range.
+
+        A diagnostic from an older version names the finding by its index then; the finding
+        at that index now may be another one (an earlier finding was added or removed), and
+        a finding whose range moved would get its fixes placed by the old range. Matching
+        the range too means a fix is only offered where the editor shows the finding.
+        """
+        if diagnostic.source != convert.SOURCE:
+            return None
+        hint = convert.data_dict(diagnostic.data).get("index")
+        order = list(range(len(analysis.findings)))
+        if isinstance(hint, int) and 0 <= hint < len(order):
+            order.insert(0, order.pop(hint))
+        for index in order:
+            finding = analysis.findings[index]
+            if finding.code == diagnostic.code and diagnostic.range == convert.lsp_range(
+                analysis.source, finding.span, self.encoding
+            ):
+                return index
+        return None
+
     def fix_all_action(self, analysis: Analysis) -> types.CodeAction | None:
         edits = safe_fix_edits(analysis.findings)
         if not edits:
@@ -313,9 +442,17 @@ class ClearsightServer(LanguageServer):
 
     def resolve(self, action: types.CodeAction) -> types.CodeAction:
         data = convert.data_dict(action.data)
-        state = self.states.get(str(data.get("uri")))
+        uri = str(data.get("uri"))
+        state = self.states.get(uri)
+        document = self.documents.get(uri)
         analysis = state.analysis if state else None
-        if analysis is None or analysis.version != data.get("version"):
+        if (
+            analysis is None
+            or document is None
+            or analysis.version != data.get("version")
+            or document.version != analysis.version
+            or document.text != analysis.source.text
+        ):
             return action  # the document changed since: no edit rather than a wrong one
         index, number = data.get("index"), data.get("fix")
         if not isinstance(index, int) or not 0 <= index < len(analysis.findings):
@@ -368,9 +505,10 @@ class ClearsightServer(LanguageServer):
         for block in blocks:
             if block.line - 1 != line:
                 continue
-            short = block.name.rsplit(".", 1)[-1]
-            start = text.find(short)
-            if start <= column <= start + len(short):
+            # The name after `def`/`class` (a name like `f` also occurs in `def` itself).
+            at = analysis.source.byte_to_char_column(line, block.byte_column)
+            match = _DEFINITION_NAME.match(text, at)
+            if match and match.start(1) <= column <= match.end(1):
                 verdict = (
                     f"over the limit of {limit}: each branch is another path to test and "
                     "review; split it or return early instead of nesting"
@@ -408,12 +546,29 @@ def create_server() -> ClearsightServer:
         ls.pull_diagnostics = bool(text_document and text_document.diagnostic)
         options = params.initialization_options
         if isinstance(options, dict):
-            ls.update_editor_settings(options.get("settings", options))
+            ls.update_editor_settings(initialization=options.get("settings", options))
 
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: ClearsightServer, params: types.InitializedParams) -> None:
-        await _pull_configuration(ls)
         _watch_pyproject(ls)
+        try:
+            await _pull_configuration(ls)
+        finally:
+            ls.configured.set()
+
+    @server.feature(types.SHUTDOWN)
+    def on_shutdown(ls: ClearsightServer, params: None) -> None:
+        ls.shut_down = True
+
+    @server.feature(types.EXIT)
+    def on_exit(ls: ClearsightServer, params: None) -> None:
+        ls.executor.shutdown(wait=False, cancel_futures=True)
+        if ls.busy:
+            # Python joins worker threads before it exits: an analysis of a huge file would
+            # keep the process alive for seconds after the editor said exit, for a result
+            # nobody reads. Everything sent so far is flushed (pygls flushes each message).
+            logging.shutdown()
+            os._exit(0 if ls.shut_down else 1)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def on_open(ls: ClearsightServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -498,19 +653,15 @@ def create_server() -> ClearsightServer:
     ) -> None:
         settings = params.settings
         if isinstance(settings, dict) and isinstance(settings.get("clearsight"), dict):
-            ls.update_editor_settings(settings["clearsight"])
+            ls.update_editor_settings(client=settings["clearsight"])
         else:
             await _pull_configuration(ls)
-        ls.reported_problems.clear()
         ls.reanalyse_all()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def on_watched_files(ls: ClearsightServer, params: types.DidChangeWatchedFilesParams) -> None:
         if any(change.uri.endswith("pyproject.toml") for change in params.changes):
-            ls.resolver = SettingsResolver(
-                {k: v for k, v in ls.editor_settings.items() if k not in ("debounce", "trace")}
-            )
-            ls.reported_problems.clear()
+            ls.reset_resolver()
             ls.reanalyse_all()
 
     return server
@@ -521,14 +672,17 @@ async def _pull_configuration(ls: ClearsightServer) -> None:
     if not (workspace and workspace.configuration):
         return
     try:
-        result = await ls.workspace_configuration_async(
-            types.ConfigurationParams(items=[types.ConfigurationItem(section="clearsight")])
+        result = await asyncio.wait_for(
+            ls.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section="clearsight")])
+            ),
+            CONFIGURATION_TIMEOUT,
         )
     except Exception as error:  # a client that answers badly must not stop the server
         LOG.warning("workspace/configuration failed: %s", error)
         return
-    if result and isinstance(result[0], dict):
-        ls.update_editor_settings(result[0])
+    if result:  # null: the editor has no settings for us (any more)
+        ls.update_editor_settings(client=result[0] if isinstance(result[0], dict) else {})
 
 
 def _watch_pyproject(ls: ClearsightServer) -> None:
