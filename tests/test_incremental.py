@@ -113,3 +113,15 @@ def test_settings_change_is_applied() -> None:
     assert_same(analyzer, text, Settings())
     strict = settings_from_tables({"complexity": {"max-complexity": 3}}, {"skips": ["B101"]})
     assert_same(analyzer, text, strict)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x = 1\0\n", 'x = "\ud800"\n', "def f(:\n    pass\n", "x = " + "-" * 5000 + "1\n"],
+    ids=["nul", "lone-surrogate", "syntax-error", "too-deep"],
+)
+def test_text_that_does_not_parse_matches(text: str) -> None:
+    analyzer = IncrementalAnalyzer("m.py")
+    assert_same(analyzer, "import os\n", Settings())
+    assert_same(analyzer, text, Settings())
+    assert analyzer.parsed is False

@@ -74,6 +74,7 @@ class IncrementalAnalyzer:
         self.lines: list[str] = []
         self.settings_key: str | None = None
         self.reused = 0  # chunks reused by the last call (for tests and benchmarks)
+        self.parsed = False  # whether the last text analysed parses
         self._lock = threading.Lock()
 
     def analyze(self, text: str, settings: Settings) -> tuple[SourceText, list[Finding]]:
@@ -83,28 +84,36 @@ class IncrementalAnalyzer:
 
     def _analyze(self, text: str, settings: Settings) -> tuple[SourceText, list[Finding]]:
         source = SourceText(text, path=self.path)
+        self.parsed = False
         if not self._usable(settings, text):
             self.chunks = []
-            return source, analyze(source, self.path, settings)
+            return source, self._whole(source, settings)
         if settings.fingerprint() != self.settings_key:
             self.chunks, self.lines = [], []
             self.settings_key = settings.fingerprint()
         try:
             chunks = self._rechunk(_lines(text))
-        except SyntaxError:
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            # ValueError: NUL bytes (3.11), lone surrogates; Recursion: too deep to parse.
             chunks = None
         if chunks is None:
             # Does not parse: the engine reports the error (and whatever else it can). The
             # chunks of the last version that parsed stay, so once the error is fixed only
             # what changed since then is analysed again.
-            return source, analyze(source, self.path, settings)
+            return source, self._whole(source, settings)
         try:
             findings = self._findings(chunks, source, settings)
         except Exception:
             self.chunks, self.lines = [], []
-            return source, analyze(source, self.path, settings)
+            return source, self._whole(source, settings)
         self.chunks, self.lines = chunks, _lines(text)
+        self.parsed = True
         return source, findings
+
+    def _whole(self, source: SourceText, settings: Settings) -> list[Finding]:
+        findings = analyze(source, self.path, settings)
+        self.parsed = source.tree is not None
+        return findings
 
     def _usable(self, settings: Settings, text: str) -> bool:
         return len(text) <= settings.limits.max_file_bytes

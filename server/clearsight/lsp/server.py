@@ -33,6 +33,7 @@ from clearsight.carry import carry_over
 from clearsight.checks.complexity import analyse_complexity
 from clearsight.engine import CHECK_FAILED, all_rules, analyze
 from clearsight.fixes import safe_fix_edits, suppression_fixes
+from clearsight.incremental import IncrementalAnalyzer
 from clearsight.lsp import convert
 from clearsight.lsp.documents import Documents
 from clearsight.lsp.positions import from_client
@@ -65,6 +66,8 @@ class DocumentState:
     task: asyncio.Task[Analysis | None] | None = None
     analysis: Analysis | None = None
     last_good: Analysis | None = None  # the last version that parsed, for carrying over
+    # Re-analyses only the top-level statements an edit touched (None until first use).
+    analyzer: IncrementalAnalyzer | None = None
 
 
 _ANSWERED = object()  # a message already answered while it was being read
@@ -138,11 +141,17 @@ def analyse_snapshot(
     path: str,
     settings: Settings,
     last_good: Analysis | None,
+    analyzer: IncrementalAnalyzer | None = None,
 ) -> Analysis:
-    """Runs in a worker thread: the engine on one immutable snapshot."""
-    source = SourceText(text, path=path)
-    findings = analyze(source, path, settings)
-    parsed = source.tree is not None
+    """Runs in a worker thread: the engine on one immutable snapshot (incrementally, when
+    the document has an analyzer: same findings, only the edited statements re-checked)."""
+    if analyzer is not None:
+        source, findings = analyzer.analyze(text, settings)
+        parsed = analyzer.parsed
+    else:
+        source = SourceText(text, path=path)
+        findings = analyze(source, path, settings)
+        parsed = source.tree is not None
     if not parsed and last_good is not None:
         findings = sorted(
             [*findings, *carry_over(last_good.source, last_good.findings, source)],
@@ -273,6 +282,8 @@ class ClearsightServer(LanguageServer):
         state = self.state(uri)
         version, text = document.version, document.text
         settings = self.settings_for(uri)
+        if state.analyzer is None:
+            state.analyzer = IncrementalAnalyzer(self.path_for(uri))
         loop = asyncio.get_running_loop()
         analysis = await loop.run_in_executor(
             self.executor,
@@ -283,6 +294,7 @@ class ClearsightServer(LanguageServer):
             self.path_for(uri),
             settings,
             state.last_good,
+            state.analyzer,
         )
         current = self.documents.get(uri)
         if current is None or current.version != version or current.text != text:
