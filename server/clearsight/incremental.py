@@ -141,16 +141,19 @@ class IncrementalAnalyzer:
         tree = ast.parse(text)  # SyntaxError: the caller falls back to the engine
         firsts = [_first_line(statement) for statement in tree.body]
         bounds = [0, *firsts[1:], end - start] if firsts else [0, end - start]
+        pairs = [(first, last) for first, last in itertools.pairwise(bounds) if last > first]
         chunks = []
-        for first, last in itertools.pairwise(bounds):
-            if last <= first:
-                continue
+        for first, last in pairs:
             chunk_lines = tuple(lines[start + first : start + last])
-            chunks.append(Chunk(start + first, chunk_lines, self._facts(chunk_lines)))
+            # One chunk (the usual edit inside one function): its tree is the one just parsed.
+            parsed = tree if len(pairs) == 1 else None
+            chunks.append(Chunk(start + first, chunk_lines, self._facts(chunk_lines, parsed)))
         return chunks
 
-    def _facts(self, lines: tuple[str, ...]) -> ChunkFacts:
+    def _facts(self, lines: tuple[str, ...], tree: ast.Module | None = None) -> ChunkFacts:
         source = SourceText("".join(lines), path=self.path)
+        if tree is not None:
+            source.adopt_tree(tree)
         if source.tree is None:
             raise SyntaxError("a chunk does not parse on its own")
         return ChunkFacts(source, complexity_facts(source), dict(source.comments))

@@ -143,6 +143,10 @@ class SourceText:
             end_column = min(max(end_column, column + 1), max(len(self.lines[line]), column + 1))
         return ParseProblem(error.msg, line, column, end_line, end_column)
 
+    def adopt_tree(self, tree: ast.Module) -> None:
+        """Use a tree already parsed from exactly this text (saves parsing it again)."""
+        self._tree, self._parse_problem, self._parsed = tree, None, True
+
     @property
     def tree(self) -> ast.Module | None:
         self._parse()
