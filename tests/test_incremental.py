@@ -125,3 +125,46 @@ def test_text_that_does_not_parse_matches(text: str) -> None:
     assert_same(analyzer, "import os\n", Settings())
     assert_same(analyzer, text, Settings())
     assert analyzer.parsed is False
+
+
+def long_class(extra: str = "") -> str:
+    """A class long enough to be checked method by method, with the cases that make
+    splitting it delicate: an import inside a method that later calls resolve through,
+    class-level statements between methods, decorators with calls, a nested class."""
+    methods = "".join(
+        f"    def method_{i}(self, cmd):\n"
+        f"        if cmd == {i}:\n            return c(cmd, shell=True)\n"
+        f"        return eval(cmd)  # nosec B307\n\n"
+        for i in range(12)
+    )
+    return (
+        "import functools\n\n\n"
+        "@functools.lru_cache(maxsize=None)\n@c('decorated', shell=True)\n"
+        "class Runner(object, metaclass=type):\n"
+        '    """A long class."""\n\n'
+        "    timeout = eval('3')\n\n"
+        "    def setup(self):\n        from subprocess import call as c\n        return c\n\n"
+        f"{methods}"
+        "    password = 'hunter2'\n\n"
+        "    class Inner:\n        def deep(self):\n            return c('x', shell=True)\n\n"
+        f"{extra}"
+        "    @staticmethod\n    def last():\n        return c('ls', shell=True)\n"
+        "# trailing comment\n"
+    )
+
+
+def test_long_class_checked_method_by_method_matches() -> None:
+    analyzer = IncrementalAnalyzer("m.py")
+    text = long_class()
+    assert len(text.splitlines()) >= 80
+    assert_same(analyzer, text, Settings())
+    for version in string_edits(text, 10, seed=7):
+        assert_same(analyzer, version, Settings())
+    assert_same(
+        analyzer,
+        long_class("    def added(self):\n        return c('y', shell=True)\n\n"),
+        Settings(),
+    )
+    assert_same(
+        analyzer, text.replace("        from subprocess import call as c\n", ""), Settings()
+    )

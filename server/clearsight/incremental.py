@@ -21,15 +21,21 @@ import ast
 import itertools
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from radon.visitors import Class, ComplexityVisitor
+
 from clearsight.checks.complexity import (
+    Block,
     ComplexityFacts,
     block_findings,
     combine_facts,
     complexity_facts,
     module_findings,
+    summed_raw,
 )
+from clearsight.checks.raw_metrics import RawMetrics, raw_metrics
 from clearsight.checks.registry import CHECKS
 from clearsight.checks.security import ImportState, issue_findings, run_bandit_from
 from clearsight.engine import analyze, apply_user_choices, inline_ignores, run_check
@@ -48,14 +54,22 @@ def _lines(text: str) -> list[str]:
 
 
 @dataclass
+class Unit:
+    """Text checked by bandit on its own, lines aligned with its chunk's."""
+
+    source: SourceText
+    # import state before the unit -> (security findings, import state after it)
+    security: dict[ImportState, tuple[list[Finding], ImportState]] = field(default_factory=dict)
+
+
+@dataclass
 class ChunkFacts:
     """What one chunk contributes, in the chunk's own line numbers."""
 
-    source: SourceText
+    source: SourceText  # the chunk's text (for lines; not necessarily parsed)
     complexity: ComplexityFacts
     comments: dict[int, str]
-    # import state before the chunk -> (security findings, import state after it)
-    security: dict[ImportState, tuple[list[Finding], ImportState]] = field(default_factory=dict)
+    units: list[Unit]  # the whole chunk, or a large class's header and each of its methods
 
 
 @dataclass
@@ -74,6 +88,8 @@ class IncrementalAnalyzer:
         self.lines: list[str] = []
         self.settings_key: str | None = None
         self.reused = 0  # chunks reused by the last call (for tests and benchmarks)
+        # Facts of class parts by text, so an edit in one method re-checks only that method.
+        self._units: dict[str, UnitFacts] = {}
         self.parsed = False  # whether the last text analysed parses
         self._lock = threading.Lock()
 
@@ -89,7 +105,7 @@ class IncrementalAnalyzer:
             self.chunks = []
             return source, self._whole(source, settings)
         if settings.fingerprint() != self.settings_key:
-            self.chunks, self.lines = [], []
+            self.chunks, self.lines, self._units = [], [], {}
             self.settings_key = settings.fingerprint()
         try:
             chunks = self._rechunk(_lines(text))
@@ -108,7 +124,12 @@ class IncrementalAnalyzer:
             return source, self._whole(source, settings)
         self.chunks, self.lines = chunks, _lines(text)
         self.parsed = True
+        self._forget_unused_units(chunks)
         return source, findings
+
+    def _forget_unused_units(self, chunks: list[Chunk]) -> None:
+        live = {id(unit) for chunk in chunks for unit in chunk.facts.units}
+        self._units = {k: v for k, v in self._units.items() if id(v.unit) in live}
 
     def _whole(self, source: SourceText, settings: Settings) -> list[Finding]:
         findings = analyze(source, self.path, settings)
@@ -156,7 +177,19 @@ class IncrementalAnalyzer:
             source.adopt_tree(tree)
         if source.tree is None:
             raise SyntaxError("a chunk does not parse on its own")
-        return ChunkFacts(source, complexity_facts(source), dict(source.comments))
+        split = split_class(source, lines, self._unit_source)
+        if split is not None:
+            return split
+        return ChunkFacts(source, complexity_facts(source), dict(source.comments), [Unit(source)])
+
+    def _unit_source(self, text: str, plain: str) -> UnitFacts:
+        """A method's or class header's text, analysed once per distinct text."""
+        key = text + "\0" + plain
+        cached = self._units.get(key)
+        if cached is None:
+            cached = UnitFacts.of(SourceText(text, path=self.path), plain)
+            self._units[key] = cached
+        return cached
 
     # -- findings -------------------------------------------------------------------------
 
@@ -190,19 +223,145 @@ class IncrementalAnalyzer:
         if settings.complexity.enabled:
             found.extend(block_findings(facts.source, facts.complexity.blocks, settings))
         if settings.security.enabled:
-            security, state = self._security(facts, settings, state)
-            found.extend(security)
+            for unit in facts.units:
+                security, state = self._security(unit, settings, state)
+                found.extend(security)
         return [finding.shifted(chunk.start) for finding in found], state
 
     def _security(
-        self, facts: ChunkFacts, settings: Settings, state: ImportState
+        self, unit: Unit, settings: Settings, state: ImportState
     ) -> tuple[list[Finding], ImportState]:
-        cached = facts.security.get(state)
+        cached = unit.security.get(state)
         if cached is None:
-            issues, after = run_bandit_from(facts.source, settings, state)
-            cached = (list(issue_findings(facts.source, issues)), after)
-            facts.security[state] = cached
+            issues, after = run_bandit_from(unit.source, settings, state)
+            cached = (list(issue_findings(unit.source, issues)), after)
+            unit.security[state] = cached
         return cached
+
+
+# Classes shorter than this are checked whole; longer ones method by method.
+SPLIT_CLASS_LINES = 80
+
+
+@dataclass
+class UnitFacts:
+    """One part of a split class: its aligned text's facts, and the raw line counts of
+    the lines it really stands for."""
+
+    unit: Unit
+    visitor_class: Class  # radon's view of the (dummy or real) class in the aligned text
+    complexity: ComplexityFacts
+    raw: RawMetrics
+
+    @classmethod
+    def of(cls, source: SourceText, plain: str) -> UnitFacts:
+        if source.tree is None:
+            raise SyntaxError("a class part does not parse on its own")
+        visitor = ComplexityVisitor.from_ast(source.tree)
+        return cls(
+            Unit(source),
+            visitor.classes[0],
+            complexity_facts(source),
+            raw_metrics(SourceText(plain)),
+        )
+
+
+def split_class(
+    source: SourceText, lines: tuple[str, ...], unit_source: Callable[[str, str], UnitFacts]
+) -> ChunkFacts | None:
+    """A long top-level class as parts checked on their own text: the class line with its
+    bases, each statement of its body, then its decorators — the order bandit visits them
+    in, so the imports a method makes reach what follows it. Each part's text keeps its
+    lines in place (the rest blanked, `class Name:` on the class line, `pass` where a body
+    is needed). None for short classes, and where a body statement shares a line with the
+    class header."""
+    tree = source.tree
+    if tree is None or len(tree.body) != 1 or len(lines) < SPLIT_CLASS_LINES:
+        return None
+    node = tree.body[0]
+    if not isinstance(node, ast.ClassDef) or node.end_lineno is None:
+        return None
+    firsts = [_first_line(statement) for statement in node.body]
+    header_end = max([node.lineno, *((n.end_lineno or 0) for n in (*node.bases, *node.keywords))])
+    if firsts[0] < header_end:
+        return None
+    ends = [*firsts[1:], node.end_lineno]
+    frame = _ClassFrame(node, lines, firsts[0])
+    parts = [frame.shell(), *(frame.statement(a, b) for a, b in zip(firsts, ends, strict=True))]
+    if node.decorator_list:
+        parts.append(frame.decorators())
+    return _class_facts(source, node, [unit_source(text, plain) for text, plain in parts])
+
+
+class _ClassFrame:
+    """Builds the aligned texts (and the plain lines each stands for) of a class's parts."""
+
+    def __init__(self, node: ast.ClassDef, lines: tuple[str, ...], body_start: int) -> None:
+        self.node, self.lines, self.body_start = node, lines, body_start
+        self.class_line = node.lineno - 1
+        self.decorator_lines = set(range(_first_line(node), self.class_line))
+        first = lines[body_start]
+        self.indent = first[: len(first) - len(first.lstrip())]
+        self.body_end = node.end_lineno or node.lineno
+
+    def _dummy_until(self, line: int) -> list[str]:
+        text = ["\n"] * line
+        text[self.class_line] = f"class {self.node.name}:\n"
+        return text
+
+    def shell(self) -> tuple[str, str]:
+        """The class line(s) with bases and keywords; comments around; no decorators."""
+        text = [
+            "\n" if index in self.decorator_lines else line
+            for index, line in enumerate(self.lines[: self.body_start])
+        ]
+        text.append(f"{self.indent}pass\n")
+        plain = self.lines[: self.body_start] + self.lines[self.body_end :]
+        return "".join(text), "".join(plain)
+
+    def statement(self, first: int, end: int) -> tuple[str, str]:
+        plain = "".join(self.lines[first:end])
+        return "".join(self._dummy_until(first)) + plain, plain
+
+    def decorators(self) -> tuple[str, str]:
+        text = [
+            line if index in self.decorator_lines else "\n"
+            for index, line in enumerate(self.lines[: self.body_start])
+        ]
+        text[self.class_line] = f"class {self.node.name}:\n"
+        text.append(f"{self.indent}pass\n")
+        return "".join(text), ""
+
+
+def _class_facts(source: SourceText, node: ast.ClassDef, units: list[UnitFacts]) -> ChunkFacts:
+    real = 1 + sum(u.visitor_class.real_complexity - 1 for u in units)
+    methods = [m for u in units for m in u.visitor_class.methods]
+    inner = [c for u in units for c in u.visitor_class.inner_classes]
+    whole = Class(node.name, node.lineno, node.col_offset, node.end_lineno, methods, inner, real)
+    class_block = Block(
+        "class",
+        node.name,
+        node.lineno,
+        node.col_offset,
+        node.end_lineno or node.lineno,
+        whole.complexity,
+    )
+    parts = [(0, u.complexity) for u in units]
+    combined = combine_facts(parts)
+    blocks = (class_block, *(b for b in combined.blocks if b.kind != "class"))
+    facts = ComplexityFacts(
+        blocks=blocks,
+        operators_seen=combined.operators_seen,
+        operands_seen=combined.operands_seen,
+        operators=combined.operators,
+        operands=combined.operands,
+        total_complexity=real,
+        raw=summed_raw([u.raw for u in units]),
+    )
+    comments: dict[int, str] = {}
+    for unit in units:
+        comments.update(unit.unit.source.comments)
+    return ChunkFacts(source, facts, comments, [u.unit for u in units])
 
 
 def _first_of_file_level_tests(findings: list[Finding]) -> list[Finding]:

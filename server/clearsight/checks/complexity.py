@@ -139,7 +139,7 @@ def combine_facts(parts: list[tuple[int, ComplexityFacts]]) -> ComplexityFacts:
         operands=sum(f.operands for _, f in parts),
         # Each part's total counts the module's +1 once; the module counts it once.
         total_complexity=sum(f.total_complexity - 1 for _, f in parts) + 1,
-        raw=_summed_raw([facts.raw for _, facts in parts]),
+        raw=summed_raw([facts.raw for _, facts in parts]),
     )
 
 
@@ -151,7 +151,7 @@ def _moved_blocks(parts: list[tuple[int, ComplexityFacts]]) -> tuple[Block, ...]
     )
 
 
-def _summed_raw(raws: list[RawMetrics]) -> RawMetrics:
+def summed_raw(raws: list[RawMetrics]) -> RawMetrics:
     fields = RawMetrics.__dataclass_fields__
     return RawMetrics(*(sum(getattr(r, name) for r in raws) for name in fields))
 
