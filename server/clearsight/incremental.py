@@ -275,15 +275,11 @@ def split_class(
     lines in place (the rest blanked, `class Name:` on the class line, `pass` where a body
     is needed). None for short classes, and where a body statement shares a line with the
     class header."""
-    tree = source.tree
-    if tree is None or len(tree.body) != 1 or len(lines) < SPLIT_CLASS_LINES:
-        return None
-    node = tree.body[0]
-    if not isinstance(node, ast.ClassDef) or node.end_lineno is None:
+    node = _long_class(source, lines)
+    if node is None or node.end_lineno is None:
         return None
     firsts = [_first_line(statement) for statement in node.body]
-    header_end = max([node.lineno, *((n.end_lineno or 0) for n in (*node.bases, *node.keywords))])
-    if firsts[0] < header_end:
+    if firsts[0] < _header_end(node):
         return None
     ends = [*firsts[1:], node.end_lineno]
     frame = _ClassFrame(node, lines, firsts[0])
@@ -291,6 +287,19 @@ def split_class(
     if node.decorator_list:
         parts.append(frame.decorators())
     return _class_facts(source, node, [unit_source(text, plain) for text, plain in parts])
+
+
+def _long_class(source: SourceText, lines: tuple[str, ...]) -> ast.ClassDef | None:
+    tree = source.tree
+    if tree is None or len(tree.body) != 1 or len(lines) < SPLIT_CLASS_LINES:
+        return None
+    node = tree.body[0]
+    return node if isinstance(node, ast.ClassDef) else None
+
+
+def _header_end(node: ast.ClassDef) -> int:
+    """The last line (1-based) of `class Name(bases, keywords):`."""
+    return max([node.lineno, *((n.end_lineno or 0) for n in (*node.bases, *node.keywords))])
 
 
 class _ClassFrame:
@@ -333,19 +342,20 @@ class _ClassFrame:
         return "".join(text), ""
 
 
-def _class_facts(source: SourceText, node: ast.ClassDef, units: list[UnitFacts]) -> ChunkFacts:
+def _class_block(node: ast.ClassDef, units: list[UnitFacts]) -> tuple[Block, int]:
+    """radon's block for the whole class, from its parts' dummy classes; and the class's
+    real complexity (its contribution to the module's total)."""
     real = 1 + sum(u.visitor_class.real_complexity - 1 for u in units)
     methods = [m for u in units for m in u.visitor_class.methods]
     inner = [c for u in units for c in u.visitor_class.inner_classes]
-    whole = Class(node.name, node.lineno, node.col_offset, node.end_lineno, methods, inner, real)
-    class_block = Block(
-        "class",
-        node.name,
-        node.lineno,
-        node.col_offset,
-        node.end_lineno or node.lineno,
-        whole.complexity,
-    )
+    end = node.end_lineno or node.lineno
+    whole = Class(node.name, node.lineno, node.col_offset, end, methods, inner, real)
+    block = Block("class", node.name, node.lineno, node.col_offset, end, whole.complexity)
+    return block, real
+
+
+def _class_facts(source: SourceText, node: ast.ClassDef, units: list[UnitFacts]) -> ChunkFacts:
+    class_block, real = _class_block(node, units)
     parts = [(0, u.complexity) for u in units]
     combined = combine_facts(parts)
     blocks = (class_block, *(b for b in combined.blocks if b.kind != "class"))

@@ -268,14 +268,18 @@ class ClearsightServer(LanguageServer):
             )
             return None
 
+    async def _await_configuration(self) -> None:
+        if self.configured.is_set():
+            return
+        try:
+            await asyncio.wait_for(self.configured.wait(), CONFIGURATION_TIMEOUT)
+        except asyncio.TimeoutError:
+            self.configured.set()  # an editor that never sent `initialized`
+
     async def _analyse_unguarded(self, uri: str, delay: float) -> Analysis | None:
         if delay:
             await asyncio.sleep(delay)
-        if not self.configured.is_set():
-            try:
-                await asyncio.wait_for(self.configured.wait(), CONFIGURATION_TIMEOUT)
-            except asyncio.TimeoutError:
-                self.configured.set()  # an editor that never sent `initialized`
+        await self._await_configuration()
         document = self.documents.get(uri)
         if document is None:
             return None
@@ -452,19 +456,21 @@ class ClearsightServer(LanguageServer):
         fix = Fix("Clearsight: fix all safe problems", tuple(edits))
         return types.CodeAction(title=fix.title, kind=FIX_ALL, edit=self._edit(analysis, fix))
 
-    def resolve(self, action: types.CodeAction) -> types.CodeAction:
-        data = convert.data_dict(action.data)
-        uri = str(data.get("uri"))
+    def _analysis_still_current(self, uri: str, version: Any) -> Analysis | None:
+        """The analysis of `version` of `uri`, if that is still the document's text."""
         state = self.states.get(uri)
         document = self.documents.get(uri)
         analysis = state.analysis if state else None
-        if (
-            analysis is None
-            or document is None
-            or analysis.version != data.get("version")
-            or document.version != analysis.version
-            or document.text != analysis.source.text
-        ):
+        if analysis is None or document is None:
+            return None
+        if analysis.version != version or document.version != version:
+            return None
+        return analysis if document.text == analysis.source.text else None
+
+    def resolve(self, action: types.CodeAction) -> types.CodeAction:
+        data = convert.data_dict(action.data)
+        analysis = self._analysis_still_current(str(data.get("uri")), data.get("version"))
+        if analysis is None:
             return action  # the document changed since: no edit rather than a wrong one
         index, number = data.get("index"), data.get("fix")
         if not isinstance(index, int) or not 0 <= index < len(analysis.findings):
