@@ -1251,3 +1251,19 @@ def test_progress_bar_is_drawn_on_a_terminal_stderr_and_never_in_the_report(
     assert stdout == b"Found 0 findings in 220 files.\n"  # `check > report.txt` stays clean
     assert b"Checking" in terminal
     assert b"Traceback" not in terminal
+
+
+def test_cache_misses_when_the_projects_declared_dependencies_change(tmp_path: Path) -> None:
+    # `rich` is installed here (Clearsight depends on it) but not declared by this project.
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "demo"\ndependencies = []\n',
+            "app.py": "import rich\n\nrich.print('hi')\n",
+        },
+    )
+    first = clearsight("--format", "json", "app.py", cwd=tmp_path)
+    assert ("app.py", "CS-D002") in paths_and_codes(first)
+    write(tmp_path, {"pyproject.toml": '[project]\nname = "demo"\ndependencies = ["rich"]\n'})
+    second = clearsight("--format", "json", "app.py", cwd=tmp_path)
+    assert ("app.py", "CS-D002") not in paths_and_codes(second)

@@ -44,6 +44,11 @@ class SecuritySettings:
 
 
 @dataclass(frozen=True)
+class DependencySettings:
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class Limits:
     # Above this size a file is reported and not analysed: no editor or CI run stalls on it.
     max_file_bytes: int = 4_000_000
@@ -55,6 +60,7 @@ class Limits:
 class Settings:
     complexity: ComplexitySettings = field(default_factory=ComplexitySettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
+    dependencies: DependencySettings = field(default_factory=DependencySettings)
     limits: Limits = field(default_factory=Limits)
     select: tuple[str, ...] = ()  # code prefixes; empty means everything
     ignore: tuple[str, ...] = ()
@@ -233,6 +239,7 @@ def settings_from_tables(
         severity=sec.choice("severity", "LOW", BANDIT_LEVELS),
         confidence=sec.choice("confidence", "LOW", BANDIT_LEVELS),
     )
+    deps = DependencySettings(enabled=top.subtable("dependencies").boolean("enabled", True))
     lim = top.subtable("limits")
     limits = Limits(
         max_file_bytes=lim.positive_int("max-file-bytes", Limits.max_file_bytes),
@@ -241,6 +248,7 @@ def settings_from_tables(
     return Settings(
         complexity=complexity,
         security=security,
+        dependencies=deps,
         limits=limits,
         select=top.codes("select"),
         ignore=top.codes("ignore"),

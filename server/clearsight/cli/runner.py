@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import gc
+import hashlib
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -11,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clearsight.cli.cache import FindingCache
+from clearsight.deps.environment import Environment
+from clearsight.deps.project import _declaration_stamp, find_project_root
 from clearsight.engine import CHECK_FAILED, LIMIT_REACHED, analyze, unreadable_finding
 from clearsight.model import Finding
 from clearsight.settings import Settings
@@ -56,6 +60,26 @@ def read_file(path: Path) -> bytes | str:
         return error.strerror or str(error)
 
 
+@functools.lru_cache(maxsize=256)
+def _stamp_of_root(root: Path | None) -> str:
+    declared = _declaration_stamp(root) if root is not None else ()
+    environment = Environment.current()
+    installed = []
+    for folder in environment.site_packages:
+        try:
+            installed.append((str(folder), folder.stat().st_mtime_ns))
+        except OSError:
+            continue
+    payload = repr((declared, installed)).encode()
+    return hashlib.sha256(payload).hexdigest()[:16]
+
+
+def dependency_stamp(path: Path) -> str:
+    """What dependency findings depend on besides the file: the project's declaration files
+    and the installed packages (a site-packages folder changes when one is added/removed)."""
+    return _stamp_of_root(find_project_root(path.absolute().parent))
+
+
 def _read_or_recall(
     path: Path, settings_for: Callable[[Path], Settings], cache: FindingCache | None
 ) -> tuple[FileResult | None, tuple[bytes, str, Settings, str | None] | None]:
@@ -66,7 +90,12 @@ def _read_or_recall(
         finding = unreadable_finding(f"Could not read the file: {raw}.")
         return FileResult(name, [finding], None, unreadable=True), None
     settings = settings_for(path)
-    key = FindingCache.key(raw, name, settings.fingerprint()) if cache else None
+    key = None
+    if cache:
+        context = settings.fingerprint()
+        if settings.dependencies.enabled:
+            context += dependency_stamp(path)
+        key = FindingCache.key(raw, name, context)
     cached = cache.get(key) if cache and key else None
     if cached is not None:
         return FileResult(name, cached, None), None

@@ -1,0 +1,379 @@
+"""A Python environment, read from its files: what it can import and which distribution
+provides each module.
+
+Nothing is imported or run: site-packages folders are listed, `*.dist-info/top_level.txt`
+and `RECORD` (or an `*.egg-info`'s `top_level.txt`/`installed-files.txt`) are read, `.pth`
+files are read for the folders they add (their `import` lines are never executed), and
+setuptools' editable finders are parsed (`ast.literal_eval` of their `MAPPING`), not run.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import os
+import site
+import sys
+import sysconfig
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from clearsight.deps.listing import FOLDERS, module_name
+from clearsight.deps.names import normalize
+
+_METADATA_SUFFIXES = (".dist-info", ".egg-info")
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Where an interpreter finds installed packages and its standard library."""
+
+    site_packages: tuple[Path, ...]
+    stdlib: tuple[Path, ...] = ()
+    description: str = "an environment"
+
+    @classmethod
+    def current(cls) -> Environment:
+        """The interpreter running Clearsight (the fallback when none is configured)."""
+        sites = list(getattr(site, "getsitepackages", list)())
+        user = site.getusersitepackages() if hasattr(site, "getusersitepackages") else None
+        if user:
+            sites.append(user)
+        paths = sysconfig.get_paths()
+        stdlib = [paths["stdlib"], paths["platstdlib"]]
+        stdlib.append(os.path.join(paths["stdlib"], "lib-dynload"))
+        return cls(
+            site_packages=_unique(Path(p) for p in sites),
+            stdlib=_unique(Path(p) for p in stdlib),
+            description=f"the environment of the Python running Clearsight ({sys.executable})",
+        )
+
+    @classmethod
+    def from_prefix(cls, prefix: str | os.PathLike[str]) -> Environment:
+        """A virtual environment or installation prefix (`.venv`, `/usr`, a conda env).
+
+        Finds `lib/python3.X/site-packages` (`Lib/site-packages` on Windows, Debian's
+        `dist-packages` too) and, through `pyvenv.cfg`'s `home`, the base interpreter's
+        standard library (plus its site-packages when `include-system-site-packages`).
+        """
+        root = Path(prefix).absolute()
+        config = _read_pyvenv_cfg(root / "pyvenv.cfg")
+        sites = _site_folders(root)
+        base = root
+        if "home" in config:
+            home = Path(config["home"])
+            base = home.parent if home.name in ("bin", "Scripts") else home
+        versions = sorted({p.parent.name for p in sites if p.parent.name.startswith("python")})
+        stdlib = _stdlib_folders(base, versions)
+        if base != root and config.get("include-system-site-packages", "").lower() == "true":
+            sites = [*sites, *_site_folders(base)]
+        return cls(
+            site_packages=_unique(sites),
+            stdlib=_unique(stdlib),
+            description=f"the environment at {root}",
+        )
+
+    @classmethod
+    def from_interpreter(cls, python: str | os.PathLike[str]) -> Environment:
+        """The environment of an interpreter path (`.venv/bin/python`), without running it."""
+        executable = Path(python).absolute()
+        folder = executable.parent
+        prefix = folder.parent if folder.name in ("bin", "Scripts") else folder
+        return cls.from_prefix(prefix)
+
+
+def _unique(paths: Iterable[Path]) -> tuple[Path, ...]:
+    """Paths in order, each folder once (a venv's lib64 is often a link to lib)."""
+    seen: dict[str, Path] = {}
+    for path in paths:
+        seen.setdefault(os.path.normcase(os.path.realpath(path)), path)
+    return tuple(seen.values())
+
+
+def _read_pyvenv_cfg(path: Path) -> dict[str, str]:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {}
+    values = {}
+    for line in text.splitlines():
+        key, equals, value = line.partition("=")
+        if equals:
+            values[key.strip().lower()] = value.strip()
+    return values
+
+
+def _site_folders(prefix: Path) -> list[Path]:
+    found = []
+    for pattern in ("lib/python3*/site-packages", "lib64/python3*/site-packages"):
+        found.extend(sorted(prefix.glob(pattern)))
+    found.extend(sorted(prefix.glob("lib/python3*/dist-packages")))
+    found.extend(p for p in (prefix / "Lib" / "site-packages",) if p.is_dir())
+    return found
+
+
+def _stdlib_folders(base: Path, versions: list[str]) -> list[Path]:
+    folders = []
+    for version in versions or [f"python{sys.version_info.major}.{sys.version_info.minor}"]:
+        folders.append(base / "lib" / version)
+        folders.append(base / "lib" / version / "lib-dynload")
+    folders.extend(p for p in (base / "Lib", base / "DLLs") if p.is_dir())
+    return [p for p in folders if p.is_dir()]
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """An installed distribution, known from its metadata folder."""
+
+    name: str  # as the metadata folder spells it ("PyYAML", "jinja2")
+    version: str
+    metadata: Path
+
+    @property
+    def key(self) -> str:
+        return normalize(self.name)
+
+    def display_name(self) -> str:
+        """The project's own spelling, from the `Name:` header of its metadata."""
+        for candidate in ("METADATA", "PKG-INFO"):
+            try:
+                with (self.metadata / candidate).open(encoding="utf-8", errors="replace") as f:
+                    for line in f:
+                        if line.startswith("Name:"):
+                            return line[5:].strip() or self.name
+                        if not line.strip():
+                            break
+            except OSError:
+                continue
+        return self.name
+
+
+@dataclass
+class InstalledPackages:
+    """What one environment can import, and who provides it."""
+
+    modules: frozenset[str] = frozenset()
+    # "yaml" -> (PyYAML,); for namespace packages also "google.protobuf" -> (protobuf,)
+    providers: dict[str, tuple[Distribution, ...]] = field(default_factory=dict)
+    distributions: dict[str, Distribution] = field(default_factory=dict)  # by key
+
+    def has_module(self, top: str) -> bool:
+        return top in self.modules or top in self.providers
+
+    def distributions_for(self, module: str) -> tuple[Distribution, ...]:
+        parts = module.split(".")
+        if len(parts) > 1:
+            nested = self.providers.get(f"{parts[0]}.{parts[1]}")
+            if nested:
+                return nested
+        return self.providers.get(parts[0], ())
+
+
+def _split_metadata_folder(entry: str) -> tuple[str, str]:
+    """`PyYAML-6.0.3.dist-info` -> ("PyYAML", "6.0.3"); egg-info adds `-py3.11`."""
+    stem = entry.rsplit(".", 1)[0]
+    parts = stem.split("-")
+    name = parts[0]
+    version = parts[1] if len(parts) > 1 else ""
+    return name, version
+
+
+def _record_paths(metadata: Path) -> Iterator[str]:
+    """Installed file paths from RECORD (dist-info) or installed-files.txt (egg-info)."""
+    record = metadata / "RECORD"
+    try:
+        if record.is_file():
+            with record.open(encoding="utf-8", errors="replace", newline="") as handle:
+                for line in handle:
+                    if line.startswith('"'):
+                        row = next(csv.reader([line]), [])
+                        path = row[0] if row else ""
+                    else:
+                        path = line.split(",", 1)[0]
+                    if path:
+                        yield path
+            return
+        installed = metadata / "installed-files.txt"
+        if installed.is_file():
+            base = metadata.parent
+            for line in installed.read_text(encoding="utf-8", errors="replace").splitlines():
+                if line.strip():
+                    relative = os.path.relpath(os.path.normpath(metadata / line.strip()), base)
+                    yield relative.replace(os.sep, "/")
+    except OSError:
+        return
+
+
+def _pth_folders(pth: Path, site_folder: Path) -> list[Path]:
+    """Folders a .pth file adds to sys.path. Lines starting with `import` are skipped:
+    they are code, and Clearsight never runs environment code."""
+    try:
+        text = pth.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    folders = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", "import ", "import\t")):
+            continue
+        folder = Path(line) if os.path.isabs(line) else site_folder / line
+        if folder.is_dir():
+            folders.append(folder)
+    return folders
+
+
+def _editable_mapping(finder: Path) -> dict[str, str]:
+    """setuptools' editable finder module's `MAPPING = {...}` literal, read with ast."""
+    try:
+        tree = ast.parse(finder.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "MAPPING" for t in node.targets
+        ):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                return {}
+            if isinstance(value, dict):
+                return {str(k): str(v) for k, v in value.items()}
+    return {}
+
+
+def _tops_from_paths(
+    paths: Iterable[str], site_folder: Path
+) -> tuple[set[str], dict[str, set[str]], set[str]]:
+    """Top-level modules, second-level names per top, and tops that are regular packages."""
+    tops: set[str] = set()
+    nested: dict[str, set[str]] = {}
+    regular: set[str] = set()
+    for path in paths:
+        parts = path.split("/")
+        first = parts[0]
+        if first in ("..", "") or first.endswith((".dist-info", ".egg-info", ".data")):
+            continue
+        if len(parts) == 1:
+            if first.startswith("__editable__") and first.endswith(".pth"):
+                for folder in _pth_folders(site_folder / first, site_folder):
+                    tops.update(FOLDERS.get(str(folder)).names)
+                continue
+            if first.startswith("__editable___") and first.endswith("_finder.py"):
+                tops.update(_editable_mapping(site_folder / first))
+                continue
+            name = module_name(first, is_dir=False)
+            if name is not None:
+                tops.add(name)
+            continue
+        if first == "__pycache__" or not first.isidentifier():
+            continue
+        tops.add(first)
+        if parts[1] == "__init__.py":
+            regular.add(first)
+        second = parts[1] if len(parts) > 2 else module_name(parts[1], is_dir=False)
+        if second and second.isidentifier() and not second.startswith("__"):
+            nested.setdefault(first, set()).add(second)
+    return tops, nested, regular
+
+
+def _read_top_level(metadata: Path) -> list[str] | None:
+    try:
+        text = (metadata / "top_level.txt").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    return [line.strip().replace("/", ".").split(".")[0] for line in text.splitlines() if line]
+
+
+def scan(environment: Environment) -> InstalledPackages:
+    """Read an environment's site-packages (no caching: see `installed_packages`)."""
+    modules: set[str] = set()
+    providers: dict[str, list[Distribution]] = {}
+    distributions: dict[str, Distribution] = {}
+    nested_by_dist: dict[Distribution, dict[str, set[str]]] = {}
+    namespace_candidates: dict[Distribution, Path] = {}
+    for site_folder in environment.site_packages:
+        try:
+            entries = sorted(os.listdir(site_folder))
+        except OSError:
+            continue
+        modules.update(FOLDERS.get(str(site_folder)).names)
+        for entry in entries:
+            if entry.endswith(".pth"):
+                for extra in _pth_folders(site_folder / entry, site_folder):
+                    modules.update(FOLDERS.get(str(extra)).names)
+            elif entry.startswith("__editable___") and entry.endswith("_finder.py"):
+                modules.update(_editable_mapping(site_folder / entry))
+            if not entry.endswith(_METADATA_SUFFIXES):
+                continue
+            name, version = _split_metadata_folder(entry)
+            dist = Distribution(name, version, site_folder / entry)
+            if dist.key in distributions:
+                continue  # an earlier site folder shadows this one, as on sys.path
+            distributions[dist.key] = dist
+            listed = _read_top_level(dist.metadata)
+            if listed is None:
+                tops, nested, regular = _tops_from_paths(_record_paths(dist.metadata), site_folder)
+                nested_by_dist[dist] = {t: n for t, n in nested.items() if t not in regular}
+            else:
+                tops = {top for top in listed if top.isidentifier()}
+                namespace_candidates[dist] = site_folder
+            for top in tops:
+                providers.setdefault(top, []).append(dist)
+    # A top-level name several distributions share is a namespace package (google, azure):
+    # tell them apart by their second-level names, read from RECORD.
+    for dists in providers.values():
+        if len(dists) < 2:
+            continue
+        for dist in dists:
+            if dist not in nested_by_dist and dist in namespace_candidates:
+                _, nested, regular = _tops_from_paths(
+                    _record_paths(dist.metadata), namespace_candidates[dist]
+                )
+                nested_by_dist[dist] = {t: n for t, n in nested.items() if t not in regular}
+    final: dict[str, tuple[Distribution, ...]] = {k: tuple(v) for k, v in providers.items()}
+    for dist, nested in nested_by_dist.items():
+        for top, seconds in nested.items():
+            if len(providers.get(top, ())) < 2:
+                continue
+            for second in seconds:
+                key = f"{top}.{second}"
+                final[key] = (*final.get(key, ()), dist)
+    return InstalledPackages(frozenset(modules), final, distributions)
+
+
+def _stamp(environment: Environment) -> tuple[int, ...]:
+    stamps = []
+    for folder in environment.site_packages:
+        try:
+            stamps.append(os.stat(folder).st_mtime_ns)
+        except OSError:
+            stamps.append(-1)
+    return tuple(stamps)
+
+
+_CACHE: dict[Environment, tuple[tuple[int, ...], InstalledPackages]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def installed_packages(environment: Environment) -> InstalledPackages:
+    """The environment's packages, re-read only when a site-packages folder changed
+    (installing or removing a distribution adds or removes its metadata folder)."""
+    stamp = _stamp(environment)
+    cached = _CACHE.get(environment)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    packages = scan(environment)
+    with _CACHE_LOCK:
+        _CACHE[environment] = (stamp, packages)
+    return packages
+
+
+def stdlib_modules(environment: Environment) -> frozenset[str]:
+    """Modules found in the environment's standard-library folders (Lib, lib-dynload)."""
+    names: set[str] = set()
+    for folder in environment.stdlib:
+        names.update(FOLDERS.get(str(folder)).names)
+    names.discard("site-packages")
+    return frozenset(names)
