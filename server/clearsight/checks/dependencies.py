@@ -190,17 +190,11 @@ class DependencyCheck:
     def _third_party(
         self, state: _FileState, imported: ImportedModule, resolution: Resolution
     ) -> Iterator[Finding]:
-        replacement = PYTHON2_MODULES.get(imported.top)
-        if resolution.origin is Origin.MISSING and replacement is not None:
-            # Python 2/3 compatibility code tries the old name first, whatever it catches.
-            if not _relaxed(imported) and not imported.guard.in_try:
-                message = (
-                    f"`{imported.top}` is a Python 2 standard-library module that Python 3 "
-                    f"does not have: use `{replacement}` instead."
-                )
-                yield self._finding(UNRESOLVABLE_IMPORT, Severity.WARNING, message, imported)
-            return
         missing = resolution.origin is Origin.MISSING
+        replacement = PYTHON2_MODULES.get(imported.top)
+        if missing and replacement is not None:
+            yield from self._python2_module(imported, replacement)
+            return
         if missing and state.scan.extends_import_path:
             # The file adds to the import path at run time: a module missing here may be
             # found there, and its name says nothing about PyPI.
@@ -209,21 +203,52 @@ class DependencyCheck:
         if typo is not None:
             yield typo
             return
-        declarations = state.context.declarations
-        decides = declarations is not None and declarations.declares_anything
-        if declarations is not None and declarations.problems and not resolution.declared:
-            problems = _unreported_problems(declarations, state.settings)
-            if problems and not state.reported_declarations:
-                state.reported_declarations = True
-                yield self._unreadable_declarations(imported, problems)
-            decides = False
+        decides, unreadable = self._declarations_decide(state, imported, resolution)
+        if unreadable is not None:
+            yield unreadable
         if resolution.origin is Origin.INSTALLED:
-            if decides and not resolution.declared and resolution.installed:
-                yield self._undeclared(state, imported, resolution)
+            yield from self._installed(state, imported, resolution, decides)
             return
         if resolution.declared:
             return
         yield from self._unresolvable(state, imported, resolution, decides)
+
+    def _python2_module(self, imported: ImportedModule, replacement: str) -> Iterator[Finding]:
+        # Python 2/3 compatibility code tries the old name first, whatever it catches.
+        if _relaxed(imported) or imported.guard.in_try:
+            return
+        message = (
+            f"`{imported.top}` is a Python 2 standard-library module that Python 3 "
+            f"does not have: use `{replacement}` instead."
+        )
+        yield self._finding(UNRESOLVABLE_IMPORT, Severity.WARNING, message, imported)
+
+    def _declarations_decide(
+        self, state: _FileState, imported: ImportedModule, resolution: Resolution
+    ) -> tuple[bool, Finding | None]:
+        """Whether "not declared" can be decided for this import, and the file's one
+        CS-D004 finding when unreadable declarations make it undecidable."""
+        declarations = state.context.declarations
+        if declarations is None:
+            return False, None
+        if not declarations.problems or resolution.declared:
+            return declarations.declares_anything, None
+        # Some declarations could not be read: the import may be declared in them.
+        problems = _unreported_problems(declarations, state.settings)
+        if not problems or state.reported_declarations:
+            return False, None
+        state.reported_declarations = True
+        return False, self._unreadable_declarations(imported, problems)
+
+    def _installed(
+        self,
+        state: _FileState,
+        imported: ImportedModule,
+        resolution: Resolution,
+        decides: bool,
+    ) -> Iterator[Finding]:
+        if decides and not resolution.declared and resolution.installed:
+            yield self._undeclared(state, imported, resolution)
 
     # -- CS-D001 ------------------------------------------------------------------------------
 
@@ -286,7 +311,8 @@ class DependencyCheck:
         self, state: _FileState, imported: ImportedModule, resolution: Resolution
     ) -> Finding:
         declarations = state.context.declarations
-        assert declarations is not None
+        if declarations is None:
+            raise ValueError("an undeclared dependency needs the project's declarations")
         names = [dist.display_name() for dist in resolution.installed]
         name = names[0]
         provided = f"`{name}`" if len(names) == 1 else " or ".join(f"`{n}`" for n in names)
@@ -482,7 +508,8 @@ def _unreported_problems(declarations: Declarations, settings: Settings) -> list
 def _rename_uses(source: SourceText, old: str, new: str, skip: Span) -> list[TextEdit]:
     """Every `old` name in the module (the name `import old` binds), renamed to `new`."""
     tree = source.tree
-    assert tree is not None
+    if tree is None:
+        raise ValueError("renaming uses needs a syntax tree")
     edits = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Name) or node.id != old:

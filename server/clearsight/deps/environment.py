@@ -243,6 +243,34 @@ def _editable_mapping(finder: Path) -> dict[str, str]:
     return {}
 
 
+def _outside_packages(first: str) -> bool:
+    """A RECORD path's first component that holds no importable module (metadata,
+    scripts and data installed outside site-packages)."""
+    return first in ("..", "") or first.endswith((".dist-info", ".egg-info", ".data"))
+
+
+def _tops_from_file(first: str, site_folder: Path) -> set[str]:
+    """Top-level modules a file directly in site-packages provides: a module, or the
+    modules an editable install's `.pth` file or finder points to."""
+    if first.startswith("__editable__") and first.endswith(".pth"):
+        tops: set[str] = set()
+        for folder in _pth_folders(site_folder / first, site_folder):
+            tops.update(FOLDERS.get(str(folder)).names)
+        return tops
+    if first.startswith("__editable___") and first.endswith("_finder.py"):
+        return set(_editable_mapping(site_folder / first))
+    name = module_name(first, is_dir=False)
+    return {name} if name is not None else set()
+
+
+def _second_level(parts: list[str]) -> str | None:
+    """The public second-level module a package path names (`google/protobuf/x.py`)."""
+    second = parts[1] if len(parts) > 2 else module_name(parts[1], is_dir=False)
+    if second and second.isidentifier() and not second.startswith("__"):
+        return second
+    return None
+
+
 def _tops_from_paths(
     paths: Iterable[str], site_folder: Path
 ) -> tuple[set[str], dict[str, set[str]], set[str]]:
@@ -253,29 +281,25 @@ def _tops_from_paths(
     for path in paths:
         parts = path.split("/")
         first = parts[0]
-        if first in ("..", "") or first.endswith((".dist-info", ".egg-info", ".data")):
+        if _outside_packages(first):
             continue
         if len(parts) == 1:
-            if first.startswith("__editable__") and first.endswith(".pth"):
-                for folder in _pth_folders(site_folder / first, site_folder):
-                    tops.update(FOLDERS.get(str(folder)).names)
-                continue
-            if first.startswith("__editable___") and first.endswith("_finder.py"):
-                tops.update(_editable_mapping(site_folder / first))
-                continue
-            name = module_name(first, is_dir=False)
-            if name is not None:
-                tops.add(name)
+            tops.update(_tops_from_file(first, site_folder))
             continue
         if first == "__pycache__" or not first.isidentifier():
             continue
         tops.add(first)
         if parts[1] == "__init__.py":
             regular.add(first)
-        second = parts[1] if len(parts) > 2 else module_name(parts[1], is_dir=False)
-        if second and second.isidentifier() and not second.startswith("__"):
+        second = _second_level(parts)
+        if second:
             nested.setdefault(first, set()).add(second)
     return tops, nested, regular
+
+
+def _namespace_seconds(nested: dict[str, set[str]], regular: set[str]) -> dict[str, set[str]]:
+    """Second-level names of the tops that may be namespace packages (no __init__.py)."""
+    return {top: names for top, names in nested.items() if top not in regular}
 
 
 def _read_top_level(metadata: Path) -> list[str] | None:
@@ -286,61 +310,86 @@ def _read_top_level(metadata: Path) -> list[str] | None:
     return [line.strip().replace("/", ".").split(".")[0] for line in text.splitlines() if line]
 
 
-def scan(environment: Environment) -> InstalledPackages:
-    """Read an environment's site-packages (no caching: see `installed_packages`)."""
-    modules: set[str] = set()
-    providers: dict[str, list[Distribution]] = {}
-    distributions: dict[str, Distribution] = {}
-    nested_by_dist: dict[Distribution, dict[str, set[str]]] = {}
-    namespace_candidates: dict[Distribution, Path] = {}
-    for site_folder in environment.site_packages:
+@dataclass
+class _Scan:
+    """What `scan` has found so far, across an environment's site folders."""
+
+    modules: set[str] = field(default_factory=set)
+    providers: dict[str, list[Distribution]] = field(default_factory=dict)
+    distributions: dict[str, Distribution] = field(default_factory=dict)
+    nested_by_dist: dict[Distribution, dict[str, set[str]]] = field(default_factory=dict)
+    # Distributions known from top_level.txt: their RECORD is read only when needed.
+    namespace_candidates: dict[Distribution, Path] = field(default_factory=dict)
+
+    def read_site(self, site_folder: Path) -> None:
         try:
             entries = sorted(os.listdir(site_folder))
         except OSError:
-            continue
-        modules.update(FOLDERS.get(str(site_folder)).names)
+            return
+        self.modules.update(FOLDERS.get(str(site_folder)).names)
         for entry in entries:
-            if entry.endswith(".pth"):
-                for extra in _pth_folders(site_folder / entry, site_folder):
-                    modules.update(FOLDERS.get(str(extra)).names)
-            elif entry.startswith("__editable___") and entry.endswith("_finder.py"):
-                modules.update(_editable_mapping(site_folder / entry))
-            if not entry.endswith(_METADATA_SUFFIXES):
+            self._read_path_entry(site_folder, entry)
+            if entry.endswith(_METADATA_SUFFIXES):
+                self._read_distribution(site_folder, entry)
+
+    def _read_path_entry(self, site_folder: Path, entry: str) -> None:
+        """Modules a `.pth` file or an editable finder adds to the import path."""
+        if entry.endswith(".pth"):
+            for extra in _pth_folders(site_folder / entry, site_folder):
+                self.modules.update(FOLDERS.get(str(extra)).names)
+        elif entry.startswith("__editable___") and entry.endswith("_finder.py"):
+            self.modules.update(_editable_mapping(site_folder / entry))
+
+    def _read_distribution(self, site_folder: Path, entry: str) -> None:
+        name, version = _split_metadata_folder(entry)
+        dist = Distribution(name, version, site_folder / entry)
+        if dist.key in self.distributions:
+            return  # an earlier site folder shadows this one, as on sys.path
+        self.distributions[dist.key] = dist
+        listed = _read_top_level(dist.metadata)
+        if listed is None:
+            tops, nested, regular = _tops_from_paths(_record_paths(dist.metadata), site_folder)
+            self.nested_by_dist[dist] = _namespace_seconds(nested, regular)
+        else:
+            tops = {top for top in listed if top.isidentifier()}
+            self.namespace_candidates[dist] = site_folder
+        for top in tops:
+            self.providers.setdefault(top, []).append(dist)
+
+    def read_shared_namespaces(self) -> None:
+        """A top-level name several distributions share is a namespace package (google,
+        azure): tell them apart by their second-level names, read from RECORD."""
+        for dists in self.providers.values():
+            if len(dists) < 2:
                 continue
-            name, version = _split_metadata_folder(entry)
-            dist = Distribution(name, version, site_folder / entry)
-            if dist.key in distributions:
-                continue  # an earlier site folder shadows this one, as on sys.path
-            distributions[dist.key] = dist
-            listed = _read_top_level(dist.metadata)
-            if listed is None:
-                tops, nested, regular = _tops_from_paths(_record_paths(dist.metadata), site_folder)
-                nested_by_dist[dist] = {t: n for t, n in nested.items() if t not in regular}
-            else:
-                tops = {top for top in listed if top.isidentifier()}
-                namespace_candidates[dist] = site_folder
-            for top in tops:
-                providers.setdefault(top, []).append(dist)
-    # A top-level name several distributions share is a namespace package (google, azure):
-    # tell them apart by their second-level names, read from RECORD.
-    for dists in providers.values():
-        if len(dists) < 2:
-            continue
-        for dist in dists:
-            if dist not in nested_by_dist and dist in namespace_candidates:
-                _, nested, regular = _tops_from_paths(
-                    _record_paths(dist.metadata), namespace_candidates[dist]
-                )
-                nested_by_dist[dist] = {t: n for t, n in nested.items() if t not in regular}
-    final: dict[str, tuple[Distribution, ...]] = {k: tuple(v) for k, v in providers.items()}
-    for dist, nested in nested_by_dist.items():
-        for top, seconds in nested.items():
-            if len(providers.get(top, ())) < 2:
-                continue
-            for second in seconds:
-                key = f"{top}.{second}"
-                final[key] = (*final.get(key, ()), dist)
-    return InstalledPackages(frozenset(modules), final, distributions)
+            for dist in dists:
+                if dist not in self.nested_by_dist and dist in self.namespace_candidates:
+                    _, nested, regular = _tops_from_paths(
+                        _record_paths(dist.metadata), self.namespace_candidates[dist]
+                    )
+                    self.nested_by_dist[dist] = _namespace_seconds(nested, regular)
+
+    def packages(self) -> InstalledPackages:
+        final: dict[str, tuple[Distribution, ...]] = {
+            k: tuple(v) for k, v in self.providers.items()
+        }
+        for dist, nested in self.nested_by_dist.items():
+            for top, seconds in nested.items():
+                if len(self.providers.get(top, ())) < 2:
+                    continue
+                for second in seconds:
+                    key = f"{top}.{second}"
+                    final[key] = (*final.get(key, ()), dist)
+        return InstalledPackages(frozenset(self.modules), final, self.distributions)
+
+
+def scan(environment: Environment) -> InstalledPackages:
+    """Read an environment's site-packages (no caching: see `installed_packages`)."""
+    found = _Scan()
+    for site_folder in environment.site_packages:
+        found.read_site(site_folder)
+    found.read_shared_namespaces()
+    return found.packages()
 
 
 def _stamp(environment: Environment) -> tuple[int, ...]:

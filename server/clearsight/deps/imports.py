@@ -34,6 +34,7 @@ _EXTENDS_IMPORT_PATH = (
     "imports_under_tool",
     "PYTHONPATH",
 )
+_SYS_GUARDS = frozenset({"version_info", "platform", "implementation", "modules"})
 _GUARD_NAMES = re.compile(
     r"^(?:IS_)?(?:PY\d*|PYPY|JYTHON|WIN(?:DOWS|32)?|MS_WINDOWS|MAC(?:OS)?|DARWIN|LINUX|POSIX)$"
 )
@@ -136,25 +137,58 @@ def _is_type_checking(test: ast.expr) -> bool:
     )
 
 
+def _is_guard_attribute(node: ast.Attribute) -> bool:
+    """`sys.version_info`, `sys.platform`, `os.name`, `platform.x`, `util.find_spec`…"""
+    owner = node.value.id if isinstance(node.value, ast.Name) else ""
+    if owner == "sys" and node.attr in _SYS_GUARDS:
+        return True
+    if (owner == "os" and node.attr == "name") or owner == "platform":
+        return True
+    return node.attr == "find_spec" or bool(_GUARD_NAMES.match(node.attr))
+
+
+def _is_guard_name(node: ast.Name) -> bool:
+    """`find_spec`, `PLATFORM`, and flags such as `PY3` or `IS_WINDOWS`."""
+    return node.id in ("find_spec", "PLATFORM") or bool(_GUARD_NAMES.match(node.id))
+
+
 def _is_environment_guard(test: ast.expr) -> bool:
     """A test on the Python version, implementation or platform, or on whether a module
     can be found: code behind it is meant for some environments only."""
     for node in ast.walk(test):
-        if isinstance(node, ast.Attribute):
-            owner = node.value.id if isinstance(node.value, ast.Name) else ""
-            if owner == "sys" and node.attr in ("version_info", "platform", "implementation"):
-                return True
-            if owner == "sys" and node.attr == "modules":
-                return True
-            if (owner == "os" and node.attr == "name") or owner == "platform":
-                return True
-            if node.attr == "find_spec" or _GUARD_NAMES.match(node.attr):
-                return True
-        elif isinstance(node, ast.Name) and (
-            node.id in ("find_spec", "PLATFORM") or _GUARD_NAMES.match(node.id)
-        ):
+        if isinstance(node, ast.Attribute) and _is_guard_attribute(node):
+            return True
+        if isinstance(node, ast.Name) and _is_guard_name(node):
             return True
     return False
+
+
+def _if_blocks(node: ast.If, guard: Guard) -> Iterator[tuple[list[ast.stmt], Guard]]:
+    """An `if` statement's body and else branch, each with its guard."""
+    if _is_type_checking(node.test):
+        yield node.body, replace(guard, type_checking=True)
+        yield node.orelse, guard
+    elif isinstance(node.test, ast.UnaryOp) and _is_type_checking(node.test.operand):
+        yield node.body, guard
+        yield node.orelse, replace(guard, type_checking=True)
+    elif _is_environment_guard(node.test):
+        yield node.body, replace(guard, conditional=True)
+        yield node.orelse, replace(guard, conditional=True)
+    else:
+        yield node.body, guard
+        yield node.orelse, guard
+
+
+def _try_blocks(node: ast.Try, guard: Guard) -> Iterator[tuple[list[ast.stmt], Guard]]:
+    """A `try` statement's (or `try`/`except*`'s) blocks, each with its guard."""
+    optional = any(_catches_import_errors(h) for h in node.handlers)
+    yield node.body, replace(guard, optional=guard.optional or optional, in_try=True)
+    for handler in node.handlers:
+        # A fallback import runs only when the first one failed.
+        fallback = _catches_import_errors(handler)
+        yield handler.body, replace(guard, optional=True) if fallback else guard
+    yield node.orelse, guard
+    yield node.finalbody, guard
 
 
 def _blocks(node: ast.stmt, guard: Guard) -> Iterator[tuple[list[ast.stmt], Guard]]:
@@ -164,28 +198,9 @@ def _blocks(node: ast.stmt, guard: Guard) -> Iterator[tuple[list[ast.stmt], Guar
     elif isinstance(node, ast.ClassDef):
         yield node.body, guard
     elif isinstance(node, ast.If):
-        if _is_type_checking(node.test):
-            yield node.body, replace(guard, type_checking=True)
-            yield node.orelse, guard
-        elif isinstance(node.test, ast.UnaryOp) and _is_type_checking(node.test.operand):
-            yield node.body, guard
-            yield node.orelse, replace(guard, type_checking=True)
-        elif _is_environment_guard(node.test):
-            yield node.body, replace(guard, conditional=True)
-            yield node.orelse, replace(guard, conditional=True)
-        else:
-            yield node.body, guard
-            yield node.orelse, guard
+        yield from _if_blocks(node, guard)
     elif isinstance(node, _TRY_NODES):
-        node = cast(ast.Try, node)  # or TryStar: the same fields
-        optional = any(_catches_import_errors(h) for h in node.handlers)
-        yield node.body, replace(guard, optional=guard.optional or optional, in_try=True)
-        for handler in node.handlers:
-            # A fallback import runs only when the first one failed.
-            fallback = _catches_import_errors(handler)
-            yield handler.body, replace(guard, optional=True) if fallback else guard
-        yield node.orelse, guard
-        yield node.finalbody, guard
+        yield from _try_blocks(cast(ast.Try, node), guard)  # or TryStar: the same fields
     elif isinstance(node, ast.With | ast.AsyncWith):
         yield node.body, _with_guard(node, guard)
     elif isinstance(node, ast.For | ast.AsyncFor | ast.While):
@@ -243,30 +258,38 @@ class _Positions:
         return line, start, end_line, end, None
 
 
+def _dynamic_import(call: ast.Call, guard: Guard, positions: _Positions) -> ImportedModule | None:
+    """The module a dynamic-import call names, when it is a literal string."""
+    name = _call_name(call)
+    if name not in _DYNAMIC_CALLS or not call.args:
+        return None
+    argument = call.args[0]
+    if not isinstance(argument, ast.Constant):
+        return None
+    value = argument.value
+    if not isinstance(value, str) or not value.strip(". "):
+        return None
+    level = len(value) - len(value.lstrip("."))
+    line, column, end_line, end, top_end = positions.literal(argument)
+    call_guard = replace(guard, optional=True) if name == "importorskip" else guard
+    return ImportedModule(
+        value.lstrip("."), level, line, column, end_line, end, top_end,
+        "call", False, call_guard,
+    )  # fmt: skip
+
+
 def _dynamic_imports(
     node: ast.stmt, guard: Guard, positions: _Positions
 ) -> Iterator[ImportedModule]:
     """Literal-name dynamic imports in a statement's own expressions."""
     for child in ast.iter_child_nodes(node):
+        # Nested statements are visited as blocks of their own.
         if isinstance(child, ast.stmt | ast.ExceptHandler | ast.match_case):
             continue
         for sub in ast.walk(child):
-            name = _call_name(sub) if isinstance(sub, ast.Call) else ""
-            if name not in _DYNAMIC_CALLS:
-                continue
-            assert isinstance(sub, ast.Call)
-            if not sub.args or not isinstance(sub.args[0], ast.Constant):
-                continue
-            value = sub.args[0].value
-            if not isinstance(value, str) or not value.strip(". "):
-                continue
-            level = len(value) - len(value.lstrip("."))
-            line, column, end_line, end, top_end = positions.literal(sub.args[0])
-            call_guard = replace(guard, optional=True) if name == "importorskip" else guard
-            yield ImportedModule(
-                value.lstrip("."), level, line, column, end_line, end, top_end,
-                "call", False, call_guard,
-            )  # fmt: skip
+            found = _dynamic_import(sub, guard, positions) if isinstance(sub, ast.Call) else None
+            if found is not None:
+                yield found
 
 
 def _statement_imports(

@@ -182,65 +182,97 @@ def _table(document: Mapping[str, Any], *keys: str) -> Any:
     return value
 
 
-def _read_pyproject(reader: _Reader, path: Path) -> tuple[str | None, str | None]:
-    """Reads declarations; returns the project's name and the table to add to."""
+def _load_pyproject(reader: _Reader, path: Path) -> dict[str, Any] | None:
+    """The parsed file, or None with the problem recorded."""
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
-        reader.pyproject_problem = f"{path.name} could not be read ({error})"
-        reader.problems.append(reader.pyproject_problem)
-        return None, None
+        problem = f"{path.name} could not be read ({error})"
     except tomllib.TOMLDecodeError as error:
-        reader.pyproject_problem = f"{path.name} is not valid TOML ({error})"
-        reader.problems.append(reader.pyproject_problem)
+        problem = f"{path.name} is not valid TOML ({error})"
+    reader.pyproject_problem = problem
+    reader.problems.append(problem)
+    return None
+
+
+def _read_project_table(
+    reader: _Reader, filename: str, project: Any
+) -> tuple[str | None, str | None]:
+    """PEP 621 `[project]`: returns the project's name and the table to add to."""
+    if not isinstance(project, dict):
         return None, None
-    name = None
-    add_to = None
-    project = document.get("project")
-    if isinstance(project, dict):
-        reader.sources.append(f"{path.name} [project]")
-        if isinstance(project.get("name"), str):
-            name = normalize(project["name"])
-        if "dependencies" in project:
-            reader.add_strings(project["dependencies"], f"{path.name} [project.dependencies]")
-        if "dependencies" not in project.get("dynamic", []):
-            add_to = "[project.dependencies]"
-        extras = project.get("optional-dependencies", {})
-        if isinstance(extras, dict):
-            for extra, values in extras.items():
-                reader.add_strings(values, f"{path.name} [project.optional-dependencies] {extra}")
-        else:
-            reader.problems.append(f"{path.name} [project.optional-dependencies]: expected a table")
-    groups = document.get("dependency-groups")
-    if isinstance(groups, dict):
-        reader.sources.append(f"{path.name} [dependency-groups]")
-        for group, values in groups.items():
-            reader.add_strings(values, f"{path.name} [dependency-groups] {group}")
-    requires = _table(document, "build-system", "requires")
-    if isinstance(requires, list):
-        reader.add_strings(requires, f"{path.name} [build-system] requires")
-    poetry = _table(document, "tool", "poetry")
-    if isinstance(poetry, dict) and "dependencies" in poetry:
-        reader.sources.append(f"{path.name} [tool.poetry]")
-        name = name or (normalize(poetry["name"]) if isinstance(poetry.get("name"), str) else None)
-        add_to = add_to or "[tool.poetry.dependencies]"
-        reader.add_table_keys(poetry["dependencies"], f"{path.name} [tool.poetry.dependencies]")
-        if "dev-dependencies" in poetry:
-            reader.add_table_keys(
-                poetry["dev-dependencies"], f"{path.name} [tool.poetry.dev-dependencies]"
-            )
-        poetry_groups = poetry.get("group", {})
-        if isinstance(poetry_groups, dict):
-            for group, table in poetry_groups.items():
-                deps = table.get("dependencies", {}) if isinstance(table, dict) else None
-                reader.add_table_keys(deps, f"{path.name} [tool.poetry.group.{group}.dependencies]")
+    reader.sources.append(f"{filename} [project]")
+    name = normalize(project["name"]) if isinstance(project.get("name"), str) else None
+    if "dependencies" in project:
+        reader.add_strings(project["dependencies"], f"{filename} [project.dependencies]")
+    # Dynamic dependencies are written by the build backend: there is no list to add to.
+    dynamic = "dependencies" in project.get("dynamic", [])
+    add_to = None if dynamic else "[project.dependencies]"
+    extras = project.get("optional-dependencies", {})
+    if isinstance(extras, dict):
+        for extra, values in extras.items():
+            reader.add_strings(values, f"{filename} [project.optional-dependencies] {extra}")
+    else:
+        reader.problems.append(f"{filename} [project.optional-dependencies]: expected a table")
+    return name, add_to
+
+
+def _read_dependency_groups(reader: _Reader, filename: str, groups: Any) -> None:
+    """PEP 735 `[dependency-groups]`."""
+    if not isinstance(groups, dict):
+        return
+    reader.sources.append(f"{filename} [dependency-groups]")
+    for group, values in groups.items():
+        reader.add_strings(values, f"{filename} [dependency-groups] {group}")
+
+
+def _read_poetry(reader: _Reader, filename: str, poetry: dict[str, Any]) -> str | None:
+    """Poetry's `[tool.poetry]` dependency tables; returns the project's name."""
+    reader.sources.append(f"{filename} [tool.poetry]")
+    reader.add_table_keys(poetry["dependencies"], f"{filename} [tool.poetry.dependencies]")
+    if "dev-dependencies" in poetry:
+        reader.add_table_keys(
+            poetry["dev-dependencies"], f"{filename} [tool.poetry.dev-dependencies]"
+        )
+    poetry_groups = poetry.get("group", {})
+    if isinstance(poetry_groups, dict):
+        for group, table in poetry_groups.items():
+            deps = table.get("dependencies", {}) if isinstance(table, dict) else None
+            reader.add_table_keys(deps, f"{filename} [tool.poetry.group.{group}.dependencies]")
+    return normalize(poetry["name"]) if isinstance(poetry.get("name"), str) else None
+
+
+def _read_tool_dev_dependencies(
+    reader: _Reader, filename: str, document: Mapping[str, Any]
+) -> None:
+    """uv's and PDM's `dev-dependencies` (a list, or PDM's groups of lists)."""
     for tool, key in (("uv", "dev-dependencies"), ("pdm", "dev-dependencies")):
         values = _table(document, "tool", tool, key)
         if isinstance(values, list):
-            reader.add_strings(values, f"{path.name} [tool.{tool}.{key}]")
+            reader.add_strings(values, f"{filename} [tool.{tool}.{key}]")
         elif isinstance(values, dict):  # PDM: groups of lists
             for group, listed in values.items():
-                reader.add_strings(listed, f"{path.name} [tool.{tool}.{key}] {group}")
+                reader.add_strings(listed, f"{filename} [tool.{tool}.{key}] {group}")
+
+
+def _read_pyproject(reader: _Reader, path: Path) -> tuple[str | None, str | None]:
+    """Reads declarations; returns the project's name and the table to add to."""
+    document = _load_pyproject(reader, path)
+    if document is None:
+        return None, None
+    filename = path.name
+    name, add_to = _read_project_table(reader, filename, document.get("project"))
+    _read_dependency_groups(reader, filename, document.get("dependency-groups"))
+    requires = _table(document, "build-system", "requires")
+    if isinstance(requires, list):
+        reader.add_strings(requires, f"{filename} [build-system] requires")
+    poetry = _table(document, "tool", "poetry")
+    if isinstance(poetry, dict) and "dependencies" in poetry:
+        # [project] wins when both are present.
+        poetry_name = _read_poetry(reader, filename, poetry)
+        name = name or poetry_name
+        add_to = add_to or "[tool.poetry.dependencies]"
+    _read_tool_dev_dependencies(reader, filename, document)
     return name, add_to
 
 

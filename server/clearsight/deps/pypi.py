@@ -133,7 +133,8 @@ class PyPIIndex:
         if self._names is None:
             with self._lock:
                 if self._names is None:
-                    assert self._names_loader is not None
+                    if self._names_loader is None:
+                        raise ValueError("the index has neither names nor a names loader")
                     self._names = SortedNames(self._names_loader())
         return self._names
 

@@ -91,34 +91,55 @@ class FileContext:
             or top in self.stdlib
         )
 
-    def resolve(self, imported: ImportedModule) -> Resolution:
+    def _origin_by_name(self, imported: ImportedModule) -> Origin | None:
+        """The origins the module's name decides, before any installed package is
+        consulted: relative, standard library, other implementation, local."""
         if imported.level > 0:
-            return Resolution(Origin.RELATIVE)
-        top = imported.top
-        if self.is_stdlib(top):
-            return Resolution(Origin.STDLIB)
+            return Origin.RELATIVE
+        if self.is_stdlib(imported.top):
+            return Origin.STDLIB
         if is_other_implementation(imported.module):
-            return Resolution(Origin.OTHER_IMPLEMENTATION)
-        if is_local_module(top, self.local_folders):
-            return Resolution(Origin.LOCAL)
+            return Origin.OTHER_IMPLEMENTATION
+        if is_local_module(imported.top, self.local_folders):
+            return Origin.LOCAL
+        return None
+
+    def _is_own_project(self, top: str, installed: tuple[Distribution, ...]) -> bool:
+        """The project importing itself (installed, or by its distribution's name)."""
         own = self.declarations.project_name if self.declarations else None
+        return own is not None and (normalize(top) == own or any(d.key == own for d in installed))
+
+    def _declares_any(self, names: tuple[str, ...]) -> bool:
+        return self.declarations is not None and any(
+            self.declarations.is_declared(name) for name in names
+        )
+
+    def resolve(self, imported: ImportedModule) -> Resolution:
+        origin = self._origin_by_name(imported)
+        if origin is not None:
+            return Resolution(origin)
+        top = imported.top
         installed = self.packages.distributions_for(imported.module)
-        if own is not None and (normalize(top) == own or any(d.key == own for d in installed)):
+        if self._is_own_project(top, installed):
             return Resolution(Origin.LOCAL)
         curated = curated_distribution(imported.module)
-        if installed:
-            candidates = tuple(d.key for d in installed)
-        elif curated:
-            candidates = (normalize(curated),)
-        else:
-            candidates = (normalize(top),)
+        candidates = _candidates(top, installed, curated)
         published = (*candidates, *_namespace_names(imported))
-        declared = self.declarations is not None and any(
-            self.declarations.is_declared(name) for name in published
-        )
+        declared = self._declares_any(published)
         if installed or self.packages.has_module(top):
             return Resolution(Origin.INSTALLED, installed, candidates, declared, published)
         return Resolution(Origin.MISSING, (), candidates, declared, published, curated=curated)
+
+
+def _candidates(
+    top: str, installed: tuple[Distribution, ...], curated: str | None
+) -> tuple[str, ...]:
+    """Distribution names the module may come from, best guess first."""
+    if installed:
+        return tuple(d.key for d in installed)
+    if curated:
+        return (normalize(curated),)
+    return (normalize(top),)
 
 
 def _namespace_names(imported: ImportedModule) -> list[str]:
