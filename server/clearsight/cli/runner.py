@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clearsight.cli.cache import FindingCache
-from clearsight.deps.environment import Environment
-from clearsight.deps.project import _declaration_stamp, find_project_root
+from clearsight.deps.environment import Environment, site_packages_stamp
+from clearsight.deps.project import declaration_stamp, find_project_root
 from clearsight.engine import CHECK_FAILED, LIMIT_REACHED, analyze, unreadable_finding
 from clearsight.model import Finding
 from clearsight.settings import Settings
@@ -62,14 +62,8 @@ def read_file(path: Path) -> bytes | str:
 
 @functools.lru_cache(maxsize=256)
 def _stamp_of_root(root: Path | None) -> str:
-    declared = _declaration_stamp(root) if root is not None else ()
-    environment = Environment.current()
-    installed = []
-    for folder in environment.site_packages:
-        try:
-            installed.append((str(folder), folder.stat().st_mtime_ns))
-        except OSError:
-            continue
+    declared = declaration_stamp(root) if root is not None else ()
+    installed = site_packages_stamp(Environment.current())
     payload = repr((declared, installed)).encode()
     return hashlib.sha256(payload).hexdigest()[:16]
 

@@ -392,7 +392,8 @@ def scan(environment: Environment) -> InstalledPackages:
     return found.packages()
 
 
-def _stamp(environment: Environment) -> tuple[int, ...]:
+def site_packages_stamp(environment: Environment) -> tuple[int, ...]:
+    """Changes when a distribution is installed or removed (its metadata folder comes/goes)."""
     stamps = []
     for folder in environment.site_packages:
         try:
@@ -409,7 +410,7 @@ _CACHE_LOCK = threading.Lock()
 def installed_packages(environment: Environment) -> InstalledPackages:
     """The environment's packages, re-read only when a site-packages folder changed
     (installing or removing a distribution adds or removes its metadata folder)."""
-    stamp = _stamp(environment)
+    stamp = site_packages_stamp(environment)
     cached = _CACHE.get(environment)
     if cached is not None and cached[0] == stamp:
         return cached[1]

@@ -379,7 +379,7 @@ def read_declarations(root: Path) -> Declarations:
     )
 
 
-def _declaration_stamp(root: Path) -> tuple[tuple[str, int, int], ...]:
+def declaration_stamp(root: Path) -> tuple[tuple[str, int, int], ...]:
     stamps = []
     candidates = [root / "pyproject.toml", root / "setup.cfg", *requirements_files(root)]
     for path in candidates:
@@ -400,7 +400,7 @@ def declarations(root: Path) -> Declarations:
 
     (A requirements file included with `-r` from outside the root is not watched.)
     """
-    stamp = _declaration_stamp(root)
+    stamp = declaration_stamp(root)
     cached = _CACHE.get(root)
     if cached is not None and cached[0] == stamp:
         return cached[1]
