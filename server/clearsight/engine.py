@@ -210,6 +210,26 @@ def apply_user_choices(
     return result
 
 
+def finalize_findings(
+    source: SourceText, findings: list[Finding], settings: Settings, checks: Sequence[Check]
+) -> list[Finding]:
+    """Let families that judge other families' findings (the AI-aware policy) see them all."""
+    for check in checks:
+        finalize = getattr(check, "finalize", None)
+        if finalize is None or not check.enabled(settings):
+            continue
+        try:
+            findings = finalize(source, findings, settings)
+        except Exception as error:
+            LOG.exception("finalizing %s failed on %s", check.family.value, source.path)
+            message = f"The {check.family.value} policy failed ({type(error).__name__}: {error})."
+            findings = [
+                *findings,
+                engine_finding(CHECK_FAILED, message, Span.point(0), Severity.WARNING),
+            ]
+    return findings
+
+
 def analyze(
     source: str | SourceText,
     path: str,
@@ -235,6 +255,7 @@ def analyze(
     for check in checks:
         if check.enabled(settings) and (source.tree is not None or not check.needs_tree):
             findings.extend(run_check(check, source, settings))
+    findings = finalize_findings(source, findings, settings, checks)
     ignores = inline_ignores(_comments_for_ignores(source))
     return apply_user_choices(findings, ignores, settings)
 

@@ -49,6 +49,21 @@ class DependencySettings:
 
 
 @dataclass(frozen=True)
+class ProvenanceSettings:
+    enabled: bool = True
+    # A single edit inserting at least this many lines or characters is a bulk insertion.
+    bulk_lines: int = 3
+    bulk_chars: int = 120
+    # Within AI-written code: a stricter complexity limit and security one severity louder.
+    ai_max_complexity: int = 7
+    raise_security: bool = True
+    unreviewed_severity: str = "INFO"
+    # An unreviewed AI block that holds a security finding.
+    unreviewed_security_severity: str = "WARNING"
+    ledger: str = ".clearsight/provenance.jsonl"
+
+
+@dataclass(frozen=True)
 class Limits:
     # Above this size a file is reported and not analysed: no editor or CI run stalls on it.
     max_file_bytes: int = 4_000_000
@@ -61,6 +76,7 @@ class Settings:
     complexity: ComplexitySettings = field(default_factory=ComplexitySettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     dependencies: DependencySettings = field(default_factory=DependencySettings)
+    provenance: ProvenanceSettings = field(default_factory=ProvenanceSettings)
     limits: Limits = field(default_factory=Limits)
     select: tuple[str, ...] = ()  # code prefixes; empty means everything
     ignore: tuple[str, ...] = ()
@@ -207,6 +223,27 @@ def _bandit_table(bandit: Mapping[str, Any] | None, problems: list[str]) -> dict
     return table
 
 
+SEVERITY_NAMES = ("ERROR", "WARNING", "INFO", "HINT")
+
+
+def _provenance(table: _Reader) -> ProvenanceSettings:
+    default = ProvenanceSettings()
+    return ProvenanceSettings(
+        enabled=table.boolean("enabled", True),
+        bulk_lines=table.positive_int("bulk-insert-lines", default.bulk_lines),
+        bulk_chars=table.positive_int("bulk-insert-chars", default.bulk_chars),
+        ai_max_complexity=table.positive_int("ai-max-complexity", default.ai_max_complexity),
+        raise_security=table.boolean("raise-security-severity", True),
+        unreviewed_severity=table.choice(
+            "unreviewed-severity", default.unreviewed_severity, SEVERITY_NAMES
+        ),
+        unreviewed_security_severity=table.choice(
+            "unreviewed-security-severity", default.unreviewed_security_severity, SEVERITY_NAMES
+        ),
+        ledger=table.value("ledger", default.ledger, lambda v: isinstance(v, str) and v, "a path"),
+    )
+
+
 def settings_from_tables(
     clearsight: Mapping[str, Any],
     bandit: Mapping[str, Any] | None = None,
@@ -240,6 +277,7 @@ def settings_from_tables(
         confidence=sec.choice("confidence", "LOW", BANDIT_LEVELS),
     )
     deps = DependencySettings(enabled=top.subtable("dependencies").boolean("enabled", True))
+    provenance = _provenance(top.subtable("provenance"))
     lim = top.subtable("limits")
     limits = Limits(
         max_file_bytes=lim.positive_int("max-file-bytes", Limits.max_file_bytes),
@@ -249,6 +287,7 @@ def settings_from_tables(
         complexity=complexity,
         security=security,
         dependencies=deps,
+        provenance=provenance,
         limits=limits,
         select=top.codes("select"),
         ignore=top.codes("ignore"),

@@ -5,10 +5,12 @@ from __future__ import annotations
 from clearsight.checks.base import Check
 from clearsight.checks.complexity import ComplexityCheck
 from clearsight.checks.dependencies import DependencyCheck
+from clearsight.checks.provenance import ProvenanceCheck
 from clearsight.checks.security import SecurityCheck
 
 CHECKS: tuple[Check, ...] = (
     ComplexityCheck(),
     SecurityCheck(),
     DependencyCheck(),
+    ProvenanceCheck(),
 )

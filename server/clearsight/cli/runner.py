@@ -17,6 +17,7 @@ from clearsight.deps.environment import Environment, site_packages_stamp
 from clearsight.deps.project import declaration_stamp, find_project_root
 from clearsight.engine import CHECK_FAILED, LIMIT_REACHED, analyze, unreadable_finding
 from clearsight.model import Finding
+from clearsight.provenance.service import SERVICE
 from clearsight.settings import Settings
 from clearsight.source import SourceText
 
@@ -74,6 +75,12 @@ def dependency_stamp(path: Path) -> str:
     return _stamp_of_root(find_project_root(path.absolute().parent))
 
 
+def provenance_stamp(path: Path, settings: Settings) -> str:
+    """What provenance findings depend on besides the file: the repository's HEAD, git-ai
+    notes and Agent Trace file, and the ledger (reviews change findings, not the file)."""
+    return SERVICE.stamp(path.absolute(), settings)
+
+
 def _read_or_recall(
     path: Path, settings_for: Callable[[Path], Settings], cache: FindingCache | None
 ) -> tuple[FileResult | None, tuple[bytes, str, Settings, str | None] | None]:
@@ -89,6 +96,8 @@ def _read_or_recall(
         context = settings.fingerprint()
         if settings.dependencies.enabled:
             context += dependency_stamp(path)
+        if settings.provenance.enabled:
+            context += provenance_stamp(path, settings)
         key = FindingCache.key(raw, name, context)
     cached = cache.get(key) if cache and key else None
     if cached is not None:

@@ -1,0 +1,82 @@
+"""`clearsight provenance [PATHS]`: who wrote what, and what still needs a human."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from clearsight import __version__
+from clearsight.cli.discovery import discover
+from clearsight.provenance import git, report
+from clearsight.provenance.service import SERVICE
+from clearsight.provenance.trace import dumps, export_record
+from clearsight.settings import SettingsResolver
+from clearsight.source import SourceText
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "provenance", help="per-file AI share, unreviewed AI blocks and their sources"
+    )
+    parser.add_argument("paths", nargs="*", default=["."], help="files or folders (default: .)")
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    parser.add_argument(
+        "--export",
+        choices=("agent-trace",),
+        help="write the AI-written ranges as Agent Trace records (JSON lines) instead",
+    )
+    parser.add_argument("--output", "-o", type=Path, help="write to this file instead of stdout")
+
+
+def _summaries(paths: list[str]) -> tuple[list[report.FileSummary], list[SourceText], int]:
+    resolver = SettingsResolver()
+    found = discover(paths, resolver)
+    for path, reason in found.errors:
+        print(f"clearsight: error: {path}: {reason}", file=sys.stderr)
+    summaries, sources = [], []
+    for path in found.files:
+        try:
+            source = SourceText.from_bytes(path.read_bytes(), str(path))
+        except OSError as error:
+            print(f"clearsight: error: {path}: {error.strerror or error}", file=sys.stderr)
+            continue
+        provenance = SERVICE.file_provenance(source, resolver.for_path(path), full=True)
+        summaries.append(report.summarize(str(path), provenance))
+        sources.append(source)
+    return summaries, sources, 2 if found.errors else 0
+
+
+def _export(summaries: list[report.FileSummary]) -> str:
+    lines = []
+    for summary in summaries:
+        path = Path(summary.path).absolute()
+        root = git.repository_root(path)
+        revision = git.revision(root, "HEAD") if root else None
+        relative = path.relative_to(root).as_posix() if root else summary.path
+        ranges = [(b.first + 1, b.last + 1, b.attribution) for b in summary.all_blocks]
+        if ranges:
+            lines.append(dumps(export_record(relative, ranges, revision, __version__)))
+    return "".join(line + "\n" for line in lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    summaries, _sources, status = _summaries(args.paths)
+    if args.export == "agent-trace":
+        out = _export(summaries)
+    elif args.format == "json":
+        data = {"files": [s.to_dict() for s in summaries], "totals": report.totals(summaries)}
+        out = json.dumps(data, indent=2) + "\n"
+    elif args.format == "markdown":
+        out = report.markdown(summaries)
+    else:
+        out = report.text(summaries)
+    problems = {p for s in summaries for p in s.problems}
+    for problem in sorted(problems):
+        print(f"clearsight: warning: {problem}", file=sys.stderr)
+    if args.output:
+        args.output.write_text(out, encoding="utf-8")
+    else:
+        sys.stdout.write(out)
+    return status

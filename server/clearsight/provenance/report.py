@@ -1,0 +1,150 @@
+"""Per-file provenance summaries, shared by `clearsight provenance` and the editor's report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from clearsight.provenance.model import Attribution
+from clearsight.provenance.service import Block, FileProvenance
+
+
+@dataclass
+class FileSummary:
+    path: str
+    lines: int  # lines holding code
+    ai_lines: int
+    unreviewed: list[Block] = field(default_factory=list)
+    all_blocks: list[Block] = field(default_factory=list)
+    reviewed_blocks: int = 0
+    sources: list[str] = field(default_factory=list)  # evidence kinds, e.g. "git-trailer"
+    tools: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    pending: bool = False
+
+    @property
+    def share(self) -> float:
+        return self.ai_lines / self.lines if self.lines else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "lines": self.lines,
+            "ai_lines": self.ai_lines,
+            "ai_share": round(self.share, 4),
+            "reviewed_blocks": self.reviewed_blocks,
+            "unreviewed_blocks": [_block_dict(block) for block in self.unreviewed],
+            "sources": self.sources,
+            "tools": self.tools,
+            "problems": self.problems,
+        }
+
+
+def _attribution_dict(attribution: Attribution) -> dict[str, Any]:
+    return {
+        "author": attribution.kind.value,
+        "tool": attribution.tool,
+        "model": attribution.model,
+        "evidence": attribution.evidence.value,
+        "commit": attribution.commit,
+        "confidence": attribution.confidence,
+    }
+
+
+def _block_dict(block: Block) -> dict[str, Any]:
+    # 1-based lines, as people and other tools count them.
+    return {
+        "first_line": block.first + 1,
+        "last_line": block.last + 1,
+        **_attribution_dict(block.attribution),
+    }
+
+
+def summarize(path: str, provenance: FileProvenance) -> FileSummary:
+    counted = {line for entry in provenance.units for line in entry.unit.lines()}
+    blocks = provenance.blocks()
+    ai_units = provenance.ai_units
+    return FileSummary(
+        path=path,
+        lines=len(counted),
+        ai_lines=len(provenance.ai_lines()),
+        unreviewed=[block for block in blocks if not block.reviewed],
+        all_blocks=blocks,
+        reviewed_blocks=sum(1 for block in blocks if block.reviewed),
+        sources=provenance.evidence(),
+        tools=sorted({u.attribution.tool for u in ai_units if u.attribution.tool}),
+        problems=list(dict.fromkeys(provenance.problems)),
+        pending=provenance.pending,
+    )
+
+
+def totals(summaries: list[FileSummary]) -> dict[str, Any]:
+    lines = sum(s.lines for s in summaries)
+    ai = sum(s.ai_lines for s in summaries)
+    return {
+        "files": len(summaries),
+        "files_with_ai": sum(1 for s in summaries if s.ai_lines),
+        "lines": lines,
+        "ai_lines": ai,
+        "ai_share": round(ai / lines, 4) if lines else 0.0,
+        "unreviewed_blocks": sum(len(s.unreviewed) for s in summaries),
+    }
+
+
+def markdown(summaries: list[FileSummary], title: str = "Provenance report") -> str:
+    """The report the editor shows: AI share, unreviewed blocks with links, sources."""
+    total = totals(summaries)
+    out = [
+        f"# {title}",
+        "",
+        f"{total['files_with_ai']} of {total['files']} files hold AI-written code: "
+        f"{total['ai_lines']} of {total['lines']} code lines ({total['ai_share']:.0%}); "
+        f"**{total['unreviewed_blocks']} unreviewed block(s)**.",
+        "",
+        "| File | AI share | Unreviewed blocks | Sources |",
+        "|---|---:|---:|---|",
+    ]
+    for s in sorted(summaries, key=lambda s: (-len(s.unreviewed), -s.ai_lines, s.path)):
+        if s.ai_lines or s.problems:
+            tools = ", ".join(s.tools) or "-"
+            out.append(
+                f"| `{s.path}` | {s.share:.0%} | {len(s.unreviewed)} | "
+                f"{', '.join(s.sources) or '-'} ({tools}) |"
+            )
+    unreviewed = [(s.path, b) for s in summaries for b in s.unreviewed]
+    if unreviewed:
+        out += ["", "## Unreviewed AI-written blocks", ""]
+        for path, block in unreviewed:
+            a = block.attribution
+            out.append(
+                f"- `{path}` lines {block.first + 1}-{block.last + 1}: {a.tool or 'AI'}"
+                f"{f' ({a.model})' if a.model else ''}, {a.evidence.value}"
+                f"{f', commit {a.commit[:7]}' if a.commit else ''}"
+            )
+    problems = [(s.path, p) for s in summaries for p in s.problems]
+    if problems:
+        out += ["", "## Problems", ""] + [f"- `{path}`: {p}" for path, p in problems]
+    return "\n".join(out) + "\n"
+
+
+def text(summaries: list[FileSummary]) -> str:
+    rows = []
+    for s in summaries:
+        if not (s.ai_lines or s.problems):
+            continue
+        rows.append(
+            f"{s.path}: {s.share:.0%} AI ({s.ai_lines}/{s.lines} lines), "
+            f"{len(s.unreviewed)} unreviewed block(s); sources: {', '.join(s.sources) or '-'}"
+            f"{'; tools: ' + ', '.join(s.tools) if s.tools else ''}"
+        )
+        for block in s.unreviewed:
+            a = block.attribution
+            rows.append(f"  lines {block.first + 1}-{block.last + 1}: unreviewed, {a.describe()}")
+        rows += [f"  problem: {p}" for p in s.problems]
+    total = totals(summaries)
+    rows.append(
+        f"{total['files_with_ai']} of {total['files']} files with AI-written code; "
+        f"{total['ai_lines']}/{total['lines']} lines ({total['ai_share']:.0%}); "
+        f"{total['unreviewed_blocks']} unreviewed block(s)."
+    )
+    return "\n".join(rows) + "\n"

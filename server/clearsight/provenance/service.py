@@ -1,0 +1,344 @@
+"""Provenance of a buffer: history (in the background when asked), ledger, inline markers.
+
+`ProvenanceService.file_provenance` is what the engine's provenance check, hovers, lenses and
+the `clearsight provenance` command call. In the language server (`background=True`) git is
+never run on the caller's thread: a missing or stale history result is computed by one
+worker thread, the stale one (or none) is used meanwhile, and `on_ready(path)` says when to
+analyse again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from clearsight.provenance import git
+from clearsight.provenance.history import HeadAttribution, RootState, head_attribution, root_state
+from clearsight.provenance.ledger import (
+    Ledger,
+    LedgerIndex,
+    Review,
+    attribution_record,
+    review_record,
+)
+from clearsight.provenance.model import Attribution, AuthorKind, Evidence, stronger
+from clearsight.provenance.patterns import INLINE_GENERATED, INLINE_TOOL, tool_from_name
+from clearsight.provenance.units import Unit, statement_units
+from clearsight.settings import Settings
+from clearsight.source import SourceText
+
+LOG = logging.getLogger(__name__)
+
+# How long a repository's HEAD/notes/trace reading is trusted before it is read again.
+STATE_TTL_SECONDS = 2.0
+MARKER_LINES = 10
+
+
+@dataclass(frozen=True)
+class UnitProvenance:
+    unit: Unit
+    attribution: Attribution
+    review: Review | None
+
+
+@dataclass(frozen=True)
+class Block:
+    """Consecutive AI-written statements of one top-level definition (or module code)."""
+
+    first: int  # 0-based lines, inclusive
+    last: int
+    attribution: Attribution
+    reviewed: bool
+    keys: tuple[str, ...]
+
+
+@dataclass
+class FileProvenance:
+    path: str  # relative to `root`, with forward slashes
+    root: Path
+    units: list[UnitProvenance] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    pending: bool = False  # history is still being read
+    line_count: int = 0
+
+    @property
+    def ai_units(self) -> list[UnitProvenance]:
+        return [u for u in self.units if u.attribution.is_ai]
+
+    def ai_lines(self) -> set[int]:
+        return {line for u in self.ai_units for line in u.unit.lines()}
+
+    def share(self) -> float:
+        counted = {line for u in self.units for line in u.unit.lines()}
+        return len(self.ai_lines()) / len(counted) if counted else 0.0
+
+    def unit_at(self, line: int) -> UnitProvenance | None:
+        found = None
+        for entry in self.units:
+            if entry.unit.first <= line <= entry.unit.last:
+                found = entry  # the innermost (latest starting) unit wins
+        return found
+
+    def blocks(self) -> list[Block]:
+        blocks: list[Block] = []
+        run: list[UnitProvenance] = []
+        for entry in [*self.units, None]:
+            if run and (entry is None or not _continues(run[-1], entry)):
+                blocks.append(_block(run))
+                run = []
+            if entry is not None and entry.attribution.is_ai:
+                run.append(entry)
+        return blocks
+
+    def evidence(self) -> list[str]:
+        return sorted({u.attribution.evidence.value for u in self.ai_units})
+
+
+def _continues(previous: UnitProvenance, entry: UnitProvenance) -> bool:
+    return (
+        entry.attribution.is_ai
+        and entry.unit.scope == previous.unit.scope
+        and (entry.review is None) == (previous.review is None)
+    )
+
+
+def _block(run: list[UnitProvenance]) -> Block:
+    strongest = run[0].attribution
+    for entry in run[1:]:
+        strongest = stronger(strongest, entry.attribution) or strongest
+    return Block(
+        first=run[0].unit.first,
+        last=max(entry.unit.last for entry in run),
+        attribution=strongest,
+        reviewed=all(entry.review is not None for entry in run),
+        keys=tuple(entry.unit.key for entry in run),
+    )
+
+
+def inline_marker(source: SourceText) -> Attribution | None:
+    for line in source.lines[:MARKER_LINES]:
+        stripped = line.strip()
+        if not stripped.startswith("#") or not INLINE_GENERATED.search(stripped):
+            continue
+        named = INLINE_TOOL.search(stripped)
+        tool = tool_from_name(named.group("tool")) if named else None
+        return Attribution.of(AuthorKind.AI, Evidence.INLINE_MARKER, tool)
+    return None
+
+
+class ProvenanceService:
+    def __init__(
+        self, background: bool = False, on_ready: Callable[[str], None] | None = None
+    ) -> None:
+        self.background = background
+        self.on_ready = on_ready
+        self._lock = threading.Lock()
+        self._roots: dict[Path, Path | None] = {}  # directory -> git work tree
+        self._states: dict[Path, tuple[float, RootState]] = {}
+        self._heads: dict[tuple[Path, str], HeadAttribution] = {}
+        self._ledgers: dict[Path, Ledger] = {}
+        self._inflight: set[tuple[str, ...]] = set()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="provenance")
+
+    # -- locations ----------------------------------------------------------------------
+
+    def git_root(self, path: Path) -> Path | None:
+        directory = path.parent
+        with self._lock:
+            if directory in self._roots:
+                return self._roots[directory]
+        root = git.repository_root(directory) if directory.is_dir() else None
+        with self._lock:
+            self._roots[directory] = root
+        return root
+
+    def workspace_root(self, path: Path, settings: Settings) -> Path:
+        """Where the ledger lives: the git work tree, else the pyproject's folder."""
+        root = self.git_root(path)
+        if root is not None:
+            return root
+        return Path(settings.root) if settings.root else path.parent
+
+    def ledger(self, root: Path, settings: Settings) -> Ledger:
+        location = root / settings.provenance.ledger
+        with self._lock:
+            ledger = self._ledgers.get(location)
+            if ledger is None:
+                ledger = Ledger(root, location)
+                self._ledgers[location] = ledger
+        return ledger
+
+    # -- history ------------------------------------------------------------------------
+
+    def _state(self, root: Path) -> RootState | None:
+        with self._lock:
+            cached = self._states.get(root)
+        if cached and time.monotonic() - cached[0] < STATE_TTL_SECONDS:
+            return cached[1]
+        if not self.background:
+            state = root_state(root)
+            with self._lock:
+                self._states[root] = (time.monotonic(), state)
+            return state
+        self._submit(("state", str(root)), lambda: self._refresh_state(root), None)
+        return cached[1] if cached else None
+
+    def _refresh_state(self, root: Path) -> None:
+        state = root_state(root)
+        with self._lock:
+            self._states[root] = (time.monotonic(), state)
+
+    def history(self, root: Path, relative: str) -> tuple[HeadAttribution | None, bool]:
+        """The committed file's attribution and whether a newer one is being read."""
+        state = self._state(root)
+        with self._lock:
+            cached = self._heads.get((root, relative))
+        if state is None:
+            return cached, True
+        wanted = (relative, *state.stamp())
+        if cached is not None and cached.stamp == wanted:
+            return cached, False
+        if not self.background:
+            return self._compute_head(root, relative, state), False
+        self._submit(
+            ("head", str(root), relative, *map(str, state.stamp())),
+            lambda: self._compute_head(root, relative, state),
+            str(root / relative),
+        )
+        return cached, True
+
+    def _compute_head(self, root: Path, relative: str, state: RootState) -> HeadAttribution:
+        try:
+            result = head_attribution(root, relative, state)
+        except (git.GitError, OSError) as error:
+            result = HeadAttribution(stamp=(relative, *state.stamp()), problems=[str(error)])
+        with self._lock:
+            self._heads[(root, relative)] = result
+        return result
+
+    def _submit(self, key: tuple[str, ...], job: Callable[[], object], ready: str | None) -> None:
+        with self._lock:
+            if key in self._inflight:
+                return
+            self._inflight.add(key)
+
+        def run() -> None:
+            try:
+                job()
+            except Exception:
+                LOG.exception("provenance job %s failed", key[0])
+            finally:
+                with self._lock:
+                    self._inflight.discard(key)
+            if ready and self.on_ready:
+                self.on_ready(ready)
+
+        self._executor.submit(run)
+
+    def stamp(self, path: Path, settings: Settings) -> str:
+        """A short string that changes whenever this file's provenance inputs may have."""
+        root = self.workspace_root(path, settings)
+        state = self._state(root) if self.git_root(path) is not None else None
+        try:
+            stat = (root / settings.provenance.ledger).stat()
+            ledger: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            ledger = None
+        return repr((state.stamp() if state else None, ledger))
+
+    # -- the answer -----------------------------------------------------------------------
+
+    def file_provenance(
+        self, source: SourceText, settings: Settings, full: bool = False
+    ) -> FileProvenance:
+        """`full` computes every statement's attribution even in files with no AI evidence
+        (hovers, reports); otherwise such files return without looking at statements."""
+        path = Path(source.path).resolve()
+        root = self.workspace_root(path, settings)
+        try:
+            relative = path.relative_to(root).as_posix()
+        except ValueError:
+            relative = path.name
+        result = FileProvenance(relative, root, line_count=len(source.lines))
+        head, result.pending = (None, False)
+        if self.git_root(path) is not None:
+            head, result.pending = self.history(root, relative)
+        ledger = self.ledger(root, settings).index()
+        marker = inline_marker(source)
+        if head is not None:
+            result.problems.extend(head.problems)
+        result.problems.extend(ledger.problems)
+        interesting = (head is not None and head.has_ai) or marker or ledger.records
+        if not (interesting or full):
+            return result
+        result.units = self._units(source, relative, head, ledger, marker)
+        return result
+
+    def _units(
+        self,
+        source: SourceText,
+        relative: str,
+        head: HeadAttribution | None,
+        ledger: LedgerIndex,
+        marker: Attribution | None,
+    ) -> list[UnitProvenance]:
+        out = []
+        for unit in statement_units(source):
+            found = stronger(ledger.attribution(relative, unit), marker)
+            if head is not None:
+                found = stronger(found, head.keys.get(unit.key))
+            attribution = found or Attribution.of(AuthorKind.UNKNOWN, Evidence.GIT_HISTORY)
+            review = ledger.review(relative, unit) if attribution.is_ai else None
+            out.append(UnitProvenance(unit, attribution, review))
+        return out
+
+    # -- what people and the editor say -------------------------------------------------------
+
+    def record(
+        self,
+        source: SourceText,
+        settings: Settings,
+        lines: range,
+        make: Callable[[list[str], str], dict[str, object]],
+    ) -> int:
+        """Append one ledger record for the statements overlapping `lines` (0-based)."""
+        path = Path(source.path).resolve()
+        root = self.workspace_root(path, settings)
+        try:
+            relative = path.relative_to(root).as_posix()
+        except ValueError:
+            relative = path.name
+        keys = [
+            unit.key
+            for unit in statement_units(source)
+            if unit.first <= lines.stop - 1 and unit.last >= lines.start
+        ]
+        if not keys:
+            return 0
+        self.ledger(root, settings).append([make(keys, relative)])
+        return len(keys)
+
+    def mark_reviewed(
+        self, source: SourceText, settings: Settings, lines: range, reviewer: str | None = None
+    ) -> int:
+        root = self.workspace_root(Path(source.path).resolve(), settings)
+        who = reviewer or git.user_identity(self.git_root(Path(source.path).resolve()) or root)
+        return self.record(source, settings, lines, lambda k, p: review_record(k, p, who))
+
+    def mark_author(
+        self, source: SourceText, settings: Settings, lines: range, attribution: Attribution
+    ) -> int:
+        return self.record(
+            source, settings, lines, lambda k, p: attribution_record(k, p, attribution)
+        )
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+SERVICE = ProvenanceService()
