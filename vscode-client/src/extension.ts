@@ -1,0 +1,405 @@
+/**
+ * Clearsight for VS Code: starts the language server (bundled, or the environment's own),
+ * keeps its settings in sync and shows its state. All analysis is in the server.
+ */
+import * as path from "node:path";
+import * as vscode from "vscode";
+import {
+  CloseAction,
+  DidChangeConfigurationNotification,
+  ErrorAction,
+  ExecuteCommandRequest,
+  LanguageClient,
+  type LanguageClientOptions,
+  RevealOutputChannelOn,
+  type ServerOptions,
+  State,
+  TransportKind,
+} from "vscode-languageclient/node";
+import { describeGarbage, isMethodNotFound, shouldRestart } from "./errors";
+import { type ImportStrategy, interpreterCandidates, type Launch, resolveInterpreter, serverLaunch } from "./interpreter";
+import { explicitValue, serverSettings } from "./settings";
+import { type Counts, countFindings, type ServerState, statusText, statusTooltip } from "./status";
+
+const SECTION = "clearsight";
+const MARK_REVIEWED = "clearsight.markReviewed";
+const PROVENANCE_REPORT = "clearsight/provenanceReport";
+/** Settings that change which process runs: a change restarts the server. */
+const LAUNCH_SETTINGS = ["clearsight.interpreter", "clearsight.importStrategy"];
+
+let client: LanguageClient | undefined;
+let output: vscode.LogOutputChannel;
+let status: vscode.StatusBarItem;
+let extensionPath = "";
+let serverState: ServerState = "stopped";
+let crashTimes: number[] = [];
+let toldAboutCrash = false;
+let toldAboutUntrusted = false;
+let starting: Promise<void> | undefined;
+
+function activeResource(): vscode.Uri | undefined {
+  return vscode.window.activeTextEditor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+}
+
+function readSettings(scope: vscode.Uri | undefined): Record<string, unknown> {
+  const config = vscode.workspace.getConfiguration(SECTION, scope);
+  return serverSettings((key) => explicitValue(config.inspect(key)));
+}
+
+/** The Python extension's interpreter for `resource`, through its API, when it is installed. */
+async function pythonExtensionInterpreter(resource: vscode.Uri | undefined): Promise<string[] | undefined> {
+  const extension = vscode.extensions.getExtension("ms-python.python");
+  if (!extension) {
+    return undefined;
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const api: any = extension.isActive ? extension.exports : await extension.activate();
+    const environments = api?.environments;
+    if (environments?.getActiveEnvironmentPath) {
+      const active = environments.getActiveEnvironmentPath(resource);
+      const resolved = active ? await environments.resolveEnvironment(active) : undefined;
+      const executable: string | undefined = resolved?.executable?.uri?.fsPath ?? active?.path;
+      if (executable) {
+        return [executable];
+      }
+    }
+    const command: unknown = api?.settings?.getExecutionDetails?.(resource)?.execCommand;
+    if (Array.isArray(command) && command.length > 0) {
+      return command.map(String);
+    }
+  } catch (error) {
+    output.warn(`Could not ask the Python extension for its interpreter: ${String(error)}`);
+  }
+  return undefined;
+}
+
+function setState(state: ServerState): void {
+  serverState = state;
+  updateStatus();
+}
+
+function currentCounts(): Counts | undefined {
+  const document = vscode.window.activeTextEditor?.document;
+  if (!document || document.languageId !== "python") {
+    return undefined;
+  }
+  const diagnostics = vscode.languages.getDiagnostics(document.uri).map((diagnostic) => ({
+    code: diagnostic.code as string | number | { value: string | number } | undefined,
+    source: diagnostic.source,
+  }));
+  return countFindings(diagnostics);
+}
+
+function updateStatus(): void {
+  const counts = currentCounts();
+  status.text = statusText(serverState, counts);
+  const untrusted = vscode.workspace.isTrusted ? "" : "\nUntrusted workspace: the bundled server runs.";
+  status.tooltip = statusTooltip(serverState, counts) + untrusted;
+  status.show();
+}
+
+async function describeLaunchFailure(message: string): Promise<void> {
+  output.error(message);
+  const choice = await vscode.window.showErrorMessage(message, "Open Settings", "Show Output");
+  if (choice === "Open Settings") {
+    await vscode.commands.executeCommand("workbench.action.openSettings", "clearsight.interpreter");
+  } else if (choice === "Show Output") {
+    output.show();
+  }
+}
+
+async function chooseLaunch(): Promise<Launch | undefined> {
+  const trusted = vscode.workspace.isTrusted;
+  const resource = activeResource();
+  const config = vscode.workspace.getConfiguration(SECTION, resource);
+  // In an untrusted workspace VS Code already hides workspace values of restricted settings;
+  // read the user's own value explicitly all the same.
+  const setting = trusted ? config.get<string[]>("interpreter") : config.inspect<string[]>("interpreter")?.globalValue;
+  const candidates = interpreterCandidates({
+    setting,
+    pythonExtension: trusted ? await pythonExtensionInterpreter(resource) : undefined,
+    trusted,
+    workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath),
+  });
+  const choice = await resolveInterpreter(candidates, trusted);
+  if (!choice.ok) {
+    await describeLaunchFailure(choice.message);
+    return undefined;
+  }
+  for (const skipped of choice.skipped) {
+    output.warn(`Skipped ${skipped}`);
+  }
+  const launch = serverLaunch({
+    interpreter: choice.result,
+    strategy: config.get<ImportStrategy>("importStrategy"),
+    trusted,
+    bundledLibs: path.join(extensionPath, "bundled", "libs"),
+    env: process.env,
+  });
+  output.info(
+    `Python ${choice.result.version?.join(".")} at ${choice.result.executable ?? launch.command} ` +
+      `(from ${choice.result.candidate.source}); server: ${launch.strategy === "useBundled" ? "bundled" : "the environment's clearsight"}`,
+  );
+  if (launch.note) {
+    output.warn(launch.note);
+  }
+  if (!trusted && !toldAboutUntrusted) {
+    toldAboutUntrusted = true;
+    void vscode.window.showInformationMessage(
+      `Clearsight: this workspace is untrusted, so only the bundled server runs, with ${choice.result.executable ?? launch.command}; the clearsight.interpreter and clearsight.importStrategy workspace settings are ignored.`,
+    );
+  }
+  return launch;
+}
+
+function clientOptions(): LanguageClientOptions {
+  return {
+    documentSelector: [
+      { scheme: "file", language: "python" },
+      { scheme: "untitled", language: "python" },
+    ],
+    outputChannel: output,
+    revealOutputChannelOn: RevealOutputChannelOn.Never,
+    initializationOptions: { settings: readSettings(activeResource()) },
+    middleware: {
+      workspace: {
+        // The server asks for section "clearsight": answer with its table, not VS Code's raw
+        // settings (which hold client-only keys the server would call unknown).
+        configuration: async (params, token, next) => {
+          const answers = await next(params, token);
+          if (!Array.isArray(answers)) {
+            return answers;
+          }
+          return params.items.map((item, index) =>
+            item.section === SECTION
+              ? readSettings(item.scopeUri ? vscode.Uri.parse(item.scopeUri) : activeResource())
+              : answers[index],
+          );
+        },
+      },
+    },
+    errorHandler: {
+      error: (error, _message, count) => {
+        const text = /header|content-length/i.test(error.message) ? describeGarbage(error.message) : error.message;
+        output.error(`Connection to the server: ${text}`);
+        return { action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown, handled: true };
+      },
+      closed: () => {
+        const now = Date.now();
+        crashTimes.push(now);
+        if (shouldRestart(crashTimes, now)) {
+          output.warn(`The server stopped unexpectedly; restarting it (crash ${crashTimes.length}).`);
+          if (!toldAboutCrash) {
+            toldAboutCrash = true;
+            void vscode.window.showWarningMessage(
+              "Clearsight's server stopped unexpectedly and is being restarted. Details: Clearsight: Show Output.",
+            );
+          }
+          return { action: CloseAction.Restart, handled: true };
+        }
+        setState("failed");
+        void vscode.window
+          .showErrorMessage(
+            "Clearsight's server keeps crashing and will not be restarted. See its output, then run Clearsight: Restart Server.",
+            "Show Output",
+          )
+          .then((choice) => choice && output.show());
+        return { action: CloseAction.DoNotRestart, handled: true };
+      },
+    },
+  };
+}
+
+async function startClient(): Promise<void> {
+  setState("starting");
+  const launch = await chooseLaunch();
+  if (!launch) {
+    setState("failed");
+    return;
+  }
+  const serverOptions: ServerOptions = {
+    command: launch.command,
+    args: launch.args,
+    transport: TransportKind.stdio,
+    // Not the workspace: `python -m` puts the working folder first on sys.path, and a
+    // workspace folder named clearsight must not replace the server.
+    options: { env: launch.env, cwd: path.join(extensionPath, "bundled") },
+  };
+  const created = new LanguageClient(SECTION, "Clearsight", serverOptions, clientOptions());
+  client = created;
+  created.onDidChangeState((event) => {
+    if (event.newState === State.Running) {
+      setState("running");
+    } else if (event.newState === State.Starting) {
+      setState("starting");
+    } else if (serverState !== "failed") {
+      setState("stopped");
+    }
+  });
+  try {
+    await created.start();
+  } catch (error) {
+    setState("failed");
+    await describeLaunchFailure(`Clearsight's server did not start: ${String(error)}`);
+  }
+}
+
+async function stopClient(): Promise<void> {
+  const running = client;
+  client = undefined;
+  if (running) {
+    try {
+      await running.stop();
+    } catch (error) {
+      output.warn(`Stopping the server: ${String(error)}`);
+    }
+  }
+}
+
+async function restart(): Promise<void> {
+  if (starting) {
+    await starting;
+  }
+  crashTimes = [];
+  starting = (async () => {
+    await stopClient();
+    await startClient();
+  })();
+  try {
+    await starting;
+  } finally {
+    starting = undefined;
+  }
+}
+
+function runningClient(): LanguageClient | undefined {
+  if (client && client.isRunning()) {
+    return client;
+  }
+  void vscode.window.showWarningMessage("Clearsight's server is not running. Run Clearsight: Restart Server.");
+  return undefined;
+}
+
+async function markSelectionReviewed(): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || editor.document.languageId !== "python") {
+    void vscode.window.showInformationMessage("Clearsight: open a Python file and select the lines you reviewed.");
+    return;
+  }
+  const running = runningClient();
+  if (!running) {
+    return;
+  }
+  const converter = running.code2ProtocolConverter;
+  const argument = { uri: converter.asUri(editor.document.uri), range: converter.asRange(editor.selection) };
+  try {
+    await running.sendRequest(ExecuteCommandRequest.type, { command: MARK_REVIEWED, arguments: [argument] });
+    const first = editor.selection.start.line + 1;
+    const last = editor.selection.end.line + 1;
+    void vscode.window.showInformationMessage(`Clearsight: lines ${first}–${last} marked as reviewed.`);
+  } catch (error) {
+    if (isMethodNotFound(error)) {
+      void vscode.window.showInformationMessage(
+        "Clearsight: this server cannot record reviews yet (it does not know clearsight.markReviewed).",
+      );
+    } else {
+      output.error(`${MARK_REVIEWED}: ${String((error as Error).message ?? error)}`);
+      void vscode.window.showErrorMessage(`Clearsight could not mark the selection as reviewed: ${(error as Error).message ?? error}`);
+    }
+  }
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+let reportPanel: vscode.WebviewPanel | undefined;
+
+async function showProvenanceReport(): Promise<void> {
+  const running = runningClient();
+  if (!running) {
+    return;
+  }
+  let markdown: string;
+  try {
+    const result = await running.sendRequest<{ markdown?: unknown }>(PROVENANCE_REPORT, {});
+    markdown = typeof result?.markdown === "string" ? result.markdown : "";
+    if (!markdown) {
+      throw new Error("the server's answer has no markdown");
+    }
+  } catch (error) {
+    if (isMethodNotFound(error)) {
+      void vscode.window.showInformationMessage(
+        "Clearsight: this server has no provenance report yet (it does not know clearsight/provenanceReport).",
+      );
+    } else {
+      output.error(`${PROVENANCE_REPORT}: ${String((error as Error).message ?? error)}`);
+      void vscode.window.showErrorMessage(`Clearsight could not build the provenance report: ${(error as Error).message ?? error}`);
+    }
+    return;
+  }
+  let html: string;
+  try {
+    html = await vscode.commands.executeCommand<string>("markdown.api.render", markdown);
+  } catch {
+    html = `<pre>${escapeHtml(markdown)}</pre>`;
+  }
+  if (!reportPanel) {
+    reportPanel = vscode.window.createWebviewPanel("clearsightProvenance", "Clearsight: Provenance", vscode.ViewColumn.Beside, {
+      enableScripts: false,
+    });
+    reportPanel.onDidDispose(() => (reportPanel = undefined));
+  }
+  reportPanel.webview.html = `<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline';"></head><body>${html}</body></html>`;
+  reportPanel.reveal();
+}
+
+function onConfigurationChanged(event: vscode.ConfigurationChangeEvent): void {
+  if (!event.affectsConfiguration(SECTION)) {
+    return;
+  }
+  if (LAUNCH_SETTINGS.some((key) => event.affectsConfiguration(key))) {
+    output.info("Interpreter settings changed: restarting the server.");
+    void restart();
+    return;
+  }
+  // The server pulls its section again (workspace/configuration) and analyses anew.
+  if (client?.isRunning()) {
+    void client.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+  }
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  extensionPath = context.extensionPath;
+  output = vscode.window.createOutputChannel("Clearsight", { log: true });
+  status = vscode.window.createStatusBarItem("clearsight.status", vscode.StatusBarAlignment.Left, 50);
+  status.name = "Clearsight";
+  status.command = "clearsight.showProvenanceReport";
+  context.subscriptions.push(
+    output,
+    status,
+    vscode.commands.registerCommand("clearsight.restart", restart),
+    vscode.commands.registerCommand("clearsight.showOutput", () => output.show()),
+    vscode.commands.registerCommand("clearsight.markSelectionReviewed", markSelectionReviewed),
+    vscode.commands.registerCommand("clearsight.showProvenanceReport", showProvenanceReport),
+    vscode.workspace.onDidChangeConfiguration(onConfigurationChanged),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      output.info("The workspace is trusted now: restarting the server with the configured interpreter.");
+      void restart();
+    }),
+    vscode.window.onDidChangeActiveTextEditor(updateStatus),
+    vscode.languages.onDidChangeDiagnostics((event) => {
+      const active = vscode.window.activeTextEditor?.document.uri.toString();
+      if (active && event.uris.some((uri) => uri.toString() === active)) {
+        updateStatus();
+      }
+    }),
+    { dispose: () => void stopClient() },
+  );
+  await restart();
+}
+
+export async function deactivate(): Promise<void> {
+  await stopClient();
+}
