@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from clearsight.checks.api_existence import ApiExistenceCheck
 from clearsight.checks.base import Check
 from clearsight.checks.complexity import ComplexityCheck
 from clearsight.checks.dependencies import DependencyCheck
@@ -12,5 +13,6 @@ CHECKS: tuple[Check, ...] = (
     ComplexityCheck(),
     SecurityCheck(),
     DependencyCheck(),
+    ApiExistenceCheck(),
     ProvenanceCheck(),
 )
