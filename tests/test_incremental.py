@@ -168,3 +168,139 @@ def test_long_class_checked_method_by_method_matches() -> None:
     assert_same(
         analyzer, text.replace("        from subprocess import call as c\n", ""), Settings()
     )
+
+
+def method(name: str, number: int, indent: str = "    ") -> str:
+    """A method (a function at module level when `indent` is one level) with a finding,
+    a call resolved through an import made elsewhere, and a `# nosec`."""
+    body = indent + "    "
+    return (
+        f"{indent}def {name}(self, cmd):\n"
+        f"{body}if cmd == {number}:\n{body}    return c(cmd, shell=True)\n"
+        f"{body}value = 'text {number}'\n"
+        f"{body}return eval(cmd)  # nosec B307\n\n"
+    )
+
+
+def long_branches() -> str:
+    """Long if/elif/else and try statements, at module level and in a class body, each
+    with imports that later code resolves calls through, comments between the blocks,
+    decorators and a nested long if."""
+    windows = "".join(method(f"win_{i}", i, "        ") for i in range(10))
+    posix = "".join(method(f"posix_{i}", i, "        ") for i in range(10))
+    other = "".join(method(f"other_{i}", i, "        ") for i in range(3))
+    functions = "".join(method(f"top_{i}", i, "    ") for i in range(10))
+    nested = "".join(method(f"deep_{i}", i, "            ") for i in range(14))
+    return (
+        '"""Module."""\nimport sys\n\n'
+        "# before the if\n"
+        "if sys.platform == 'win32':  # nosec\n"
+        "    from subprocess import call as c\n"
+        f"{functions}"
+        "    # between the blocks\n"
+        "else:\n"
+        "    import pickle\n"
+        f"{functions}"
+        "\n"
+        "try:\n"
+        "    import yaml\n"
+        f"{functions}"
+        "except ImportError:  # optional\n"
+        "    yaml = None\n"
+        "else:\n"
+        "    c('after', shell=True)\n"
+        "finally:\n"
+        "    pass\n\n\n"
+        "class Popen:\n"
+        '    """A long class with platform branches."""\n\n'
+        "    if sys.platform == 'win32':\n"
+        "        import os as c\n"
+        f"{windows}"
+        "        if sys.maxsize > 2:\n"
+        f"{nested}"
+        "    elif sys.platform == 'darwin':\n"
+        f"{other}"
+        "    else:\n"
+        "        from subprocess import call as c\n"
+        "\n"
+        "        @staticmethod\n"
+        "        def decorated():\n"
+        "            return c('x', shell=True)\n\n"
+        f"{posix}"
+        "    try:\n"
+        f"{windows}"
+        "    except (ImportError, ValueError):\n"
+        "        pass\n"
+        "    password = 'hunter2'\n"
+        "# trailing comment\n"
+    )
+
+
+def test_long_if_and_try_blocks_checked_statement_by_statement_match() -> None:
+    analyzer = IncrementalAnalyzer("m.py")
+    text = long_branches()
+    compile(text, "m.py", "exec")
+    assert_same(analyzer, text, Settings())
+    # Really split: a part per distinct method text, at least.
+    assert analyzer.parts_analysed > 40
+    for version in string_edits(text, 25, seed=3):
+        assert_same(analyzer, version, Settings())
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        # A new line in the first method: the methods after it are found again by text.
+        lambda t: t.replace("    def top_0(self, cmd):\n", "    def top_0(self, cmd):\n\n", 1),
+        lambda t: t.replace("        def win_3(self, cmd):\n", "        def win_3(self):\n", 1),
+        # An import added in a method reaches the calls after it.
+        lambda t: t.replace(
+            "            value = 'text 4'\n", "            from os import system as c\n", 1
+        ),
+        # A method's body dedented out of the class: what is around it changes.
+        lambda t: t.replace("            value = 'text 5'\n", "x = 'text 5'\n", 1),
+        lambda t: t.replace("    elif sys.platform == 'darwin':\n", "    else:\n", 1),
+        lambda t: t.replace("else:\n    import pickle\n", "else:\n    import pickle; x = 1\n", 1),
+        lambda t: t.replace("        if sys.maxsize > 2:\n", "        if eval('1'):\n", 1),
+        lambda t: t.replace("except ImportError:  # optional\n", "except ValueError:\n", 1),
+        lambda t: t.replace("# before the if\n", "# before the if \u202e\n", 1),
+    ],
+    ids=[
+        "new-line", "signature", "import-in-method", "dedent", "elif-to-else", "semicolon",
+        "test-with-finding", "guard", "trojan-source",
+    ],
+)  # fmt: skip
+def test_edits_in_split_statements_match(edit) -> None:  # type: ignore[no-untyped-def]
+    analyzer = IncrementalAnalyzer("m.py")
+    text = long_branches()
+    assert_same(analyzer, text, Settings())
+    edited = edit(text)
+    assert edited != text
+    assert_same(analyzer, edited, Settings())
+    assert_same(analyzer, text, Settings())
+
+
+def test_an_edit_inside_one_method_parses_that_method_only() -> None:
+    analyzer = IncrementalAnalyzer("m.py")
+    text = long_branches()
+    analyzer.analyze(text, Settings())
+    before = analyzer.parts_reparsed, analyzer.parts_analysed
+    for number, old in enumerate(["'text 7'", "'text 3'"]):
+        text = text.replace(old, "'more text'", 1)
+        assert_same(analyzer, text, Settings())
+        # Parsed on its own, and analysed (nothing else was).
+        assert analyzer.parts_reparsed - before[0] == number + 1
+        assert analyzer.parts_analysed - before[1] == number + 1
+
+
+def test_a_new_line_reanalyses_only_the_parts_around_it() -> None:
+    analyzer = IncrementalAnalyzer("m.py")
+    text = long_branches()
+    analyzer.analyze(text, Settings())
+    before = analyzer.parts_analysed
+    edited = text.replace(
+        "        def posix_0(self, cmd):\n", "        def posix_0(self, cmd):\n\n", 1
+    )
+    assert_same(analyzer, edited, Settings())
+    # The method, and the if statement's header and the class line around it.
+    assert analyzer.parts_analysed - before <= 3

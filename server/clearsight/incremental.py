@@ -1,5 +1,5 @@
-"""Incremental analysis for the editor: after an edit, only the top-level statements it
-touched are parsed, tokenized and checked again; the others' results are reused.
+"""Incremental analysis for the editor: after an edit, only the statements it touched are
+parsed, tokenized and checked again; the others' results are reused.
 
 The module is cut into *chunks*: consecutive lines holding one top-level statement (with
 its decorators, and the comments and blank lines above it). A chunk's facts are computed
@@ -9,10 +9,15 @@ from its text alone, which is exact because:
   counts) combine across statements (`combine_facts`);
 - bandit's tests see one statement at a time, except that call names resolve through the
   imports seen above; each chunk is checked starting from that import state, which is part
-  of its cache key, and its file-level test (trojan source) keeps bandit's first-only rule.
+  of its cache key, and its file-level test (trojan source) keeps bandit's first-only rule;
+- an import's guards (try/except ImportError, version checks) are statements around it,
+  in the same top-level statement (`combine_scans`).
+A long class or if/try chunk is cut further into *parts* (a class statement by statement,
+an if/try block by block), each checked on its own text with what makes it parse around
+it, so an edit in one method re-checks that method only. When an edit stays inside one
+such statement and keeps the line count, only that statement is parsed again.
 The result equals `engine.analyze` on the whole text (tests compare them on real code).
-Anything unusual (a syntax error, a check that fails, another check family registered)
-falls back to the whole-file engine.
+Anything unusual (a syntax error, a check that fails) falls back to the whole-file engine.
 """
 
 from __future__ import annotations
@@ -21,11 +26,12 @@ import ast
 import itertools
 import re
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 
 from radon.visitors import Class, ComplexityVisitor
 
+from clearsight.checks.base import Rule
 from clearsight.checks.complexity import (
     Block,
     ComplexityFacts,
@@ -33,11 +39,18 @@ from clearsight.checks.complexity import (
     combine_facts,
     complexity_facts,
     module_findings,
-    summed_raw,
 )
-from clearsight.checks.raw_metrics import RawMetrics, raw_metrics
+from clearsight.checks.dependencies import DependencyCheck
+from clearsight.checks.raw_metrics import raw_metrics
 from clearsight.checks.registry import CHECKS
 from clearsight.checks.security import ImportState, issue_findings, run_bandit_from
+from clearsight.deps.imports import (
+    EXTENDS_IMPORT_PATH,
+    ImportScan,
+    combine_scans,
+    scan_imports,
+    statement_kind,
+)
 from clearsight.engine import analyze, apply_user_choices, inline_ignores, run_check
 from clearsight.model import Finding
 from clearsight.settings import Settings
@@ -47,6 +60,9 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _SUPPORTED_FAMILIES = {"complexity", "security"}
 # bandit's file-level tests report only the first occurrence in a file.
 _FILE_LEVEL_TESTS = {"B613"}
+_NO_IMPORTS = ImportScan((), extends_import_path=False, compiles=True)
+# Text that can make a statement hold an import or change where imports are found.
+_IMPORT_WORDS = ("import", *EXTENDS_IMPORT_PATH)
 
 
 def _lines(text: str) -> list[str]:
@@ -55,11 +71,12 @@ def _lines(text: str) -> list[str]:
 
 @dataclass
 class Unit:
-    """Text checked by bandit on its own, lines aligned with its chunk's."""
+    """Text checked by bandit on its own."""
 
     source: SourceText
     # import state before the unit -> (security findings, import state after it)
     security: dict[ImportState, tuple[list[Finding], ImportState]] = field(default_factory=dict)
+    released: bool = False  # its tree and tokens were let go (see `_release_trees`)
 
 
 @dataclass
@@ -69,7 +86,15 @@ class ChunkFacts:
     source: SourceText  # the chunk's text (for lines; not necessarily parsed)
     complexity: ComplexityFacts
     comments: dict[int, str]
-    units: list[Unit]  # the whole chunk, or a large class's header and each of its methods
+    # The whole chunk, or the parts of a long class or if/try statement, each with the
+    # chunk line its text's first line stands for.
+    units: list[tuple[int, Unit]]
+    # The chunk's imports (for the dependency family) and its top-level statements'
+    # `statement_kind`s, set by the analyzer once the chunk is parsed.
+    imports: ImportScan = _NO_IMPORTS
+    kinds: tuple[str, ...] = ()
+    split: Split | None = None  # how a long chunk was cut, to re-check one part alone
+    released: bool = False
 
 
 @dataclass
@@ -88,7 +113,10 @@ class IncrementalAnalyzer:
         self.lines: list[str] = []
         self.settings_key: str | None = None
         self.reused = 0  # chunks reused by the last call (for tests and benchmarks)
-        # Facts of class parts by text, so an edit in one method re-checks only that method.
+        self.parts_reparsed = 0  # edits handled by parsing one part only (tests, benchmarks)
+        self.parts_analysed = 0  # parts whose text was new, so analysed (tests, benchmarks)
+        # Facts of the parts of split chunks by text, so an edit in one method re-checks
+        # only that method.
         self._units: dict[str, UnitFacts] = {}
         self.parsed = False  # whether the last text analysed parses
         self._lock = threading.Lock()
@@ -107,8 +135,9 @@ class IncrementalAnalyzer:
         if settings.fingerprint() != self.settings_key:
             self.chunks, self.lines, self._units = [], [], {}
             self.settings_key = settings.fingerprint()
+        lines = _lines(text)
         try:
-            chunks = self._rechunk(_lines(text))
+            chunks = self._rechunk(lines)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             # ValueError: NUL bytes (3.11), lone surrogates; Recursion: too deep to parse.
             chunks = None
@@ -122,13 +151,15 @@ class IncrementalAnalyzer:
         except Exception:
             self.chunks, self.lines = [], []
             return source, self._whole(source, settings)
-        self.chunks, self.lines = chunks, _lines(text)
+        self.chunks, self.lines = chunks, lines
         self.parsed = True
         self._forget_unused_units(chunks)
+        for chunk in chunks:
+            _release_trees(chunk.facts, self.path)
         return source, findings
 
     def _forget_unused_units(self, chunks: list[Chunk]) -> None:
-        live = {id(unit) for chunk in chunks for unit in chunk.facts.units}
+        live = {id(unit) for chunk in chunks for _, unit in chunk.facts.units}
         self._units = {k: v for k, v in self._units.items() if id(v.unit) in live}
 
     def _whole(self, source: SourceText, settings: Settings) -> list[Finding]:
@@ -146,13 +177,19 @@ class IncrementalAnalyzer:
         if not self.chunks:
             return self._parse_chunks(new, 0, len(new))
         delta = len(new) - len(old)
-        before, after = _untouched(self.chunks, len(old), *_common_ends(old, new))
+        prefix, suffix = _common_ends(old, new)
+        before, after = _untouched(self.chunks, len(old), prefix, suffix)
         dirty_start = before[-1].start + len(before[-1].lines) if before else 0
         dirty_end = (after[0].start + delta) if after else len(new)
         if dirty_end < dirty_start:
             return self._parse_chunks(new, 0, len(new))
-        middle = self._parse_chunks(new, dirty_start, dirty_end)
         self.reused = len(before) + len(after)
+        touched = self.chunks[len(before) : len(self.chunks) - len(after)]
+        middle = None
+        if delta == 0 and len(touched) == 1:
+            middle = self._reparse_part(touched[0], new, prefix, len(old) - suffix)
+        if middle is None:
+            middle = self._parse_chunks(new, dirty_start, dirty_end)
         moved = [Chunk(c.start + delta, c.lines, c.facts) for c in after]
         return [*before, *middle, *moved]
 
@@ -177,18 +214,61 @@ class IncrementalAnalyzer:
             source.adopt_tree(tree)
         if source.tree is None:
             raise SyntaxError("a chunk does not parse on its own")
-        split = split_class(source, lines, self._unit_source)
+        imports = scan_imports(source)
+        kinds = tuple(statement_kind(node) for node in source.tree.body)
+        split = split_chunk(source, lines)
         if split is not None:
-            return split
-        return ChunkFacts(source, complexity_facts(source), dict(source.comments), [Unit(source)])
+            facts = split.facts(source, [self._unit_facts(piece) for piece in split.pieces])
+        else:
+            facts = ChunkFacts(
+                source, complexity_facts(source), dict(source.comments), [(0, Unit(source))]
+            )
+        facts.imports, facts.kinds = imports, kinds
+        return facts
 
-    def _unit_source(self, text: str, plain: str) -> UnitFacts:
-        """A method's or class header's text, analysed once per distinct text."""
-        key = text + "\0" + plain
+    def _reparse_part(
+        self, chunk: Chunk, new: list[str], first_changed: int, end_changed: int
+    ) -> list[Chunk] | None:
+        """The chunk after an edit of lines [first_changed, end_changed) that kept the line
+        count, parsing only the part those lines are in; None when that is not enough: no
+        part holds them all, the part's text does not stand alone any more, or imports
+        may have changed."""
+        split = chunk.facts.split
+        if split is None:
+            return None
+        first, end = first_changed - chunk.start, end_changed - chunk.start
+        index = split.leaf_holding(first, end)
+        if index is None:
+            return None
+        old = split.pieces[index]
+        lines = tuple(new[chunk.start : chunk.start + len(chunk.lines)])
+        piece = split.pieces[index].reframed(lines)
+        # Imports (and their guards) come from the chunk's tree: a part holding none before
+        # and after the edit leaves them as they were.
+        if any(word in piece.plain or word in old.plain for word in _IMPORT_WORDS):
+            return None
+        tree = piece.stands_alone(old)
+        if tree is None:
+            return None
+        pieces = [*split.pieces[:index], piece, *split.pieces[index + 1 :]]
+        source = SourceText("".join(lines), path=self.path)
+        units = [self._unit_facts(p, tree if p is piece else None) for p in pieces]
+        facts = Split(pieces, split.class_header).facts(source, units)
+        facts.imports, facts.kinds = chunk.facts.imports, chunk.facts.kinds
+        self.parts_reparsed += 1
+        return [Chunk(chunk.start, lines, facts)]
+
+    def _unit_facts(self, piece: Piece, tree: ast.Module | None = None) -> UnitFacts:
+        """A part's text, analysed once per distinct text (`tree`: already parsed)."""
+        key = piece.text + "\0" + piece.plain
         cached = self._units.get(key)
         if cached is None:
-            cached = UnitFacts.of(SourceText(text, path=self.path), plain)
+            source = SourceText(piece.text, path=self.path)
+            if tree is not None:
+                source.adopt_tree(tree)
+            cached = UnitFacts.of(source, piece)
             self._units[key] = cached
+            self.parts_analysed += 1
         return cached
 
     # -- findings -------------------------------------------------------------------------
@@ -209,10 +289,14 @@ class IncrementalAnalyzer:
         if settings.complexity.enabled and parts:
             combined = combine_facts(parts)
             findings.extend(module_findings(source, combined.maintainability, settings))
-        # Families without a per-statement form run on the whole text, as the engine would.
         for check in CHECKS:
-            if check.family.value not in _SUPPORTED_FAMILIES and check.enabled(settings):
-                findings.extend(run_check(check, source, settings))
+            if check.family.value in _SUPPORTED_FAMILIES or not check.enabled(settings):
+                continue
+            if isinstance(check, DependencyCheck):
+                # The imports of each statement were scanned with its chunk.
+                check = _Scanned(check, _combined_scan(chunks))
+            # Families without a per-statement form run on the whole text, as the engine would.
+            findings.extend(run_check(check, source, settings))
         return apply_user_choices(findings, inline_ignores(comments), settings)
 
     def _chunk_findings(
@@ -221,12 +305,13 @@ class IncrementalAnalyzer:
         facts = chunk.facts
         found: list[Finding] = []
         if settings.complexity.enabled:
-            found.extend(block_findings(facts.source, facts.complexity.blocks, settings))
+            blocks = block_findings(facts.source, facts.complexity.blocks, settings)
+            found.extend(finding.shifted(chunk.start) for finding in blocks)
         if settings.security.enabled:
-            for unit in facts.units:
+            for offset, unit in facts.units:
                 security, state = self._security(unit, settings, state)
-                found.extend(security)
-        return [finding.shifted(chunk.start) for finding in found], state
+                found.extend(finding.shifted(chunk.start + offset) for finding in security)
+        return found, state
 
     def _security(
         self, unit: Unit, settings: Settings, state: ImportState
@@ -239,62 +324,173 @@ class IncrementalAnalyzer:
         return cached
 
 
-# Classes shorter than this are checked whole; longer ones method by method.
-SPLIT_CLASS_LINES = 80
+# Classes and if/try statements shorter than this are checked whole; longer ones part by
+# part (a class statement by statement, an if/try block by block).
+SPLIT_LINES = 80
+# `try`/`except*` (ast.TryStar) exists from Python 3.11.
+_TRY_NODES: tuple[type[ast.stmt], ...] = (
+    ast.Try,
+    *([ast.TryStar] if hasattr(ast, "TryStar") else []),
+)
+_PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """The text one part is checked on, and the chunk lines it stands for. Its own lines
+    keep their columns; only a first line (`opener`) may be added to make it parse.
+    Nothing in it depends on where the part is, so it is found again after lines above
+    it were added or removed."""
+
+    text: str
+    plain: str  # the chunk lines it stands for, for raw line counts
+    offset: int  # the chunk line the text's first line stands for
+    opener: str = ""  # "class Name:\n" for a class's parts, "if 1:\n" in an if/try block
+    wrappers: int = 0  # synthetic `if 1:` statements in `text` (radon counts each)
+    # Chunk lines [start, end) of one statement of a block, which can be re-parsed alone.
+    leaf: tuple[int, int] | None = None
+
+    def reframed(self, lines: tuple[str, ...]) -> Piece:
+        """This leaf, with its lines taken from `lines` (as many as before)."""
+        start, end = self.leaf or (0, 0)
+        plain = "".join(lines[start:end])
+        return replace(self, text=self.opener + plain, plain=plain)
+
+    def stands_alone(self, old: Piece) -> ast.Module | None:
+        """The tree of this (edited) leaf if it still is one statement of the same block
+        as `old`: the opener holding exactly one statement, starting on the leaf's first
+        line with the same indentation. Otherwise the edit changed what is around it."""
+        try:
+            tree = ast.parse(self.text)
+        except _PARSE_ERRORS:
+            return None
+        frame = tree.body[0] if len(tree.body) == 1 else None
+        if not isinstance(frame, ast.ClassDef | ast.If) or len(frame.body) != 1:
+            return None
+        if isinstance(frame, ast.If) and frame.orelse:
+            return None
+        same_indent = _indent(self.plain) == _indent(old.plain)
+        return tree if same_indent and _first_line(frame.body[0]) == 1 else None
 
 
 @dataclass
 class UnitFacts:
-    """One part of a split class: its aligned text's facts, and the raw line counts of
-    the lines it really stands for."""
+    """One part of a split chunk: its text's facts (without what the text adds to make it
+    parse), and the raw line counts of the lines it really stands for."""
 
     unit: Unit
-    visitor_class: Class  # radon's view of the (dummy or real) class in the aligned text
+    visitor_class: Class | None  # radon's view of the dummy class, for a class's parts
     complexity: ComplexityFacts
-    raw: RawMetrics
 
     @classmethod
-    def of(cls, source: SourceText, plain: str) -> UnitFacts:
+    def of(cls, source: SourceText, piece: Piece) -> UnitFacts:
         if source.tree is None:
-            raise SyntaxError("a class part does not parse on its own")
+            raise SyntaxError("a part does not parse on its own")
         visitor = ComplexityVisitor.from_ast(source.tree)
-        return cls(
-            Unit(source),
-            visitor.classes[0],
-            complexity_facts(source),
-            raw_metrics(SourceText(plain)),
-        )
+        plain = SourceText(piece.plain)
+        facts = complexity_facts(source, visitor, raw_metrics(plain))
+        if piece.wrappers:
+            facts = replace(facts, total_complexity=facts.total_complexity - piece.wrappers)
+        # Comments (for `# nosec` and inline ignores) without tokenizing the same lines twice.
+        rest = piece.text[len(piece.opener) :]
+        comments = (plain if rest == piece.plain else SourceText(rest)).comments
+        skip = 1 if piece.opener else 0
+        source.comments = {line + skip: text for line, text in comments.items()}
+        first_class = visitor.classes[0] if visitor.classes else None
+        return cls(Unit(source), first_class, facts)
 
 
-def split_class(
-    source: SourceText, lines: tuple[str, ...], unit_source: Callable[[str, str], UnitFacts]
-) -> ChunkFacts | None:
-    """A long top-level class as parts checked on their own text: the class line with its
-    bases, each statement of its body, then its decorators — the order bandit visits them
-    in, so the imports a method makes reach what follows it. Each part's text keeps its
-    lines in place (the rest blanked, `class Name:` on the class line, `pass` where a body
-    is needed). None for short classes, and where a body statement shares a line with the
-    class header."""
-    node = _long_class(source, lines)
-    if node is None or node.end_lineno is None:
+@dataclass(frozen=True)
+class _ClassHeader:
+    name: str
+    line: int  # 1-based, in the chunk
+    byte_column: int
+    end_line: int
+
+
+@dataclass
+class Split:
+    """How a long chunk was cut into parts, in bandit's visiting order."""
+
+    pieces: list[Piece]
+    class_header: _ClassHeader | None  # for a class: its block is built from its parts'
+
+    def leaf_holding(self, first: int, end: int) -> int | None:
+        """The index of the leaf whose lines include chunk lines [first, end)."""
+        for index, piece in enumerate(self.pieces):
+            if piece.leaf is not None and piece.leaf[0] <= first < end <= piece.leaf[1]:
+                return index
+        return None
+
+    def facts(self, source: SourceText, units: list[UnitFacts]) -> ChunkFacts:
+        pairs = list(zip(self.pieces, units, strict=True))
+        complexity = combine_facts([(piece.offset, unit.complexity) for piece, unit in pairs])
+        if self.class_header is not None:
+            class_block, real = _class_block(self.class_header, units)
+            blocks = (class_block, *(b for b in complexity.blocks if b.kind != "class"))
+            complexity = replace(complexity, blocks=blocks, total_complexity=real)
+        comments = {
+            line + piece.offset: text
+            for piece, unit in pairs
+            for line, text in unit.unit.source.comments.items()
+        }
+        parts = [(piece.offset, unit.unit) for piece, unit in pairs]
+        return ChunkFacts(source, complexity, comments, parts, split=self)
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """What opens the block a part's statements sit in: nothing at module level,
+    `class Name:` for a class's parts, `if 1:` for the blocks of a module-level if/try
+    (radon counts that `if`; `wrappers` says how many to take off)."""
+
+    opener: str = ""
+    wrappers: int = 0
+
+    def inner(self) -> _Frame:
+        """The frame for the statements in the blocks of a statement in this frame."""
+        return self if self.opener else _Frame("if 1:\n", 1)
+
+    def piece(
+        self, start: int, text: str, plain: str, leaf: tuple[int, int] | None = None
+    ) -> Piece:
+        """A part whose own text starts at chunk line `start`."""
+        offset = start - (1 if self.opener else 0)
+        return Piece(self.opener + text, plain, offset, self.opener, self.wrappers, leaf)
+
+
+def split_chunk(source: SourceText, lines: tuple[str, ...]) -> Split | None:
+    """A long top-level class or if/try statement as parts checked on their own text.
+    None for short or unsplittable statements."""
+    tree = source.tree
+    if tree is None or len(tree.body) != 1 or len(lines) < SPLIT_LINES:
+        return None
+    node = tree.body[0]
+    if isinstance(node, ast.ClassDef):
+        return split_class(node, lines)
+    pieces = _compound_pieces(node, 0, len(lines), lines, _Frame())
+    return Split(pieces, None) if pieces is not None else None
+
+
+def split_class(node: ast.ClassDef, lines: tuple[str, ...]) -> Split | None:
+    """A long class: the class line with its bases, each statement of its body (long
+    if/try statements block by block), then its decorators, the order bandit visits them
+    in, so the imports a method makes reach what follows it. None where a body statement
+    shares a line with the class header."""
+    if node.end_lineno is None:
         return None
     firsts = [_first_line(statement) for statement in node.body]
     if firsts[0] < _header_end(node):
         return None
     ends = [*firsts[1:], node.end_lineno]
-    frame = _ClassFrame(node, lines, firsts[0])
-    parts = [frame.shell(), *(frame.statement(a, b) for a, b in zip(firsts, ends, strict=True))]
+    frame = _Frame(f"class {node.name}:\n")
+    pieces = [_class_shell(node, lines, firsts[0])]
+    for statement, first, end in zip(node.body, firsts, ends, strict=True):
+        pieces.extend(_pieces(statement, first, end, lines, frame))
     if node.decorator_list:
-        parts.append(frame.decorators())
-    return _class_facts(source, node, [unit_source(text, plain) for text, plain in parts])
-
-
-def _long_class(source: SourceText, lines: tuple[str, ...]) -> ast.ClassDef | None:
-    tree = source.tree
-    if tree is None or len(tree.body) != 1 or len(lines) < SPLIT_CLASS_LINES:
-        return None
-    node = tree.body[0]
-    return node if isinstance(node, ast.ClassDef) else None
+        pieces.append(_class_decorators(node, lines, firsts[0]))
+    header = _ClassHeader(node.name, node.lineno, node.col_offset, node.end_lineno)
+    return Split(pieces, header)
 
 
 def _header_end(node: ast.ClassDef) -> int:
@@ -302,89 +498,213 @@ def _header_end(node: ast.ClassDef) -> int:
     return max([node.lineno, *((n.end_lineno or 0) for n in (*node.bases, *node.keywords))])
 
 
-class _ClassFrame:
-    """Builds the aligned texts (and the plain lines each stands for) of a class's parts."""
-
-    def __init__(self, node: ast.ClassDef, lines: tuple[str, ...], body_start: int) -> None:
-        self.node, self.lines, self.body_start = node, lines, body_start
-        self.class_line = node.lineno - 1
-        self.decorator_lines = set(range(_first_line(node), self.class_line))
-        first = lines[body_start]
-        self.indent = first[: len(first) - len(first.lstrip())]
-        self.body_end = node.end_lineno or node.lineno
-
-    def _dummy_until(self, line: int) -> list[str]:
-        text = ["\n"] * line
-        text[self.class_line] = f"class {self.node.name}:\n"
-        return text
-
-    def shell(self) -> tuple[str, str]:
-        """The class line(s) with bases and keywords; comments around; no decorators."""
-        text = [
-            "\n" if index in self.decorator_lines else line
-            for index, line in enumerate(self.lines[: self.body_start])
-        ]
-        text.append(f"{self.indent}pass\n")
-        plain = self.lines[: self.body_start] + self.lines[self.body_end :]
-        return "".join(text), "".join(plain)
-
-    def statement(self, first: int, end: int) -> tuple[str, str]:
-        plain = "".join(self.lines[first:end])
-        return "".join(self._dummy_until(first)) + plain, plain
-
-    def decorators(self) -> tuple[str, str]:
-        text = [
-            line if index in self.decorator_lines else "\n"
-            for index, line in enumerate(self.lines[: self.body_start])
-        ]
-        text[self.class_line] = f"class {self.node.name}:\n"
-        text.append(f"{self.indent}pass\n")
-        return "".join(text), ""
+def _class_shell(node: ast.ClassDef, lines: tuple[str, ...], body_start: int) -> Piece:
+    """The class line(s) with bases and keywords; comments around; no decorators."""
+    decorators = range(_first_line(node), node.lineno - 1)
+    text = ["\n" if index in decorators else line for index, line in enumerate(lines[:body_start])]
+    text.append(f"{_indent(lines[body_start])}pass\n")
+    plain = lines[:body_start] + lines[node.end_lineno or node.lineno :]
+    return Piece("".join(text), "".join(plain), 0)
 
 
-def _class_block(node: ast.ClassDef, units: list[UnitFacts]) -> tuple[Block, int]:
+def _class_decorators(node: ast.ClassDef, lines: tuple[str, ...], body_start: int) -> Piece:
+    """The decorators, on a class with nothing else (their lines count in the shell)."""
+    decorators = range(_first_line(node), node.lineno - 1)
+    text = [line if index in decorators else "\n" for index, line in enumerate(lines[:body_start])]
+    text[node.lineno - 1] = f"class {node.name}:\n"
+    text.append(f"{_indent(lines[body_start])}pass\n")
+    return Piece("".join(text), "", 0)
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+def _pieces(
+    node: ast.stmt, start: int, end: int, lines: tuple[str, ...], frame: _Frame
+) -> list[Piece]:
+    """The parts of a statement standing for lines[start:end] (its own lines and the
+    comments after it): itself, or, for a long if/try, its blocks' statements apart."""
+    if end - start >= SPLIT_LINES:
+        pieces = _compound_pieces(node, start, end, lines, frame)
+        if pieces is not None:
+            return pieces
+    text = "".join(lines[start:end])
+    return [frame.piece(start, text, text, leaf=(start, end))]
+
+
+def _compound_pieces(
+    node: ast.stmt, start: int, end: int, lines: tuple[str, ...], frame: _Frame
+) -> list[Piece] | None:
+    """An if/try statement (lines[start:end]) as its header and its blocks' statements.
+
+    The header part keeps everything not split out (the test, `else:`, the handlers) with
+    `pass` for each block; an `elif` chain is one more part, its `elif` written `if  `
+    (columns kept). Parts come in bandit's visiting order. None when a block statement
+    shares a line with something else."""
+    split = _blocks_to_split(node, lines)
+    if split is None:
+        return None
+    blocks, chain = split
+    header = _Header(lines, start, end)
+    pieces: list[Piece] = []
+    for block in blocks:
+        ranges = _statement_ranges(block)
+        header.replace_block(ranges)
+        for statement, (first, last) in zip(block, ranges, strict=True):
+            pieces.extend(_pieces(statement, first, last, lines, frame.inner()))
+    if chain is not None:
+        chain_start, chain_end = chain.lineno - 1, node.end_lineno or chain.lineno
+        header.blank(chain_start, chain_end)
+        pieces.append(_elif_piece(lines, chain_start, chain_end, frame))
+    if isinstance(node, ast.If):
+        return [header.piece(frame), *pieces]
+    return [*pieces, header.piece(frame)]
+
+
+def _blocks_to_split(
+    node: ast.stmt, lines: tuple[str, ...]
+) -> tuple[list[list[ast.stmt]], ast.If | None] | None:
+    """The blocks of an if/try checked statement by statement, and an elif chain."""
+    chain = None
+    if isinstance(node, ast.If):
+        chain = _elif(node, lines)
+        blocks = [node.body] if chain is not None or not node.orelse else [node.body, node.orelse]
+    elif isinstance(node, _TRY_NODES):
+        blocks = [node.body]  # type: ignore[attr-defined]
+    else:
+        return None
+    if not all(_on_own_lines(block, lines) for block in blocks):
+        return None
+    return blocks, chain
+
+
+def _elif(node: ast.If, lines: tuple[str, ...]) -> ast.If | None:
+    orelse = node.orelse
+    chained = len(orelse) == 1 and isinstance(orelse[0], ast.If)
+    if chained and lines[orelse[0].lineno - 1].lstrip().startswith("elif"):
+        return orelse[0]  # type: ignore[return-value]
+    return None
+
+
+def _on_own_lines(block: list[ast.stmt], lines: tuple[str, ...]) -> bool:
+    """Whether each statement starts its line and the next one starts on a later line."""
+    previous_end = -1
+    for statement in block:
+        first = _first_line(statement)
+        text = lines[first]
+        if first != statement.lineno - 1:
+            starts = text.lstrip().startswith("@")
+        else:
+            # col_offset counts UTF-8 bytes; only whitespace before it means bytes == chars.
+            starts = not text[: statement.col_offset].strip()
+        if not starts or first <= previous_end:
+            return False
+        previous_end = (statement.end_lineno or statement.lineno) - 1
+    return True
+
+
+def _statement_ranges(block: list[ast.stmt]) -> list[tuple[int, int]]:
+    """Lines each statement of a block stands for: its own and the comments after it,
+    up to the next statement (the last one: its own lines only)."""
+    firsts = [_first_line(statement) for statement in block]
+    ends = [*firsts[1:], block[-1].end_lineno or block[-1].lineno]
+    return list(zip(firsts, ends, strict=True))
+
+
+class _Header:
+    """The header part of a split if/try: its lines, minus those split out."""
+
+    def __init__(self, lines: tuple[str, ...], start: int, end: int) -> None:
+        self.lines, self.start = lines, start
+        self.text = list(lines[start:end])
+        self.owned = [True] * (end - start)
+
+    def blank(self, start: int, end: int) -> None:
+        for index in range(start - self.start, end - self.start):
+            self.text[index], self.owned[index] = "\n", False
+
+    def replace_block(self, ranges: list[tuple[int, int]]) -> None:
+        first = ranges[0][0]
+        for a, b in ranges:
+            self.blank(a, b)
+        self.text[first - self.start] = f"{_indent(self.lines[first])}pass\n"
+
+    def piece(self, frame: _Frame) -> Piece:
+        own = zip(self.lines[self.start :], self.owned, strict=False)
+        plain = "".join(line for line, owned in own if owned)
+        return frame.piece(self.start, "".join(self.text), plain)
+
+
+def _elif_piece(lines: tuple[str, ...], start: int, end: int, frame: _Frame) -> Piece:
+    first = lines[start]
+    indent = _indent(first)
+    patched = indent + "if  " + first[len(indent) + len("elif") :]
+    return frame.piece(start, patched + "".join(lines[start + 1 : end]), "".join(lines[start:end]))
+
+
+def _class_block(header: _ClassHeader, units: list[UnitFacts]) -> tuple[Block, int]:
     """radon's block for the whole class, from its parts' dummy classes; and the class's
     real complexity (its contribution to the module's total)."""
-    real = 1 + sum(u.visitor_class.real_complexity - 1 for u in units)
-    methods = [m for u in units for m in u.visitor_class.methods]
-    inner = [c for u in units for c in u.visitor_class.inner_classes]
-    end = node.end_lineno or node.lineno
-    whole = Class(node.name, node.lineno, node.col_offset, end, methods, inner, real)
-    block = Block("class", node.name, node.lineno, node.col_offset, end, whole.complexity)
+    classes = [u.visitor_class for u in units if u.visitor_class is not None]
+    real = 1 + sum(c.real_complexity - 1 for c in classes)
+    methods = [m for c in classes for m in c.methods]
+    inner = [i for c in classes for i in c.inner_classes]
+    whole = Class(
+        header.name, header.line, header.byte_column, header.end_line, methods, inner, real
+    )
+    block = Block(
+        "class", header.name, header.line, header.byte_column, header.end_line, whole.complexity
+    )
     return block, real
 
 
-def _class_facts(source: SourceText, node: ast.ClassDef, units: list[UnitFacts]) -> ChunkFacts:
-    class_block, real = _class_block(node, units)
-    parts = [(0, u.complexity) for u in units]
-    combined = combine_facts(parts)
-    blocks = (class_block, *(b for b in combined.blocks if b.kind != "class"))
-    facts = ComplexityFacts(
-        blocks=blocks,
-        operators_seen=combined.operators_seen,
-        operands_seen=combined.operands_seen,
-        operators=combined.operators,
-        operands=combined.operands,
-        total_complexity=real,
-        raw=summed_raw([u.raw for u in units]),
-    )
-    comments: dict[int, str] = {}
-    for unit in units:
-        comments.update(unit.unit.source.comments)
-    return ChunkFacts(source, facts, comments, [u.unit for u in units])
-
-
 def _first_of_file_level_tests(findings: list[Finding]) -> list[Finding]:
-    """bandit's file-level tests report only their first occurrence in a file."""
-    seen: set[str] = set()
-    kept = []
+    """bandit's file-level tests report only their first line in a file (the parts of a
+    split chunk are checked in visiting order, not line order)."""
+    first: dict[str, Finding] = {}
     for finding in findings:
         if finding.code in _FILE_LEVEL_TESTS:
-            if finding.code in seen:
-                continue
-            seen.add(finding.code)
-        kept.append(finding)
-    return kept
+            best = first.get(finding.code)
+            if best is None or finding.line < best.line:
+                first[finding.code] = finding
+    kept = set(map(id, first.values()))
+    return [f for f in findings if f.code not in _FILE_LEVEL_TESTS or id(f) in kept]
+
+
+def _combined_scan(chunks: list[Chunk]) -> ImportScan:
+    parts = [(chunk.start, chunk.facts.imports) for chunk in chunks]
+    return combine_scans(parts, [kind for chunk in chunks for kind in chunk.facts.kinds])
+
+
+class _Scanned:
+    """The dependency family, given the imports already scanned (it would parse the whole
+    text to find them)."""
+
+    def __init__(self, check: DependencyCheck, scan: ImportScan) -> None:
+        self.check, self.scan = check, scan
+        self.family, self.needs_tree = check.family, check.needs_tree
+
+    def enabled(self, settings: Settings) -> bool:
+        return self.check.enabled(settings)
+
+    def rules(self) -> Iterable[Rule]:
+        return self.check.rules()
+
+    def run(self, source: SourceText, settings: Settings) -> Iterator[Finding]:
+        return self.check.run_scan(source, settings, self.scan)
+
+
+def _release_trees(facts: ChunkFacts, path: str) -> None:
+    """Keep texts and comments, not syntax trees and tokens: a document's chunks stay in
+    memory as long as it is open. A part whose import state changes is parsed again."""
+    if not facts.released:
+        facts.source, facts.released = SourceText(facts.source.text, path=path), True
+    for _, unit in facts.units:
+        if unit.security and not unit.released:
+            comments = unit.source.comments
+            unit.source, unit.released = SourceText(unit.source.text, path=path), True
+            unit.source.comments = comments
 
 
 def _untouched(

@@ -111,11 +111,17 @@ class ComplexityFacts:
         return Maintainability(score, report.volume, self.total_complexity, raw.lloc, percent)
 
 
-def complexity_facts(source: SourceText) -> ComplexityFacts:
+def complexity_facts(
+    source: SourceText,
+    visitor: ComplexityVisitor | None = None,
+    raw: RawMetrics | None = None,
+) -> ComplexityFacts:
+    """The facts of `source`. A caller that already has radon's visitor of this tree, or
+    the raw line counts of the lines the text stands for, passes them in."""
     tree = source.tree
     if tree is None:
         raise ValueError("complexity needs a syntax tree")
-    visitor = ComplexityVisitor.from_ast(tree)
+    visitor = visitor or ComplexityVisitor.from_ast(tree)
     halstead = HalsteadVisitor.from_ast(tree)
     return ComplexityFacts(
         blocks=tuple(_blocks(visitor)),
@@ -124,7 +130,7 @@ def complexity_facts(source: SourceText) -> ComplexityFacts:
         operators=halstead.operators,
         operands=halstead.operands,
         total_complexity=visitor.total_complexity,
-        raw=raw_metrics(source),
+        raw=raw if raw is not None else raw_metrics(source),
     )
 
 

@@ -175,7 +175,13 @@ class DependencyCheck:
     # -- running ------------------------------------------------------------------------------
 
     def run(self, source: SourceText, settings: Settings) -> Iterator[Finding]:
-        scan = scan_imports(source)
+        yield from self.run_scan(source, settings, scan_imports(source))
+
+    def run_scan(
+        self, source: SourceText, settings: Settings, scan: ImportScan
+    ) -> Iterator[Finding]:
+        """`run`, given the scan of `source`'s imports (the editor's incremental analysis
+        combines it from the scans of the statements it re-checked)."""
         if not scan.compiles or not scan.imports:
             return
         context = FileContext.for_path(source.path, self.environment)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import bisect
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import cast
 
@@ -24,7 +24,7 @@ _DYNAMIC_CALLS = ("import_module", "__import__", "importorskip")
 # Ways code changes where imports are found at run time: sys.path edits, import hooks,
 # site folders, pytest's syspath_prepend, CPython's test helpers DirsOnSysPath and
 # imports_under_tool. In such a file a module that looks missing may well be found.
-_EXTENDS_IMPORT_PATH = (
+EXTENDS_IMPORT_PATH = (
     "sys.path",
     "meta_path",
     "path_hooks",
@@ -311,18 +311,48 @@ def _statement_imports(
         )  # fmt: skip
 
 
-def _compiles(tree: ast.Module) -> bool:
-    """False when a `from __future__` import follows other statements (a compile error)."""
-    body = tree.body
-    start = 1 if body and isinstance(body[0], ast.Expr) and isinstance(
-        body[0].value, ast.Constant) and isinstance(body[0].value.value, str) else 0  # fmt: skip
+def statement_kind(node: ast.stmt) -> str:
+    """What matters about a top-level statement for where `from __future__` may go:
+    "docstring", "future" or "other"."""
+    if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+        return "future"
+    if (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    ):
+        return "docstring"
+    return "other"
+
+
+def compiles(kinds: Sequence[str]) -> bool:
+    """False when a `from __future__` import follows other statements (a compile error);
+    `kinds` are the module's top-level statements' `statement_kind`s, in order."""
+    start = 1 if kinds and kinds[0] == "docstring" else 0
     seen_other = False
-    for node in body[start:]:
-        is_future = isinstance(node, ast.ImportFrom) and node.module == "__future__"
+    for kind in kinds[start:]:
+        is_future = kind == "future"
         if is_future and seen_other:
             return False
         seen_other = seen_other or not is_future
     return True
+
+
+def combine_scans(parts: Sequence[tuple[int, ImportScan]], kinds: Sequence[str]) -> ImportScan:
+    """The scan of a module from the scans of its consecutive top-level statements, each
+    with the 0-based line its text starts at, and the kinds of all its top-level
+    statements. Equal to scanning the module itself: an import's guards come from the
+    statements around it, which are in the same top-level statement."""
+    imports = tuple(
+        replace(imported, line=imported.line + offset, end_line=imported.end_line + offset)
+        for offset, scan in parts
+        for imported in scan.imports
+    )
+    return ImportScan(
+        imports=imports,
+        extends_import_path=any(scan.extends_import_path for _, scan in parts),
+        compiles=compiles(kinds),
+    )
 
 
 class _ImportLines:
@@ -366,6 +396,6 @@ def scan_imports(source: SourceText) -> ImportScan:
     found.sort(key=lambda item: (item.line, item.column))
     return ImportScan(
         imports=tuple(found),
-        extends_import_path=any(marker in text for marker in _EXTENDS_IMPORT_PATH),
-        compiles=_compiles(tree),
+        extends_import_path=any(marker in text for marker in EXTENDS_IMPORT_PATH),
+        compiles=compiles([statement_kind(node) for node in tree.body]),
     )
