@@ -51,7 +51,13 @@ from clearsight.deps.imports import (
     scan_imports,
     statement_kind,
 )
-from clearsight.engine import analyze, apply_user_choices, inline_ignores, run_check
+from clearsight.engine import (
+    analyze,
+    apply_user_choices,
+    finalize_findings,
+    inline_ignores,
+    run_check,
+)
 from clearsight.model import Finding
 from clearsight.settings import Settings
 from clearsight.source import SourceText
@@ -297,6 +303,7 @@ class IncrementalAnalyzer:
                 check = _Scanned(check, _combined_scan(chunks))
             # Families without a per-statement form run on the whole text, as the engine would.
             findings.extend(run_check(check, source, settings))
+        findings = finalize_findings(source, findings, settings, CHECKS)
         return apply_user_choices(findings, inline_ignores(comments), settings)
 
     def _chunk_findings(
