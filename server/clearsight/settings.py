@@ -46,6 +46,8 @@ class SecuritySettings:
 @dataclass(frozen=True)
 class DependencySettings:
     enabled: bool = True
+    # The git revision new dependencies (CS-D006) are compared with.
+    base: str = "HEAD"
 
 
 @dataclass(frozen=True)
@@ -276,7 +278,16 @@ def settings_from_tables(
         severity=sec.choice("severity", "LOW", BANDIT_LEVELS),
         confidence=sec.choice("confidence", "LOW", BANDIT_LEVELS),
     )
-    deps = DependencySettings(enabled=top.subtable("dependencies").boolean("enabled", True))
+    dep = top.subtable("dependencies")
+    deps = DependencySettings(
+        enabled=dep.boolean("enabled", True),
+        base=dep.value(
+            "base",
+            "HEAD",
+            lambda v: isinstance(v, str) and bool(v.strip()) and not v.startswith("-"),
+            'a git revision such as "origin/main"',
+        ).strip(),
+    )
     provenance = _provenance(top.subtable("provenance"))
     lim = top.subtable("limits")
     limits = Limits(

@@ -6,6 +6,7 @@ from clearsight.checks.api_existence import ApiExistenceCheck
 from clearsight.checks.base import Check
 from clearsight.checks.complexity import ComplexityCheck
 from clearsight.checks.dependencies import DependencyCheck
+from clearsight.checks.new_dependency import NewDependencyCheck
 from clearsight.checks.provenance import ProvenanceCheck
 from clearsight.checks.security import SecurityCheck
 
@@ -14,5 +15,6 @@ CHECKS: tuple[Check, ...] = (
     SecurityCheck(),
     DependencyCheck(),
     ApiExistenceCheck(),
+    NewDependencyCheck(),
     ProvenanceCheck(),
 )

@@ -12,7 +12,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clearsight.checks.api_existence import NONEXISTENT_API
 from clearsight.cli.cache import FindingCache
+from clearsight.deps.baseline import base_commit
 from clearsight.deps.environment import Environment, site_packages_stamp
 from clearsight.deps.project import declaration_stamp, find_project_root
 from clearsight.engine import CHECK_FAILED, LIMIT_REACHED, analyze, unreadable_finding
@@ -23,7 +25,8 @@ from clearsight.source import SourceText
 
 # Outcomes that may not repeat (a time limit hit on a busy machine, a check that crashed):
 # the next run analyses the file again instead of replaying them from the cache.
-_UNCACHED_CODES = frozenset({LIMIT_REACHED, CHECK_FAILED})
+# CS-D005 depends on other modules' files (which the key does not cover): re-checked too.
+_UNCACHED_CODES = frozenset({LIMIT_REACHED, CHECK_FAILED, NONEXISTENT_API})
 
 
 @dataclass
@@ -95,7 +98,7 @@ def _read_or_recall(
     if cache:
         context = settings.fingerprint()
         if settings.dependencies.enabled:
-            context += dependency_stamp(path)
+            context += dependency_stamp(path) + base_commit(path, settings.dependencies.base)
         if settings.provenance.enabled:
             context += provenance_stamp(path, settings)
         key = FindingCache.key(raw, name, context)

@@ -1,0 +1,219 @@
+"""A file as it was at a git base revision (`HEAD` by default), read with the git binary.
+
+git runs with a fixed argument list (never a shell), in the repository's folder, with a
+time limit; a revision from the settings that starts with `-` is refused, so it cannot be
+read as an option. Anything that goes wrong (git missing, not a repository, a repository
+without commits, an unknown revision, a time-out) means "no base": the caller reports
+nothing.
+
+Costs are kept off the edit path by caching: the repository of a folder; the base commit
+per repository and revision, re-asked only when git's own files change (`HEAD`, its
+reflog, `packed-refs`, `FETCH_HEAD`); the blob id per (commit, path); the blob's contents
+per blob id. A warm look-up runs no git process.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess  # nosec B404  # reason: runs only the git binary with fixed arguments
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+GIT_TIMEOUT = 5.0  # seconds, per git command
+_STAMP_FILES = ("HEAD", "logs/HEAD", "packed-refs", "FETCH_HEAD", "ORIG_HEAD")
+_MAX_BLOB_BYTES = 4_000_000
+# Repository configuration that could make git run programs is switched off, so that
+# reading an untrusted repository never runs its code (as in clearsight.provenance.git).
+_SAFE_CONFIG = (
+    "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
+    "-c", "diff.external=", "-c", "core.untrackedCache=false",
+)  # fmt: skip
+# "Not a repository" is asked again after this long (`git init` in an open workspace).
+_RECHECK_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Repository:
+    top: Path  # the work tree's top folder
+    git_dir: Path  # where git keeps its files (a worktree's own folder for worktrees)
+
+
+@dataclass(frozen=True)
+class BaseFile:
+    """The file at the base revision."""
+
+    commit: str  # full commit id of the base
+    revision: str  # as configured ("HEAD", "origin/main")
+    relative: str  # the file's path in the repository, with `/`
+    text: str | None  # None: the file is not in the base (a new file)
+    blob: str | None = None  # the blob id of its contents at the base
+
+
+def git_executable() -> str | None:
+    return shutil.which("git")
+
+
+def run_git(repository_folder: Path, *arguments: str) -> str | None:
+    """git's standard output, or None when git is missing, fails or takes too long."""
+    git = git_executable()
+    if git is None:
+        return None
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
+    for variable in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+        env.pop(variable, None)
+    try:
+        completed = subprocess.run(  # nosec B603  # reason: fixed argv, no shell
+            [git, *_SAFE_CONFIG, *arguments],
+            cwd=repository_folder,
+            capture_output=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+            env=env,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if completed.returncode != 0:
+        return None
+    return completed.stdout.decode("utf-8", "surrogateescape")
+
+
+def valid_revision(revision: str) -> bool:
+    """A revision that git cannot take for an option or a path outside the repository."""
+    return bool(revision.strip()) and not revision.startswith("-") and "\0" not in revision
+
+
+class _Baseline:
+    def __init__(self) -> None:
+        self._repositories: dict[str, tuple[float, Repository | None]] = {}
+        self._ignored: dict[tuple[str, str], bool] = {}
+        self._commits: dict[tuple[str, str], tuple[tuple[int, ...], str | None]] = {}
+        self._blobs: dict[tuple[str, str], str | None] = {}
+        self._texts: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+
+    def repository(self, folder: Path) -> Repository | None:
+        """The work tree holding `folder`. git is asked only in the folder that has the
+        `.git` entry (found by walking up), so a tree of folders costs one git run."""
+        key = str(folder)
+        cached = self._repositories.get(key)
+        if cached is not None and (cached[1] is not None or time.monotonic() < cached[0]):
+            return cached[1]
+        found = None
+        if (folder / ".git").exists():
+            output = run_git(folder, "rev-parse", "--show-toplevel", "--absolute-git-dir")
+            lines = output.splitlines() if output else []
+            if len(lines) == 2:
+                found = Repository(Path(lines[0]), Path(lines[1]))
+        elif folder.parent != folder:
+            found = self.repository(folder.parent)
+        with self._lock:
+            self._repositories[key] = (time.monotonic() + _RECHECK_SECONDS, found)
+        return found
+
+    def commit(self, repository: Repository, revision: str) -> str | None:
+        """The base commit id, or None (no commits yet, unknown revision)."""
+        if not valid_revision(revision):
+            return None
+        stamp = _git_stamp(repository.git_dir, revision)
+        key = (str(repository.top), revision)
+        cached = self._commits.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        output = run_git(
+            repository.top, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"
+        )
+        commit = output.strip() if output else None
+        with self._lock:
+            self._commits[key] = (stamp, commit or None)
+        return commit or None
+
+    def blob(self, repository: Repository, commit: str, relative: str) -> str | None:
+        key = (commit, relative)
+        if key in self._blobs:
+            return self._blobs[key]
+        output = run_git(repository.top, "rev-parse", "--verify", "--quiet", f"{commit}:{relative}")
+        blob = output.strip() if output else None
+        with self._lock:
+            self._blobs[key] = blob or None
+        return blob or None
+
+    def ignored(self, repository: Repository, relative: str) -> bool:
+        """True for a file git ignores (generated, scratch): it has no base and is not new."""
+        key = (str(repository.top), relative)
+        if key not in self._ignored:
+            # `check-ignore` exits 0 for an ignored path (and prints it), 1 otherwise.
+            output = run_git(repository.top, "check-ignore", "--", relative)
+            with self._lock:
+                self._ignored[key] = bool(output and output.strip())
+        return self._ignored[key]
+
+    def text(self, repository: Repository, blob: str) -> str | None:
+        if blob in self._texts:
+            return self._texts[blob]
+        size = run_git(repository.top, "cat-file", "-s", blob)
+        text = None
+        if size is not None and size.strip().isdigit() and int(size) <= _MAX_BLOB_BYTES:
+            text = run_git(repository.top, "cat-file", "blob", blob)
+        with self._lock:
+            if len(self._texts) > 4096:
+                self._texts.clear()
+            self._texts[blob] = text
+        return text
+
+
+def _git_stamp(git_dir: Path, revision: str) -> tuple[int, ...]:
+    """Changes whenever HEAD or the ref may have moved (commit, checkout, fetch, reset)."""
+    stamps = []
+    names = list(_STAMP_FILES)
+    if revision != "HEAD":
+        names.extend(f"{kind}/{revision}" for kind in ("refs/heads", "refs/remotes", "refs/tags"))
+    for name in names:
+        try:
+            status = os.stat(git_dir / name)
+            stamps.extend((status.st_mtime_ns, status.st_size))
+        except OSError:
+            stamps.extend((-1, -1))
+    return tuple(stamps)
+
+
+BASELINE = _Baseline()
+
+
+def base_file(path: str, revision: str = "HEAD") -> BaseFile | None:
+    """The file at the base revision; None when there is no base to compare with (not a
+    file on disk, not in a git work tree, git missing, no commits yet, unknown revision).
+    A file the base does not have comes back with `text=None`."""
+    if path.startswith("<"):
+        return None
+    absolute = Path(path).absolute()
+    repository = BASELINE.repository(absolute.parent)
+    if repository is None:
+        return None
+    commit = BASELINE.commit(repository, revision)
+    if commit is None:
+        return None
+    try:
+        relative = absolute.resolve().relative_to(repository.top.resolve()).as_posix()
+    except ValueError:
+        return None
+    blob = BASELINE.blob(repository, commit, relative)
+    if blob is None:
+        if BASELINE.ignored(repository, relative):
+            return None
+        return BaseFile(commit, revision, relative, None)
+    text = BASELINE.text(repository, blob)
+    if text is None:
+        return None  # unreadable or too large: no comparison
+    return BaseFile(commit, revision, relative, text, blob)
+
+
+def base_commit(path: Path, revision: str = "HEAD") -> str:
+    """The base commit id for a file's repository ("" without one): part of the CLI
+    cache key, since new-dependency findings change when the base moves."""
+    repository = BASELINE.repository(path.absolute().parent)
+    if repository is None:
+        return ""
+    return BASELINE.commit(repository, revision) or ""
