@@ -37,6 +37,8 @@ from clearsight.incremental import IncrementalAnalyzer
 from clearsight.lsp import convert
 from clearsight.lsp.documents import Documents
 from clearsight.lsp.positions import from_client
+from clearsight.lsp.provenance import ProvenanceFeatures
+from clearsight.lsp.provenance import register as register_provenance
 from clearsight.model import Finding, Fix
 from clearsight.settings import Settings, SettingsResolver, merge_tables
 from clearsight.source import SourceText
@@ -182,6 +184,7 @@ class ClearsightServer(LanguageServer):
         self.reported_problems: set[str] = set()
         self.pull_diagnostics = False
         self.rule_help = {rule.code: rule.help for rule in all_rules()}
+        self.provenance = ProvenanceFeatures(self)
 
     # -- settings -----------------------------------------------------------------------
 
@@ -315,6 +318,8 @@ class ClearsightServer(LanguageServer):
         with self._busy_lock:
             self.busy += 1
         try:
+            uri, _version, text, path, settings = args[:5]
+            self.provenance.before_analysis(uri, text, path, settings)
             return analyse_snapshot(*args)
         finally:
             with self._busy_lock:
@@ -378,6 +383,10 @@ class ClearsightServer(LanguageServer):
     def reanalyse_all(self) -> None:
         for document in self.documents:
             self.schedule(document.uri, delay=0)
+        if self.pull_diagnostics and self._client_supports_refresh():
+            self.workspace_diagnostic_refresh(None)
+
+    def refresh_pull_clients(self) -> None:
         if self.pull_diagnostics and self._client_supports_refresh():
             self.workspace_diagnostic_refresh(None)
 
@@ -568,6 +577,7 @@ def create_server() -> ClearsightServer:
 
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: ClearsightServer, params: types.InitializedParams) -> None:
+        ls.provenance.start()
         _watch_pyproject(ls)
         try:
             await _pull_configuration(ls)
@@ -591,6 +601,7 @@ def create_server() -> ClearsightServer:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def on_open(ls: ClearsightServer, params: types.DidOpenTextDocumentParams) -> None:
         ls.documents.open(params.text_document)
+        ls.provenance.opened(params.text_document.uri, params.text_document.text)
         ls.schedule(params.text_document.uri, delay=0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -598,7 +609,10 @@ def create_server() -> ClearsightServer:
         document = ls.documents.get(params.text_document.uri)
         if document is None:
             return
-        document.apply(list(params.content_changes), ls.encoding)
+        for change in params.content_changes:
+            before = document.text
+            document.apply([change], ls.encoding)
+            ls.provenance.changed(document.uri, before, change, document.text)
         document.version = params.text_document.version
         ls.schedule(document.uri)
 
@@ -613,6 +627,8 @@ def create_server() -> ClearsightServer:
         state = ls.states.pop(uri, None)
         if state and state.task and not state.task.done():
             state.task.cancel()
+        document = ls.documents.get(uri)
+        ls.provenance.closed(uri, document.text if document else None)
         ls.documents.close(uri)
         if not ls.pull_diagnostics:
             ls.text_document_publish_diagnostics(
@@ -647,7 +663,9 @@ def create_server() -> ClearsightServer:
         ls: ClearsightServer, params: types.CodeActionParams
     ) -> list[types.CodeAction] | None:
         analysis = await ls.current_analysis(params.text_document.uri)
-        return ls.code_actions(analysis, params) if analysis else None
+        if analysis is None:
+            return None
+        return [*ls.code_actions(analysis, params), *ls.provenance.code_actions(analysis, params)]
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     def on_code_action_resolve(ls: ClearsightServer, action: types.CodeAction) -> types.CodeAction:
@@ -656,14 +674,28 @@ def create_server() -> ClearsightServer:
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def on_hover(ls: ClearsightServer, params: types.HoverParams) -> types.Hover | None:
         analysis = await ls.current_analysis(params.text_document.uri)
-        return ls.hover(analysis, params.position) if analysis else None
+        if analysis is None:
+            return None
+        hover = ls.hover(analysis, params.position)
+        line = await asyncio.get_running_loop().run_in_executor(
+            ls.executor, ls.provenance.hover_line, analysis, params.position.line
+        )
+        if line is None:
+            return hover
+        shown = f"{hover.contents.value}\n\n---\n\n{line}" if hover else line  # type: ignore[union-attr]
+        return types.Hover(
+            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=shown)
+        )
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
     async def on_code_lens(
         ls: ClearsightServer, params: types.CodeLensParams
     ) -> list[types.CodeLens] | None:
         analysis = await ls.current_analysis(params.text_document.uri)
-        return ls.code_lenses(analysis) if analysis else None
+        if analysis is None:
+            return None
+        lens = ls.provenance.file_lens(analysis)
+        return [*([lens] if lens else []), *ls.code_lenses(analysis)]
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def on_configuration(
@@ -678,10 +710,12 @@ def create_server() -> ClearsightServer:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def on_watched_files(ls: ClearsightServer, params: types.DidChangeWatchedFilesParams) -> None:
+        ls.provenance.files_changed_on_disk(list(params.changes))
         if any(change.uri.endswith("pyproject.toml") for change in params.changes):
             ls.reset_resolver()
             ls.reanalyse_all()
 
+    register_provenance(server)
     return server
 
 
@@ -712,7 +746,11 @@ def _watch_pyproject(ls: ClearsightServer) -> None:
         id="clearsight-pyproject",
         method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
         register_options=types.DidChangeWatchedFilesRegistrationOptions(
-            watchers=[types.FileSystemWatcher(glob_pattern="**/pyproject.toml")]
+            watchers=[
+                types.FileSystemWatcher(glob_pattern="**/pyproject.toml"),
+                # Python files written while nobody types: agents writing files directly.
+                types.FileSystemWatcher(glob_pattern="**/*.py"),
+            ]
         ),
     )
     ls.client_register_capability(types.RegistrationParams(registrations=[registration]))

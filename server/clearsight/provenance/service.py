@@ -189,16 +189,25 @@ class ProvenanceService:
         return cached[1] if cached else None
 
     def _refresh_state(self, root: Path) -> None:
+        self._read_state(root)
+
+    def _read_state(self, root: Path) -> RootState:
         state = root_state(root)
         with self._lock:
             self._states[root] = (time.monotonic(), state)
+        return state
 
     def history(self, root: Path, relative: str) -> tuple[HeadAttribution | None, bool]:
         """The committed file's attribution and whether a newer one is being read."""
         state = self._state(root)
         with self._lock:
             cached = self._heads.get((root, relative))
-        if state is None:
+        if state is None:  # first look at this repository: read it, then the file
+            self._submit(
+                ("first", str(root), relative),
+                lambda: self._compute_head(root, relative, self._read_state(root)),
+                str(root / relative),
+            )
             return cached, True
         wanted = (relative, *state.stamp())
         if cached is not None and cached.stamp == wanted:
@@ -307,21 +316,42 @@ class ProvenanceService:
         make: Callable[[list[str], str], dict[str, object]],
     ) -> int:
         """Append one ledger record for the statements overlapping `lines` (0-based)."""
+        keys = [
+            unit.key
+            for unit in statement_units(source)
+            if unit.first <= lines.stop - 1 and unit.last >= lines.start
+        ]
+        return self.record_keys(source, settings, keys, make)
+
+    def record_keys(
+        self,
+        source: SourceText,
+        settings: Settings,
+        keys: list[str],
+        make: Callable[[list[str], str], dict[str, object]],
+    ) -> int:
+        if not keys:
+            return 0
         path = Path(source.path).resolve()
         root = self.workspace_root(path, settings)
         try:
             relative = path.relative_to(root).as_posix()
         except ValueError:
             relative = path.name
-        keys = [
-            unit.key
-            for unit in statement_units(source)
-            if unit.first <= lines.stop - 1 and unit.last >= lines.start
-        ]
-        if not keys:
-            return 0
         self.ledger(root, settings).append([make(keys, relative)])
         return len(keys)
+
+    def committed_text(self, path: Path) -> str | None:
+        """The file as HEAD has it (None outside git or when not committed)."""
+        root = self.git_root(path)
+        if root is None:
+            return None
+        try:
+            relative = path.resolve().relative_to(root).as_posix()
+            blob = git.revision(root, f"HEAD:{relative}")
+            return SourceText.from_bytes(git.read_blob(root, blob), relative).text if blob else None
+        except (ValueError, git.GitError, OSError):
+            return None
 
     def mark_reviewed(
         self, source: SourceText, settings: Settings, lines: range, reviewer: str | None = None

@@ -1,0 +1,394 @@
+"""Provenance in the editor: observing insertions and external writes, review commands,
+code actions, hovers, the file lens and the workspace report. Translation only: what counts
+as AI-written and what a review covers is decided in `clearsight.provenance`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from clearsight.cli.discovery import discover
+from clearsight.model import Finding
+from clearsight.provenance import report
+from clearsight.provenance.ledger import LedgerError, attribution_record
+from clearsight.provenance.model import Attribution, AuthorKind, Evidence
+from clearsight.provenance.observe import Edit, Observations, changed_regions, is_bulk
+from clearsight.provenance.service import SERVICE, ProvenanceService
+from clearsight.provenance.units import statement_units
+from clearsight.settings import Settings
+from clearsight.source import SourceText
+
+if TYPE_CHECKING:
+    from clearsight.lsp.server import Analysis, ClearsightServer
+
+LOG = logging.getLogger(__name__)
+UNREVIEWED = "CS-P001"
+MARK_REVIEWED = "clearsight.markReviewed"
+MARK_HUMAN = "clearsight.markHumanWritten"
+MARK_PROVENANCE = "clearsight/markProvenance"
+REPORT = "clearsight/provenanceReport"
+REPORT_FILE_LIMIT = 5_000
+
+
+def _keys(text: str, path: str) -> set[str]:
+    return {unit.key for unit in statement_units(SourceText(text, path=path))}
+
+
+class ProvenanceFeatures:
+    def __init__(self, server: ClearsightServer, service: ProvenanceService = SERVICE) -> None:
+        self.server = server
+        self.service = service
+        self._lock = threading.Lock()
+        self.observations: dict[str, Observations] = {}
+        self.base_texts: dict[str, str] = {}  # the text at open: what the document already held
+        self.disk_texts: dict[str, str] = {}  # closed files' last known text, by path
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self) -> None:
+        """Git runs off the event loop from now on; a finished history read re-analyses."""
+        self.loop = asyncio.get_running_loop()
+        self.service.background = True
+        self.service.on_ready = self._history_ready
+
+    def _history_ready(self, path: str) -> None:
+        if self.loop is None or self.loop.is_closed():
+            return
+        self.loop.call_soon_threadsafe(self._reanalyse_path, path)
+
+    def _reanalyse_path(self, path: str) -> None:
+        for document in self.server.documents:
+            if str(Path(self.server.path_for(document.uri)).resolve()) == path:
+                self.server.schedule(document.uri, delay=0)
+                self.server.refresh_pull_clients()
+
+    # -- observing ------------------------------------------------------------------------
+
+    def opened(self, uri: str, text: str) -> None:
+        with self._lock:
+            self.observations[uri] = Observations()
+            self.base_texts[uri] = text
+
+    def closed(self, uri: str, text: str | None) -> None:
+        with self._lock:
+            self.observations.pop(uri, None)
+            self.base_texts.pop(uri, None)
+        if text is not None:
+            self.disk_texts[str(Path(self.server.path_for(uri)).resolve())] = text
+
+    def changed(
+        self, uri: str, before: str, change: types.TextDocumentContentChangeEvent, after: str
+    ) -> None:
+        """Called for each change of a didChange, with the text before and after it."""
+        if isinstance(change, types.TextDocumentContentChangePartial):
+            edits = [
+                Edit(
+                    change.range.start.line,
+                    change.range.end.line,
+                    change.text.count("\n"),
+                    len(change.text),
+                )
+            ]
+        else:
+            edits = changed_regions(before, after)
+        settings = self.server.settings_for(uri).provenance
+        with self._lock:
+            observations = self.observations.setdefault(uri, Observations())
+            for edit in edits:
+                bulk = settings.enabled and is_bulk(edit, settings.bulk_lines, settings.bulk_chars)
+                observations.edited(edit, bulk)
+
+    def before_analysis(self, uri: str, text: str, path: str, settings: Settings) -> None:
+        """In the worker thread: turn pending observed ranges into ledger records once the
+        text parses, for the statements in them that the document did not hold before."""
+        with self._lock:
+            observations = self.observations.get(uri)
+            pending = list(observations.ranges) if observations else []
+            base = self.base_texts.get(uri, "")
+        if not pending or not settings.provenance.enabled or observations is None:
+            return
+        source = SourceText(text, path=path)
+        if source.tree is None:
+            return  # half-typed: keep the ranges until it parses
+        if observations.known_keys is None:
+            observations.known_keys = _keys(base, path)
+        units = statement_units(source)
+        new = [
+            unit.key
+            for unit in units
+            if unit.key not in observations.known_keys
+            and any(unit.first <= last and unit.last >= first for first, last in pending)
+        ]
+        attribution = Attribution.of(AuthorKind.AI, Evidence.BULK_INSERTION)
+        self._record(source, settings, new, attribution)
+        with self._lock:
+            observations.ranges = [r for r in observations.ranges if r not in pending]
+            observations.known_keys |= {unit.key for unit in units}
+
+    def _record(
+        self, source: SourceText, settings: Settings, keys: list[str], attribution: Attribution
+    ) -> int:
+        try:
+            return self.service.record_keys(
+                source, settings, keys, lambda k, p: attribution_record(k, p, attribution)
+            )
+        except LedgerError as error:
+            self.server.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Warning, message=f"Clearsight: {error}"
+                )
+            )
+            return 0
+
+    def files_changed_on_disk(self, changes: list[types.FileEvent]) -> None:
+        open_paths = {
+            str(Path(self.server.path_for(d.uri)).resolve()) for d in self.server.documents
+        }
+        for change in changes:
+            path = self.server.path_for(change.uri)
+            if not path.endswith(".py") or str(Path(path).resolve()) in open_paths:
+                continue  # open documents report their edits themselves
+            if change.type == types.FileChangeType.Deleted:
+                self.disk_texts.pop(str(Path(path).resolve()), None)
+                continue
+            self.server.executor.submit(self._external_write, Path(path).resolve())
+
+    def _external_write(self, path: Path) -> None:
+        """A file changed on disk with nobody typing in it: an agent writing files, unless
+        the new content is what git has (a checkout, a pull)."""
+        try:
+            text = SourceText.from_bytes(path.read_bytes(), str(path)).text
+        except OSError:
+            return
+        before = self.disk_texts.get(str(path), "")
+        self.disk_texts[str(path)] = text
+        settings = self.server.resolver.for_path(path)
+        observed = Observations()
+        for edit in changed_regions(before, text):
+            limits = settings.provenance
+            observed.edited(edit, is_bulk(edit, limits.bulk_lines, limits.bulk_chars))
+        if not observed.ranges or not settings.provenance.enabled:
+            return
+        if self.service.committed_text(path) == text:
+            return  # what git has: a checkout or a pull, not an agent
+        source = SourceText(text, path=str(path))
+        if source.tree is None:
+            return
+        known = _keys(before, str(path)) if before else set()
+        keys = [
+            u.key
+            for u in statement_units(source)
+            if u.key not in known
+            and any(u.first <= last and u.last >= first for first, last in observed.ranges)
+        ]
+        self._record(source, settings, keys, Attribution.of(AuthorKind.AI, Evidence.EXTERNAL_WRITE))
+
+    # -- marks, commands ------------------------------------------------------------------
+
+    def _lines(self, value: Any) -> range | None:
+        try:
+            start, end = value["start"]["line"], value["end"]["line"]
+            end_character = value["end"].get("character", 1)
+        except (KeyError, TypeError):
+            return None
+        if not isinstance(start, int) or not isinstance(end, int) or end < start:
+            return None
+        if end > start and end_character == 0:
+            end -= 1  # a selection ending at the start of a line does not include that line
+        return range(start, end + 1)
+
+    def mark(self, kind: str, arguments: list[Any] | None) -> dict[str, Any]:
+        """`clearsight.markReviewed` / `clearsight.markHumanWritten` [{uri, range}]."""
+        argument = arguments[0] if arguments else None
+        if not isinstance(argument, dict) or not isinstance(argument.get("uri"), str):
+            raise ValueError("expected [{uri, range}]")
+        uri = argument["uri"]
+        document = self.server.documents.get(uri)
+        lines = self._lines(argument.get("range"))
+        if document is None or lines is None:
+            raise ValueError("the document is not open or the range is invalid")
+        settings = self.server.settings_for(uri)
+        source = SourceText(document.text, path=self.server.path_for(uri))
+        try:
+            if kind == MARK_REVIEWED:
+                count = self.service.mark_reviewed(source, settings, lines)
+            else:
+                human = Attribution.of(AuthorKind.HUMAN, Evidence.MARKED)
+                count = self.service.mark_author(source, settings, lines, human)
+        except LedgerError as error:
+            raise ValueError(str(error)) from error
+        self.server.reanalyse_all()
+        return {"statements": count}
+
+    def mark_provenance(self, params: Any) -> None:
+        """`clearsight/markProvenance` {uri, ranges, tool?, model?, author?}: an agent or
+        client hook saying explicitly where code came from."""
+        data = params if isinstance(params, dict) else getattr(params, "__dict__", {})
+        uri = data.get("uri")
+        document = self.server.documents.get(uri) if isinstance(uri, str) else None
+        if document is None:
+            return
+        try:
+            kind = AuthorKind(str(data.get("author", "ai")))
+        except ValueError:
+            kind = AuthorKind.AI
+        tool = data.get("tool") if isinstance(data.get("tool"), str) else None
+        model = data.get("model") if isinstance(data.get("model"), str) else None
+        attribution = Attribution.of(kind, Evidence.MARKED, tool, model)
+        settings = self.server.settings_for(uri)
+        source = SourceText(document.text, path=self.server.path_for(uri))
+        for value in data.get("ranges") or []:
+            lines = self._lines(value)
+            if lines is not None:
+                self.service.mark_author(source, settings, lines, attribution)
+        self.server.reanalyse_all()
+
+    # -- what the editor shows ------------------------------------------------------------
+
+    def code_actions(
+        self, analysis: Analysis, params: types.CodeActionParams
+    ) -> list[types.CodeAction]:
+        wanted = params.context.only
+        if wanted and not any(k.startswith(("quickfix", "source")) for k in wanted):
+            return []
+        actions = []
+        for finding in analysis.findings:
+            if finding.code != UNREVIEWED or not _overlaps(finding, params.range):
+                continue
+            first, last = finding.metrics["first_line"], finding.metrics["last_line"]
+            span = {
+                "start": {"line": first, "character": 0},
+                "end": {"line": last + 1, "character": 0},
+            }
+            argument = {"uri": analysis.uri, "range": span}
+            for title, command in (
+                (f"Mark as reviewed (lines {first + 1}-{last + 1})", MARK_REVIEWED),
+                (f"Mark as human-written (lines {first + 1}-{last + 1})", MARK_HUMAN),
+            ):
+                actions.append(
+                    types.CodeAction(
+                        title=title,
+                        kind=types.CodeActionKind.QuickFix,
+                        command=types.Command(title=title, command=command, arguments=[argument]),
+                    )
+                )
+        selection = params.range
+        if selection.start.line != selection.end.line and any(
+            f.code == UNREVIEWED for f in analysis.findings
+        ):
+            argument = {"uri": analysis.uri, "range": selection}
+            title = "Mark selection as reviewed"
+            actions.append(
+                types.CodeAction(
+                    title=title,
+                    kind=types.CodeActionKind.Source,
+                    command=types.Command(title=title, command=MARK_REVIEWED, arguments=[argument]),
+                )
+            )
+        return actions
+
+    def hover_line(self, analysis: Analysis, line: int) -> str | None:
+        settings = self.server.settings_for(analysis.uri)
+        provenance = self.service.file_provenance(analysis.source, settings, full=True)
+        entry = provenance.unit_at(line)
+        if entry is None or entry.attribution.kind == AuthorKind.UNKNOWN:
+            return None
+        text = entry.attribution.describe()
+        if entry.attribution.is_ai:
+            review = entry.review
+            text += (
+                f" · reviewed by {review.reviewer} ({review.time})" if review else " · unreviewed"
+            )
+        return f"**Provenance:** {text}"
+
+    def file_lens(self, analysis: Analysis) -> types.CodeLens | None:
+        settings = self.server.settings_for(analysis.uri)
+        if not settings.provenance.enabled:
+            return None
+        provenance = self.service.file_provenance(analysis.source, settings)
+        ai = provenance.ai_lines()
+        if not ai:
+            return None
+        unreviewed = sum(1 for f in analysis.findings if f.code == UNREVIEWED)
+        title = (
+            f"AI-written: {provenance.share():.0%} of this file · {unreviewed} unreviewed block(s)"
+        )
+        return types.CodeLens(
+            range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+            command=types.Command(title=title, command=""),
+        )
+
+    def report(self) -> dict[str, Any]:
+        """`clearsight/provenanceReport`: the workspace's report, open buffers as they are."""
+        root = self.server.workspace.root_path if self.server.protocol.workspace else None
+        blocking = ProvenanceService()  # waits for git: a report is asked for, not typed
+        buffers = {
+            str(Path(self.server.path_for(d.uri)).resolve()): d.text for d in self.server.documents
+        }
+        files = discover([root], self.server.resolver).files if root else []
+        paths = [str(p.resolve()) for p in files[:REPORT_FILE_LIMIT]]
+        paths += [p for p in buffers if p not in paths]
+        summaries = []
+        for path in paths:
+            try:
+                text = buffers.get(path)
+                source = (
+                    SourceText(text, path=path)
+                    if text is not None
+                    else SourceText.from_bytes(Path(path).read_bytes(), path)
+                )
+            except OSError:
+                continue
+            settings = self.server.resolver.for_path(Path(path))
+            provenance = blocking.file_provenance(source, settings, full=True)
+            shown = str(Path(path).relative_to(root)) if root and path.startswith(root) else path
+            summaries.append(report.summarize(shown, provenance))
+        blocking.shutdown()
+        return {"markdown": report.markdown(summaries), "totals": report.totals(summaries)}
+
+
+def _overlaps(finding: Finding, selection: types.Range) -> bool:
+    first, last = finding.metrics.get("first_line", -1), finding.metrics.get("last_line", -1)
+    return first <= selection.end.line and last >= selection.start.line
+
+
+def register(server: ClearsightServer) -> None:
+    features = server.provenance
+
+    @server.command(MARK_REVIEWED)
+    def on_mark_reviewed(ls: Any, *arguments: Any) -> dict[str, Any]:
+        return features.mark(MARK_REVIEWED, _arguments(arguments))
+
+    @server.command(MARK_HUMAN)
+    def on_mark_human(ls: Any, *arguments: Any) -> dict[str, Any]:
+        return features.mark(MARK_HUMAN, _arguments(arguments))
+
+    @server.feature(MARK_PROVENANCE)
+    def on_mark_provenance(ls: Any, params: Any) -> None:
+        features.mark_provenance(_plain(params))
+
+    @server.feature(REPORT)
+    async def on_report(ls: Any, params: Any) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(ls.executor, features.report)
+
+
+def _plain(value: Any) -> Any:
+    """pygls hands custom messages' params over as named tuples: back to dicts."""
+    if hasattr(value, "_asdict"):
+        return {k: _plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__dict__") and not isinstance(value, type):
+        return {k: _plain(v) for k, v in vars(value).items()}
+    return value
+
+
+def _arguments(arguments: tuple[Any, ...]) -> list[Any]:
+    if len(arguments) == 1 and isinstance(arguments[0], list):
+        return _plain(arguments[0])
+    return _plain(list(arguments))
