@@ -120,13 +120,18 @@ VSCODE_CHECKS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def vscode_report(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """One run of the VS Code scenario (about a minute); the tests below read its report."""
+VSCODE_UNTRUSTED_CHECKS = [
+    "the .vsix installs into code-server",
+    "the workspace is open in Restricted Mode",
+    "untrusted: the bundled server still reports B506 on insecure.py line 7",
+    "untrusted: the workspace's own interpreter never ran",
+    "untrusted: the user is told only the bundled server runs",
+    "untrusted: the server runs with the bundled libraries on PYTHONPATH",
+]
+
+
+def _run_vscode(tools: Tools, scratch: Path, scenario: str, screenshot: str) -> dict[str, Any]:
     _require(DRIVERS / "node_modules" / "playwright-core", "tests/editors/node_modules")
-    scratch = tmp_path_factory.mktemp("vscode")
-    # CLEARSIGHT_SCREENSHOT=docs/vscode-problems.png refreshes the README's screenshot.
-    screenshot = os.environ.get("CLEARSIGHT_SCREENSHOT") or str(scratch / "problems.png")
     command = [
         tools.node,
         str(DRIVERS / "vscode" / "e2e.mjs"),
@@ -136,6 +141,7 @@ def vscode_report(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> dic
         "--chromium", tools.chromium,
         "--scratch", str(scratch),
         "--screenshot", screenshot,
+        "--scenario", scenario,
     ]  # fmt: skip
     result = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=900, check=False
@@ -148,6 +154,24 @@ def vscode_report(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> dic
     return report
 
 
+@pytest.fixture(scope="module")
+def vscode_report(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One run of the VS Code scenario (about a minute); the tests below read its report."""
+    scratch = tmp_path_factory.mktemp("vscode")
+    # CLEARSIGHT_SCREENSHOT=docs/vscode-problems.png refreshes the README's screenshot.
+    screenshot = os.environ.get("CLEARSIGHT_SCREENSHOT") or str(scratch / "problems.png")
+    return _run_vscode(tools, scratch, "trusted", screenshot)
+
+
+@pytest.fixture(scope="module")
+def vscode_untrusted_report(
+    tools: Tools, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """A workspace in Restricted Mode whose settings name an interpreter inside it."""
+    scratch = tmp_path_factory.mktemp("vscode-untrusted")
+    return _run_vscode(tools, scratch, "untrusted", str(scratch / "untrusted.png"))
+
+
 def test_vscode_runs_every_check(vscode_report: dict[str, Any]) -> None:
     names = [item["name"] for item in vscode_report["checks"]]
     assert names == VSCODE_CHECKS, vscode_report["stderr"][-4000:]
@@ -157,6 +181,18 @@ def test_vscode_runs_every_check(vscode_report: dict[str, Any]) -> None:
 def test_vscode(vscode_report: dict[str, Any], name: str) -> None:
     by_name = {item["name"]: item for item in vscode_report["checks"]}
     assert name in by_name, f"not run: {name}\n{vscode_report['stderr'][-4000:]}"
+    assert by_name[name]["ok"], json.dumps(by_name[name]["detail"], indent=1)[:4000]
+
+
+def test_vscode_untrusted_runs_every_check(vscode_untrusted_report: dict[str, Any]) -> None:
+    names = [item["name"] for item in vscode_untrusted_report["checks"]]
+    assert names == VSCODE_UNTRUSTED_CHECKS, vscode_untrusted_report["stderr"][-4000:]
+
+
+@pytest.mark.parametrize("name", VSCODE_UNTRUSTED_CHECKS)
+def test_vscode_untrusted(vscode_untrusted_report: dict[str, Any], name: str) -> None:
+    by_name = {item["name"]: item for item in vscode_untrusted_report["checks"]}
+    assert name in by_name, f"not run: {name}\n{vscode_untrusted_report['stderr'][-4000:]}"
     assert by_name[name]["ok"], json.dumps(by_name[name]["detail"], indent=1)[:4000]
 
 

@@ -20,6 +20,8 @@ const { values: args } = parseArgs({
     screenshot: { type: "string" },
     chromium: { type: "string", default: "/usr/bin/chromium" },
     "with-provenance": { type: "boolean", default: false },
+    // "trusted" (the main scenario) or "untrusted" (workspace trust and restricted settings)
+    scenario: { type: "string", default: "trusted" },
     timeout: { type: "string", default: "60000" },
   },
 });
@@ -155,8 +157,8 @@ async function startCodeServer(env, userData, extensions) {
     args["code-server"],
     [
       "--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--disable-telemetry",
-      "--disable-update-check", "--disable-workspace-trust", "--user-data-dir", userData,
-      "--extensions-dir", extensions,
+      "--disable-update-check", "--user-data-dir", userData, "--extensions-dir", extensions,
+      ...(args.scenario === "untrusted" ? [] : ["--disable-workspace-trust"]),
     ],
     { env, detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
@@ -443,6 +445,58 @@ async function checkProvenance(page) {
   check("provenance: the Claude-co-authored block is CS-P001 on ai_helper.py line 1", has(found, "ai_helper.py", "CS-P001", 1), found);
 }
 
+// -- an untrusted workspace ------------------------------------------------------------------
+
+/**
+ * A workspace whose settings name an interpreter inside it (which would leave a marker file
+ * if it ever ran) and importStrategy fromEnvironment. Opened untrusted (Restricted Mode),
+ * the extension must ignore both, run the bundled server with python3 from PATH, and say so.
+ */
+function makeUntrustedWorkspace(root) {
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(path.join(root, ".vscode"), { recursive: true });
+  writeFileSync(path.join(root, "insecure.py"), INSECURE);
+  const evil = path.join(root, "evil-python");
+  writeFileSync(evil, `#!/bin/sh\ntouch "${path.join(root, "EVIL_RAN")}"\nexec python3 "$@"\n`, { mode: 0o755 });
+  writeFileSync(
+    path.join(root, ".vscode", "settings.json"),
+    JSON.stringify({ "clearsight.interpreter": [evil], "clearsight.importStrategy": "fromEnvironment" }, null, 2),
+  );
+}
+
+async function untrustedScenario(page, workspace) {
+  await page.goto(`http://127.0.0.1:${report.port}/?folder=${encodeURIComponent(workspace)}`);
+  await page.waitForSelector(".monaco-workbench", { timeout: TIMEOUT });
+  log("workbench loaded (untrusted)");
+  await openFile(page, "insecure.py");
+  await page.keyboard.press("Control+Shift+M");
+  await page.waitForSelector(".markers-panel", { timeout: TIMEOUT });
+  let markers = [];
+  try {
+    markers = await waitFor(async () => {
+      const found = await problems(page);
+      return has(found, "insecure.py", "B506", 7) ? found : false;
+    }, "B506 from the bundled server");
+  } catch (error) {
+    markers = await problems(page);
+    log(String(error));
+  }
+  report.problems.untrusted = markers;
+  const restricted = await page.$$eval(".statusbar-item, .window-title, .monaco-workbench", (items) =>
+    items.some((item) => /Restricted Mode/.test(item.innerText ?? "")),
+  );
+  check("the workspace is open in Restricted Mode", restricted, undefined);
+  check("untrusted: the bundled server still reports B506 on insecure.py line 7", has(markers, "insecure.py", "B506", 7), markers);
+  check("untrusted: the workspace's own interpreter never ran", !existsSync(path.join(workspace, "EVIL_RAN")), undefined);
+  const toast = await waitFor(async () => {
+    const texts = await page.$$eval(".notification-toast", (items) => items.map((item) => item.innerText));
+    return texts.find((text) => text.includes("untrusted"));
+  }, "the untrusted-workspace notification").catch(() => undefined);
+  check("untrusted: the user is told only the bundled server runs", Boolean(toast) && /bundled server/.test(toast), toast);
+  const servers = clearsightServers(codeServerPid).map((pid) => readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").find((v) => v.startsWith("PYTHONPATH=")) ?? "");
+  check("untrusted: the server runs with the bundled libraries on PYTHONPATH", servers.length === 1 && servers[0].includes(`${path.sep}bundled${path.sep}libs`), servers);
+}
+
 async function main() {
   const started = Date.now();
   const env = scratchEnv();
@@ -466,13 +520,20 @@ async function main() {
         "git.enabled": false,
         "window.commandCenter": false,
         "workbench.secondarySideBar.defaultVisibility": "hidden",
+        // No trust dialog: a folder nobody trusted opens in Restricted Mode.
+        "security.workspace.trust.startupPrompt": "never",
       },
       null,
       2,
     ),
   );
-  const workspace = path.join(scratch, "workspace");
-  makeWorkspace(workspace);
+  const untrusted = args.scenario === "untrusted";
+  const workspace = path.join(scratch, untrusted ? "untrusted-workspace" : "workspace");
+  if (untrusted) {
+    makeUntrustedWorkspace(workspace);
+  } else {
+    makeWorkspace(workspace);
+  }
   report.workspace = workspace;
 
   log("installing the extension");
@@ -499,7 +560,7 @@ async function main() {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(TIMEOUT);
     try {
-      await scenario(page, workspace);
+      await (untrusted ? untrustedScenario(page, workspace) : scenario(page, workspace));
     } catch (error) {
       check("the scenario ran to its end", false, String(error && error.stack ? error.stack : error));
       await page.screenshot({ path: path.join(scratch, "failure.png") }).catch(() => undefined);
