@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 
 from clearsight.checks.api_existence import NONEXISTENT_API, ApiExistenceCheck
-from clearsight.deps.api import ModuleFinder, summarize
+from clearsight.deps.api import ModuleFinder
 from clearsight.deps.environment import Environment, installed_packages
 from clearsight.deps.references import file_uses
+from clearsight.deps.summary import summarize
 from clearsight.engine import analyze
 from clearsight.fixes import apply_edits
 from clearsight.model import Finding, Severity

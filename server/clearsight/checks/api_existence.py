@@ -167,6 +167,7 @@ class ApiExistenceCheck:
         if not uses.uses and not uses.from_imports:
             return
         finder = self.finder_for(source.path)
+        finder.new_run()
         for item in uses.from_imports:
             finding = self._check_from_import(source, finder, item)
             if finding is not None:

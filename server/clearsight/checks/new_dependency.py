@@ -100,17 +100,20 @@ class NewDependencyCheck:
         )
 
     def run(self, source: SourceText, settings: Settings) -> Iterator[Finding]:
-        if "import" not in source.text:
+        if "import" not in source.text or source.path.startswith("<"):
             return
+        context = FileContext.for_path(source.path, self.environment)
+        now = list(third_party_imports(source, context))
+        if not now:
+            return  # git is asked only about files that import third-party code
         base = base_file(source.path, settings.dependencies.base)
         if base is None:
             return
-        context = FileContext.for_path(source.path, self.environment)
         before = self._base_distributions(base, source.path, context)
         if before is None:
             return  # the base version does not parse: nothing to compare with
         reported: set[str] = set()
-        for imported, key, name in third_party_imports(source, context):
+        for imported, key, name in now:
             if key in before or key in reported:
                 continue
             reported.add(key)

@@ -8,8 +8,8 @@ nothing.
 
 Costs are kept off the edit path by caching: the repository of a folder; the base commit
 per repository and revision, re-asked only when git's own files change (`HEAD`, its
-reflog, `packed-refs`, `FETCH_HEAD`); the blob id per (commit, path); the blob's contents
-per blob id. A warm look-up runs no git process.
+reflog, `packed-refs`, `FETCH_HEAD`); the Python files' blob ids and sizes per commit (one
+`git ls-tree`); the blob's contents per blob id. A warm look-up runs no git process.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ class _Baseline:
         self._repositories: dict[str, tuple[float, Repository | None]] = {}
         self._ignored: dict[tuple[str, str], bool] = {}
         self._commits: dict[tuple[str, str], tuple[tuple[int, ...], str | None]] = {}
-        self._blobs: dict[tuple[str, str], str | None] = {}
+        self._trees: dict[tuple[str, str], dict[str, tuple[str, int]] | None] = {}
         self._texts: dict[str, str | None] = {}
         self._lock = threading.Lock()
 
@@ -130,15 +130,19 @@ class _Baseline:
             self._commits[key] = (stamp, commit or None)
         return commit or None
 
-    def blob(self, repository: Repository, commit: str, relative: str) -> str | None:
-        key = (commit, relative)
-        if key in self._blobs:
-            return self._blobs[key]
-        output = run_git(repository.top, "rev-parse", "--verify", "--quiet", f"{commit}:{relative}")
-        blob = output.strip() if output else None
+    def tree(self, repository: Repository, commit: str) -> dict[str, tuple[str, int]] | None:
+        """Every Python file of the commit: path -> (blob id, size), from one `git ls-tree`
+        (one git run per commit, not one per file)."""
+        key = (str(repository.top), commit)
+        if key in self._trees:
+            return self._trees[key]
+        output = run_git(repository.top, "ls-tree", "-r", "-l", "-z", "--full-tree", commit)
+        found = None if output is None else _python_blobs(output)
         with self._lock:
-            self._blobs[key] = blob or None
-        return blob or None
+            if len(self._trees) > 16:
+                self._trees.clear()
+            self._trees[key] = found
+        return found
 
     def ignored(self, repository: Repository, relative: str) -> bool:
         """True for a file git ignores (generated, scratch): it has no base and is not new."""
@@ -150,18 +154,29 @@ class _Baseline:
                 self._ignored[key] = bool(output and output.strip())
         return self._ignored[key]
 
-    def text(self, repository: Repository, blob: str) -> str | None:
+    def text(self, repository: Repository, blob: str, size: int) -> str | None:
         if blob in self._texts:
             return self._texts[blob]
-        size = run_git(repository.top, "cat-file", "-s", blob)
         text = None
-        if size is not None and size.strip().isdigit() and int(size) <= _MAX_BLOB_BYTES:
+        if size <= _MAX_BLOB_BYTES:
             text = run_git(repository.top, "cat-file", "blob", blob)
         with self._lock:
             if len(self._texts) > 4096:
                 self._texts.clear()
             self._texts[blob] = text
         return text
+
+
+def _python_blobs(listing: str) -> dict[str, tuple[str, int]]:
+    """`git ls-tree -r -l -z` entries (`MODE TYPE ID SIZE<TAB>PATH`) of Python sources."""
+    found = {}
+    for entry in listing.split("\0"):
+        header, _, path = entry.partition("\t")
+        fields = header.split()
+        if len(fields) == 4 and fields[1] == "blob" and path.endswith((".py", ".pyi", ".pyw")):
+            size = fields[3]
+            found[path] = (fields[2], int(size) if size.isdigit() else _MAX_BLOB_BYTES + 1)
+    return found
 
 
 def _git_stamp(git_dir: Path, revision: str) -> tuple[int, ...]:
@@ -199,12 +214,15 @@ def base_file(path: str, revision: str = "HEAD") -> BaseFile | None:
         relative = absolute.resolve().relative_to(repository.top.resolve()).as_posix()
     except ValueError:
         return None
-    blob = BASELINE.blob(repository, commit, relative)
-    if blob is None:
+    tree = BASELINE.tree(repository, commit)
+    if tree is None:
+        return None
+    if relative not in tree:
         if BASELINE.ignored(repository, relative):
             return None
         return BaseFile(commit, revision, relative, None)
-    text = BASELINE.text(repository, blob)
+    blob, size = tree[relative]
+    text = BASELINE.text(repository, blob, size)
     if text is None:
         return None  # unreadable or too large: no comparison
     return BaseFile(commit, revision, relative, text, blob)

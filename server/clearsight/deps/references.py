@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ast
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from clearsight.source import SourceText
@@ -74,12 +73,21 @@ class StatementFacts:
     def shifted(self, lines: int) -> StatementFacts:
         if not lines:
             return self
+        # Plain constructors: dataclasses.replace costs five times as much, per use.
         uses = [
-            replace(use, ends=tuple((line + lines, col) for line, col in use.ends))
+            AttributeUse(use.root, use.attrs, tuple((line + lines, col) for line, col in use.ends))
             for use in self.uses
         ]
         froms = [
-            replace(item, line=item.line + lines, end_line=item.end_line + lines)
+            FromImport(
+                item.module,
+                item.name,
+                item.alias,
+                item.line + lines,
+                item.column,
+                item.end_line + lines,
+                item.end_column,
+            )
             for item in self.from_imports
         ]
         return StatementFacts(self.bound, self.other, self.assigned, uses, froms)
@@ -306,7 +314,9 @@ class _StatementCache:
         self._limit = limit
         self._lock = threading.Lock()
 
-    def get(self, source: SourceText, node: ast.stmt) -> StatementFacts:
+    def get(self, source: SourceText, node: ast.stmt) -> tuple[int, StatementFacts]:
+        """The statement's facts, positions relative to its first line, and the 0-based
+        line that is (shifting is left to the caller, for the uses it keeps)."""
         first = node.lineno
         decorators = getattr(node, "decorator_list", None)
         if decorators:
@@ -321,14 +331,27 @@ class _StatementCache:
                 if len(self._cache) >= self._limit:
                     self._cache.clear()
                 self._cache[key] = facts
-        return facts.shifted(first - 1)
+        return first - 1, facts
 
 
 STATEMENTS = _StatementCache()
 
 
-def _top_level(tree: ast.Module) -> Iterator[ast.stmt]:
-    yield from tree.body
+def _shift(use: AttributeUse, lines: int) -> AttributeUse:
+    return AttributeUse(use.root, use.attrs, tuple((line + lines, c) for line, c in use.ends))
+
+
+def _bindings(parts: list[tuple[int, StatementFacts]]) -> dict[str, frozenset[str]] | None:
+    """Names bound only by imports, with the modules each may be; None: judge nothing."""
+    bound: dict[str, set[str]] = {}
+    other: set[str] = set()
+    for _, facts in parts:
+        for name, modules in facts.bound.items():
+            bound.setdefault(name, set()).update(modules)
+        other |= facts.other | facts.assigned
+    if "*" in other:
+        return None
+    return {name: frozenset(m) for name, m in bound.items() if name not in other}
 
 
 def file_uses(source: SourceText) -> FileUses:
@@ -336,19 +359,16 @@ def file_uses(source: SourceText) -> FileUses:
     tree = source.tree
     if tree is None:
         raise ValueError("collecting attribute uses needs a syntax tree")
-    bound: dict[str, set[str]] = {}
-    other: set[str] = set()
-    uses: list[AttributeUse] = []
-    froms: list[FromImport] = []
-    for node in _top_level(tree):
-        facts = STATEMENTS.get(source, node)
-        for name, modules in facts.bound.items():
-            bound.setdefault(name, set()).update(modules)
-        other |= facts.other | facts.assigned
-        uses.extend(facts.uses)
-        froms.extend(facts.from_imports)
-    if "*" in other:
+    parts = [STATEMENTS.get(source, node) for node in tree.body]
+    modules = _bindings(parts)
+    if modules is None:
         return FileUses({}, (), ())
-    modules = {name: frozenset(m) for name, m in bound.items() if name not in other}
-    kept = tuple(use for use in uses if use.root in modules)
-    return FileUses(modules, kept, tuple(froms))
+    uses = [
+        _shift(use, offset) for offset, facts in parts for use in facts.uses if use.root in modules
+    ]
+    froms = [
+        replace(item, line=item.line + offset, end_line=item.end_line + offset)
+        for offset, facts in parts
+        for item in facts.from_imports
+    ]
+    return FileUses(modules, tuple(uses), tuple(froms))
