@@ -130,6 +130,14 @@ VSCODE_UNTRUSTED_CHECKS = [
 ]
 
 
+VSCODE_GARBAGE_CHECKS = [
+    "the .vsix installs into code-server",
+    "garbage on stdout: the output channel says the server wrote something that is not LSP",
+    "garbage on stdout: the message quotes what was printed",
+    "garbage on stdout: the user is told, with a way to the output",
+]
+
+
 def _run_vscode(tools: Tools, scratch: Path, scenario: str, screenshot: str) -> dict[str, Any]:
     _require(DRIVERS / "node_modules" / "playwright-core", "tests/editors/node_modules")
     command = [
@@ -172,28 +180,49 @@ def vscode_untrusted_report(
     return _run_vscode(tools, scratch, "untrusted", str(scratch / "untrusted.png"))
 
 
+@pytest.fixture(scope="module")
+def vscode_garbage_report(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """clearsight.interpreter names a wrapper that prints to stdout before Python starts."""
+    scratch = tmp_path_factory.mktemp("vscode-garbage")
+    return _run_vscode(tools, scratch, "garbage", str(scratch / "garbage.png"))
+
+
+def _assert_ran_exactly(report: dict[str, Any], names: list[str]) -> None:
+    """The driver ran every check it should, in order: none silently dropped or added."""
+    assert [item["name"] for item in report["checks"]] == names, report["stderr"][-4000:]
+
+
+def _assert_passed(report: dict[str, Any], name: str) -> None:
+    by_name = {item["name"]: item for item in report["checks"]}
+    assert name in by_name, f"not run: {name}\n{report['stderr'][-4000:]}"
+    assert by_name[name]["ok"], json.dumps(by_name[name]["detail"], indent=1)[:4000]
+
+
 def test_vscode_runs_every_check(vscode_report: dict[str, Any]) -> None:
-    names = [item["name"] for item in vscode_report["checks"]]
-    assert names == VSCODE_CHECKS, vscode_report["stderr"][-4000:]
+    _assert_ran_exactly(vscode_report, VSCODE_CHECKS)
 
 
 @pytest.mark.parametrize("name", VSCODE_CHECKS)
 def test_vscode(vscode_report: dict[str, Any], name: str) -> None:
-    by_name = {item["name"]: item for item in vscode_report["checks"]}
-    assert name in by_name, f"not run: {name}\n{vscode_report['stderr'][-4000:]}"
-    assert by_name[name]["ok"], json.dumps(by_name[name]["detail"], indent=1)[:4000]
+    _assert_passed(vscode_report, name)
 
 
 def test_vscode_untrusted_runs_every_check(vscode_untrusted_report: dict[str, Any]) -> None:
-    names = [item["name"] for item in vscode_untrusted_report["checks"]]
-    assert names == VSCODE_UNTRUSTED_CHECKS, vscode_untrusted_report["stderr"][-4000:]
+    _assert_ran_exactly(vscode_untrusted_report, VSCODE_UNTRUSTED_CHECKS)
 
 
 @pytest.mark.parametrize("name", VSCODE_UNTRUSTED_CHECKS)
 def test_vscode_untrusted(vscode_untrusted_report: dict[str, Any], name: str) -> None:
-    by_name = {item["name"]: item for item in vscode_untrusted_report["checks"]}
-    assert name in by_name, f"not run: {name}\n{vscode_untrusted_report['stderr'][-4000:]}"
-    assert by_name[name]["ok"], json.dumps(by_name[name]["detail"], indent=1)[:4000]
+    _assert_passed(vscode_untrusted_report, name)
+
+
+def test_vscode_garbage_runs_every_check(vscode_garbage_report: dict[str, Any]) -> None:
+    _assert_ran_exactly(vscode_garbage_report, VSCODE_GARBAGE_CHECKS)
+
+
+@pytest.mark.parametrize("name", VSCODE_GARBAGE_CHECKS)
+def test_vscode_garbage(vscode_garbage_report: dict[str, Any], name: str) -> None:
+    _assert_passed(vscode_garbage_report, name)
 
 
 def test_vscode_problems_panel_lists_each_family_at_its_line(

@@ -35,6 +35,7 @@ let serverState: ServerState = "stopped";
 let crashTimes: number[] = [];
 let toldAboutCrash = false;
 let toldAboutUntrusted = false;
+let toldAboutGarbage = false;
 let starting: Promise<void> | undefined;
 
 function activeResource(): vscode.Uri | undefined {
@@ -181,8 +182,18 @@ function clientOptions(): LanguageClientOptions {
     },
     errorHandler: {
       error: (error, _message, count) => {
-        const text = /header|content-length/i.test(error.message) ? describeGarbage(error.message) : error.message;
+        const garbage = /header|content-length/i.test(error.message);
+        const text = garbage ? describeGarbage(error.message) : error.message;
         output.error(`Connection to the server: ${text}`);
+        if (garbage && !toldAboutGarbage) {
+          toldAboutGarbage = true;
+          void vscode.window
+            .showErrorMessage(
+              "Clearsight's server printed something that is not LSP on its stdout, so VS Code cannot talk to it. Its output shows what was printed.",
+              "Show Output",
+            )
+            .then((choice) => choice && output.show());
+        }
         return { action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown, handled: true };
       },
       closed: () => {

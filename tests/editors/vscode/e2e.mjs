@@ -497,6 +497,49 @@ async function untrustedScenario(page, workspace) {
   check("untrusted: the server runs with the bundled libraries on PYTHONPATH", servers.length === 1 && servers[0].includes(`${path.sep}bundled${path.sep}libs`), servers);
 }
 
+// -- a server that prints garbage on stdout ---------------------------------------------------
+
+/**
+ * clearsight.interpreter (user settings) names a wrapper, outside the workspace, that prints a
+ * line to stdout before starting Python: the LSP stream is broken. The extension must say so,
+ * in words, in its output channel.
+ */
+function makeNoisyInterpreter(folder) {
+  mkdirSync(folder, { recursive: true });
+  const wrapper = path.join(folder, "noisy-python");
+  writeFileSync(wrapper, '#!/bin/sh\necho "DEBUG: hello from a noisy sitecustomize"\nexec python3 "$@"\n', { mode: 0o755 });
+  return wrapper;
+}
+
+function filesUnder(folder) {
+  if (!existsSync(folder)) {
+    return [];
+  }
+  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesUnder(path.join(folder, entry.name)) : [path.join(folder, entry.name)],
+  );
+}
+
+async function garbageScenario(page, workspace, userData) {
+  await page.goto(`http://127.0.0.1:${report.port}/?folder=${encodeURIComponent(workspace)}`);
+  await page.waitForSelector(".monaco-workbench", { timeout: TIMEOUT });
+  await openFile(page, "insecure.py");
+  const logs = path.join(userData, "logs");
+  const said = await waitFor(() => {
+    const logFile = filesUnder(logs).find((file) => /Clearsight\.log$/.test(file));
+    const text = logFile ? readFileSync(logFile, "utf8") : "";
+    return text.includes("not LSP") ? text : false;
+  }, "the output channel to explain the broken stream").catch(() => "");
+  report.outputChannel = said.split("\n").filter((line) => /not LSP|DEBUG/.test(line)).slice(0, 5);
+  check("garbage on stdout: the output channel says the server wrote something that is not LSP", said.includes("not LSP"), report.outputChannel);
+  check("garbage on stdout: the message quotes what was printed", said.includes("hello from a noisy sitecustomize"), undefined);
+  const toast = await waitFor(async () => {
+    const texts = await page.$$eval(".notification-toast", (items) => items.map((item) => item.innerText));
+    return texts.find((text) => text.includes("not LSP"));
+  }, "the broken-stream notification").catch(() => undefined);
+  check("garbage on stdout: the user is told, with a way to the output", Boolean(toast) && toast.includes("Show Output"), toast);
+}
+
 async function main() {
   const started = Date.now();
   const env = scratchEnv();
@@ -528,6 +571,14 @@ async function main() {
     ),
   );
   const untrusted = args.scenario === "untrusted";
+  const garbage = args.scenario === "garbage";
+  if (garbage) {
+    const wrapper = makeNoisyInterpreter(path.join(scratch, "noisy"));
+    const settingsFile = path.join(userData, "User", "settings.json");
+    const settings = JSON.parse(readFileSync(settingsFile, "utf8"));
+    settings["clearsight.interpreter"] = [wrapper];
+    writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
+  }
   const workspace = path.join(scratch, untrusted ? "untrusted-workspace" : "workspace");
   if (untrusted) {
     makeUntrustedWorkspace(workspace);
@@ -560,7 +611,13 @@ async function main() {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.setDefaultTimeout(TIMEOUT);
     try {
-      await (untrusted ? untrustedScenario(page, workspace) : scenario(page, workspace));
+      if (untrusted) {
+        await untrustedScenario(page, workspace);
+      } else if (garbage) {
+        await garbageScenario(page, workspace, userData);
+      } else {
+        await scenario(page, workspace);
+      }
     } catch (error) {
       check("the scenario ran to its end", false, String(error && error.stack ? error.stack : error));
       await page.screenshot({ path: path.join(scratch, "failure.png") }).catch(() => undefined);
