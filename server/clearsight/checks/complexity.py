@@ -221,10 +221,15 @@ def block_findings(
 ) -> Iterator[Finding]:
     """CS-C001 for each block over the limit. `source` holds the blocks' text, whose first
     line is line `line_offset` of the module (blocks' lines are module lines)."""
-    limit = settings.complexity.max_complexity
+    general = settings.complexity.max_complexity
+    # Blocks over the stricter limit for AI-written code are candidates: the provenance
+    # policy keeps those that are AI-written and drops the rest (no second radon pass).
+    ai_limit = settings.provenance.ai_max_complexity if settings.provenance.enabled else general
     for block in blocks:
-        if block.complexity <= limit:
+        if block.complexity <= min(general, ai_limit):
             continue
+        ai_only = block.complexity <= general
+        limit = ai_limit if ai_only else general
         label = {"function": "Function", "method": "Method", "class": "Class"}[block.kind]
         yield Finding(
             code=HIGH_COMPLEXITY,
@@ -238,7 +243,12 @@ def block_findings(
             ),
             span=_name_span(source, block, line_offset),
             docs_url=docs_url(HIGH_COMPLEXITY),
-            metrics={"complexity": block.complexity, "rank": block.rank, "kind": block.kind},
+            metrics={
+                "complexity": block.complexity,
+                "rank": block.rank,
+                "kind": block.kind,
+                **({"ai_only": True} if ai_only else {}),
+            },
         )
 
 

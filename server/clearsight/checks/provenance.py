@@ -12,9 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 from clearsight.checks.base import Rule, docs_url
-from clearsight.checks.complexity import block_findings, complexity_facts
 from clearsight.model import Family, Finding, Severity, Span
-from clearsight.provenance.service import SERVICE, Block, FileProvenance, ProvenanceService
+from clearsight.provenance.service import SERVICE, Block, ProvenanceService
 from clearsight.settings import Settings
 from clearsight.source import SourceText
 
@@ -96,37 +95,26 @@ class ProvenanceCheck:
                     "confidence": block.attribution.confidence,
                 },
             )
-        yield from self._stricter_complexity(source, settings, provenance)
-
-    def _stricter_complexity(
-        self, source: SourceText, settings: Settings, provenance: FileProvenance
-    ) -> Iterator[Finding]:
-        limit, ai_limit = settings.complexity.max_complexity, settings.provenance.ai_max_complexity
-        ai_lines = provenance.ai_lines()
-        if not (ai_lines and settings.complexity.enabled and ai_limit < limit and source.tree):
-            return
-        stricter = replace(
-            settings, complexity=replace(settings.complexity, max_complexity=ai_limit)
-        )
-        facts = complexity_facts(source)
-        for finding in block_findings(source, facts.blocks, stricter):
-            if finding.metrics.get("complexity", 0) <= limit and finding.line in ai_lines:
-                yield replace(
-                    finding,
-                    message=finding.message + " (AI-written code has the stricter limit "
-                    f"{ai_limit}: [tool.clearsight.provenance] ai-max-complexity.)",
-                    metrics={**finding.metrics, "ai": True},
-                )
 
     def finalize(
         self, source: SourceText, findings: list[Finding], settings: Settings
     ) -> list[Finding]:
         """The AI-aware policy, once every family's findings are known."""
-        ai_lines = self.service.file_provenance(source, settings).ai_lines()
-        if not ai_lines:
+        candidates = any(f.metrics.get("ai_only") for f in findings)
+        if not candidates and not any(f.family == Family.SECURITY for f in findings):
             return findings
+        ai_lines = self.service.file_provenance(source, settings).ai_lines()
         out = []
         for finding in findings:
+            if finding.metrics.get("ai_only"):
+                # Over the stricter limit for AI-written code only: kept where AI wrote it.
+                if finding.line not in ai_lines:
+                    continue
+                finding = replace(
+                    finding,
+                    message=finding.message + " (AI-written code has this stricter limit: "
+                    "[tool.clearsight.provenance] ai-max-complexity.)",
+                )
             louder = _LOUDER[finding.severity]
             if (
                 finding.family == Family.SECURITY

@@ -11,6 +11,7 @@ and skipped, and the next append starts on a fresh line so it cannot damage a va
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ from clearsight.provenance.model import Attribution, AuthorKind, Evidence
 from clearsight.provenance.units import DISTINCTIVE_TOKENS, Unit
 
 LEDGER_PATH = Path(".clearsight") / "provenance.jsonl"
+_GENERATIONS = itertools.count(1)
 VERSION = 1
 LOCK_TIMEOUT_SECONDS = 10.0
 
@@ -49,6 +51,7 @@ class LedgerIndex:
     reviews: dict[str, list[tuple[str, Review]]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     records: int = 0
+    generation: int = 0  # changes whenever the ledger is read again after a change
 
     def _pick(self, entries: list[tuple[str, Any]] | None, path: str, unit: Unit) -> Any:
         if not entries:
@@ -126,6 +129,7 @@ class Ledger:
             except OSError as error:
                 return LedgerIndex(problems=[f"{self.path}: cannot read the ledger ({error})"])
             self._index = parse_ledger(data, str(LEDGER_PATH))
+            self._index.generation = next(_GENERATIONS)
             self._stamp = stamp
         return self._index
 

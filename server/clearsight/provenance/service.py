@@ -14,7 +14,8 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from clearsight.provenance import git
@@ -28,7 +29,7 @@ from clearsight.provenance.ledger import (
 )
 from clearsight.provenance.model import Attribution, AuthorKind, Evidence, stronger
 from clearsight.provenance.patterns import INLINE_GENERATED, INLINE_TOOL, tool_from_name
-from clearsight.provenance.units import Unit, statement_units
+from clearsight.provenance.units import Unit, segment_units, statement_units
 from clearsight.settings import Settings
 from clearsight.source import SourceText
 
@@ -37,6 +38,7 @@ LOG = logging.getLogger(__name__)
 # How long a repository's HEAD/notes/trace reading is trusted before it is read again.
 STATE_TTL_SECONDS = 2.0
 MARKER_LINES = 10
+SEGMENT_CACHE_LIMIT = 20_000
 
 
 @dataclass(frozen=True)
@@ -55,27 +57,63 @@ class Block:
     attribution: Attribution
     reviewed: bool
     keys: tuple[str, ...]
+    scope: str = ""
+
+    def moved(self, lines: int) -> Block:
+        return replace(self, first=self.first + lines, last=self.last + lines)
+
+
+@dataclass(frozen=True)
+class SegmentProvenance:
+    """One top-level statement's attributed units, relative to its first line."""
+
+    units: tuple[UnitProvenance, ...]
+    blocks: tuple[Block, ...]
+    ai_lines: frozenset[int]
+    code_lines: frozenset[int]
+
+    @classmethod
+    def of(cls, units: tuple[UnitProvenance, ...]) -> SegmentProvenance:
+        ai = frozenset(line for u in units if u.attribution.is_ai for line in u.unit.lines())
+        code = frozenset(line for u in units for line in u.unit.lines())
+        return cls(units, tuple(_blocks(units)), ai, code)
+
+    @property
+    def starts_ai(self) -> bool:
+        return bool(self.units) and self.units[0].attribution.is_ai
+
+    @property
+    def ends_ai(self) -> bool:
+        return bool(self.units) and self.units[-1].attribution.is_ai
 
 
 @dataclass
 class FileProvenance:
     path: str  # relative to `root`, with forward slashes
     root: Path
-    units: list[UnitProvenance] = field(default_factory=list)
+    segments: list[tuple[int, SegmentProvenance]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     pending: bool = False  # history is still being read
     line_count: int = 0
+
+    @cached_property
+    def units(self) -> list[UnitProvenance]:
+        return [
+            UnitProvenance(_moved(u.unit, offset), u.attribution, u.review)
+            for offset, segment in self.segments
+            for u in segment.units
+        ]
 
     @property
     def ai_units(self) -> list[UnitProvenance]:
         return [u for u in self.units if u.attribution.is_ai]
 
     def ai_lines(self) -> set[int]:
-        return {line for u in self.ai_units for line in u.unit.lines()}
+        return {line + offset for offset, seg in self.segments for line in seg.ai_lines}
 
     def share(self) -> float:
-        counted = {line for u in self.units for line in u.unit.lines()}
-        return len(self.ai_lines()) / len(counted) if counted else 0.0
+        code = sum(len(segment.code_lines) for _, segment in self.segments)
+        return len(self.ai_lines()) / code if code else 0.0
 
     def unit_at(self, line: int) -> UnitProvenance | None:
         found = None
@@ -85,18 +123,42 @@ class FileProvenance:
         return found
 
     def blocks(self) -> list[Block]:
+        """Blocks of every statement; runs of AI-written module-level statements join."""
         blocks: list[Block] = []
-        run: list[UnitProvenance] = []
-        for entry in [*self.units, None]:
-            if run and (entry is None or not _continues(run[-1], entry)):
-                blocks.append(_block(run))
-                run = []
-            if entry is not None and entry.attribution.is_ai:
-                run.append(entry)
+        joinable = False  # the last block ends the previous segment, at module level
+        for offset, segment in self.segments:
+            for index, block in enumerate(segment.blocks):
+                block = block.moved(offset)
+                previous = blocks[-1] if blocks else None
+                if (
+                    index == 0
+                    and joinable
+                    and previous is not None
+                    and segment.starts_ai
+                    and block.scope == previous.scope == ""
+                    and block.reviewed == previous.reviewed
+                ):
+                    blocks[-1] = _joined(previous, block)
+                else:
+                    blocks.append(block)
+            joinable = segment.ends_ai and bool(segment.blocks)
         return blocks
 
     def evidence(self) -> list[str]:
         return sorted({u.attribution.evidence.value for u in self.ai_units})
+
+
+def _moved(unit: Unit, lines: int) -> Unit:
+    return Unit(
+        unit.key, unit.first + lines, unit.last + lines, unit.qualname, unit.size, unit.scope
+    )
+
+
+def _joined(a: Block, b: Block) -> Block:
+    return Block(
+        a.first, b.last, stronger(a.attribution, b.attribution) or a.attribution,
+        a.reviewed and b.reviewed, a.keys + b.keys, a.scope,
+    )  # fmt: skip
 
 
 def _continues(previous: UnitProvenance, entry: UnitProvenance) -> bool:
@@ -105,6 +167,18 @@ def _continues(previous: UnitProvenance, entry: UnitProvenance) -> bool:
         and entry.unit.scope == previous.unit.scope
         and (entry.review is None) == (previous.review is None)
     )
+
+
+def _blocks(units: tuple[UnitProvenance, ...]) -> list[Block]:
+    blocks: list[Block] = []
+    run: list[UnitProvenance] = []
+    for entry in [*units, None]:
+        if run and (entry is None or not _continues(run[-1], entry)):
+            blocks.append(_block(run))
+            run = []
+        if entry is not None and entry.attribution.is_ai:
+            run.append(entry)
+    return blocks
 
 
 def _block(run: list[UnitProvenance]) -> Block:
@@ -117,6 +191,7 @@ def _block(run: list[UnitProvenance]) -> Block:
         attribution=strongest,
         reviewed=all(entry.review is not None for entry in run),
         keys=tuple(entry.unit.key for entry in run),
+        scope=run[0].unit.scope,
     )
 
 
@@ -143,6 +218,8 @@ class ProvenanceService:
         self._heads: dict[tuple[Path, str], HeadAttribution] = {}
         self._ledgers: dict[Path, Ledger] = {}
         self._inflight: set[tuple[str, ...]] = set()
+        # Attributed top-level statements by (inputs' version, text): an edit redoes one.
+        self._segments: dict[tuple[object, str], SegmentProvenance] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="provenance")
 
     # -- locations ----------------------------------------------------------------------
@@ -285,26 +362,35 @@ class ProvenanceService:
         interesting = (head is not None and head.has_ai) or marker or ledger.records
         if not (interesting or full):
             return result
-        result.units = self._units(source, relative, head, ledger, marker)
+        version = (relative, head.stamp if head else None, ledger.generation, marker)
+        for offset, text, units in segment_units(source):
+            key = (version, text)
+            segment = self._segments.get(key)
+            if segment is None:
+                segment = SegmentProvenance.of(
+                    tuple(self._attributed(u, relative, head, ledger, marker) for u in units)
+                )
+                with self._lock:
+                    if len(self._segments) >= SEGMENT_CACHE_LIMIT:
+                        self._segments.clear()
+                    self._segments[key] = segment
+            result.segments.append((offset, segment))
         return result
 
-    def _units(
+    def _attributed(
         self,
-        source: SourceText,
+        unit: Unit,
         relative: str,
         head: HeadAttribution | None,
         ledger: LedgerIndex,
         marker: Attribution | None,
-    ) -> list[UnitProvenance]:
-        out = []
-        for unit in statement_units(source):
-            found = stronger(ledger.attribution(relative, unit), marker)
-            if head is not None:
-                found = stronger(found, head.keys.get(unit.key))
-            attribution = found or Attribution.of(AuthorKind.UNKNOWN, Evidence.GIT_HISTORY)
-            review = ledger.review(relative, unit) if attribution.is_ai else None
-            out.append(UnitProvenance(unit, attribution, review))
-        return out
+    ) -> UnitProvenance:
+        found = stronger(ledger.attribution(relative, unit), marker)
+        if head is not None:
+            found = stronger(found, head.keys.get(unit.key))
+        attribution = found or Attribution.of(AuthorKind.UNKNOWN, Evidence.GIT_HISTORY)
+        review = ledger.review(relative, unit) if attribution.is_ai else None
+        return UnitProvenance(unit, attribution, review)
 
     # -- what people and the editor say -------------------------------------------------------
 

@@ -13,10 +13,12 @@ import ast
 import copy
 import hashlib
 import io
+import itertools
 import re
+import threading
 import tokenize
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from clearsight.source import SourceText
 
@@ -30,8 +32,7 @@ _COMMENT = re.compile(r"#.*$")
 DISTINCTIVE_TOKENS = 12
 
 
-@dataclass(frozen=True)
-class Unit:
+class Unit(NamedTuple):  # a named tuple: thousands are built per edit, cheaply
     key: str
     first: int  # 0-based first line
     last: int  # 0-based last line, inclusive
@@ -122,6 +123,19 @@ def _header_dump(node: ast.stmt) -> str:
     return ast.dump(head)
 
 
+# Units of a compound statement by (qualname, its text), positions relative to its first
+# line: an edit walks only the statements on the path to what it changed.
+_SUBTREES: dict[tuple[str, str], tuple[Unit, ...]] = {}
+_SUBTREE_LIMIT = 50_000
+_subtrees_lock = threading.Lock()
+
+
+def _moved(unit: Unit, lines: int) -> Unit:
+    return Unit(
+        unit.key, unit.first + lines, unit.last + lines, unit.qualname, unit.size, unit.scope
+    )
+
+
 class _Collector:
     def __init__(self, lines: list[str], keys: UnitKeys) -> None:
         self.lines = lines
@@ -131,7 +145,7 @@ class _Collector:
     def add(
         self, first: int, last: int, qualname: str, role: str, dump: Callable[[], str], scope: str
     ) -> None:
-        text = "".join(self.lines[first : last + 1])
+        text = "\n".join(self.lines[first : last + 1])
         key, size = self.keys.key(qualname, role, text, dump)
         self.units.append(Unit(key, first, last, qualname, size, scope))
 
@@ -151,6 +165,27 @@ class _Collector:
         if not bodies:
             self.add(first, last, qualname, "stmt", lambda: ast.dump(node), scope)
             return
+        text = "\n".join(self.lines[first : last + 1])
+        cached = _SUBTREES.get((qualname, text))
+        if cached is None:
+            inner = _Collector(self.lines, self.keys)
+            inner.compound(node, qualname, first, bodies, defines, scope)
+            cached = tuple(_moved(u, -first) for u in inner.units)
+            with _subtrees_lock:
+                if len(_SUBTREES) >= _SUBTREE_LIMIT:
+                    _SUBTREES.clear()
+                _SUBTREES[(qualname, text)] = cached
+        self.units.extend(_moved(u, first) for u in cached)
+
+    def compound(
+        self,
+        node: ast.stmt,
+        qualname: str,
+        first: int,
+        bodies: list[list[ast.stmt]],
+        defines: bool,
+        scope: str,
+    ) -> None:
         # The header runs to the line before the body; `if x: y` on one line shares it.
         header_last = max(first, bodies[0][0].lineno - 2)
         self.add(first, header_last, qualname, "head", lambda: _header_dump(node), scope)
@@ -171,6 +206,97 @@ def statement_units(source: SourceText, keys: UnitKeys = KEYS) -> list[Unit]:
     collector.statements(tree.body, "")
     collector.units.sort(key=lambda unit: (unit.first, unit.last))
     return collector.units
+
+
+# A top-level statement starts at column 0 with code; `else:`, `except ...:` and the like
+# continue the statement above, and a decorator's statement is the one below it.
+_STARTS_CODE = re.compile(r"[^\s#)\]}]")
+_CONTINUES = re.compile(r"(?:else|elif|except|finally)\b")
+_SEGMENTS: dict[str, tuple[Unit, ...] | None] = {}
+_SEGMENT_LIMIT = 20_000
+_MAX_JOINS = 64
+
+
+def top_level_segments(lines: list[str]) -> list[tuple[int, int]]:
+    """(first, end) line ranges that are likely whole top-level statements, found without
+    parsing (column-0 code outside triple-quoted strings). A wrong guess makes a segment
+    that does not parse; `segment_units` then joins it with the next: never a wrong result."""
+    bounds = [0]
+    previous = ""
+    quote: str | None = None  # the triple quote a multi-line string is open with
+    for number, line in enumerate(lines):
+        if quote is None:
+            starts = number and _STARTS_CODE.match(line) and not _CONTINUES.match(line)
+            if starts and not previous.startswith("@"):
+                bounds.append(number)
+            if _STARTS_CODE.match(line):
+                previous = line
+        if '"""' in line or "'''" in line:
+            quote = _open_quote(line, quote)
+    bounds.append(len(lines))
+    return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _open_quote(line: str, quote: str | None) -> str | None:
+    """Which triple quote is still open after `line` (a rough scan; parsing checks it)."""
+    at = 0
+    while True:
+        if quote is None:
+            found = [(line.find(q, at), q) for q in ('"""', "'''") if line.find(q, at) >= 0]
+            comment = line.find("#", at)
+            if not found or (0 <= comment < min(found)[0]):
+                return None
+            at, quote = min(found)[0] + 3, min(found)[1]
+        else:
+            end = line.find(quote, at)
+            if end < 0:
+                return quote
+            at, quote = end + 3, None
+
+
+def _segment(text: str, keys: UnitKeys) -> tuple[Unit, ...] | None:
+    cached = _SEGMENTS.get(text, False)
+    if cached is not False:
+        return cached  # type: ignore[return-value]
+    source = SourceText(text, path="<segment>")
+    units: tuple[Unit, ...] | None = None
+    if source.tree is not None:
+        collector = _Collector(source.lines, keys)
+        collector.statements(source.tree.body, "")
+        units = tuple(sorted(collector.units, key=lambda unit: (unit.first, unit.last)))
+    with _subtrees_lock:
+        if len(_SEGMENTS) >= _SEGMENT_LIMIT:
+            _SEGMENTS.clear()
+        _SEGMENTS[text] = units
+    return units
+
+
+def segment_units(
+    source: SourceText, keys: UnitKeys = KEYS
+) -> list[tuple[int, str, tuple[Unit, ...]]]:
+    """The units of each top-level statement, positions relative to it: (first line, its
+    text, units). Statements already seen are not parsed again, so an edit costs the
+    statement it touched. Text whose statements cannot be told apart is one segment."""
+    lines = source.lines
+    segments = top_level_segments(lines)
+    out = []
+    index = 0
+    while index < len(segments):
+        first, end = segments[index]
+        text = "\n".join(lines[first:end])
+        units = _segment(text, keys)
+        joined = 0
+        while units is None and joined < _MAX_JOINS and index + 1 < len(segments):
+            index += 1
+            end = segments[index][1]  # a column-0 line inside a statement: join the next
+            text = "\n".join(lines[first:end])
+            units = _segment(text, keys)
+            joined += 1
+        if units is None:
+            return [(0, source.text, tuple(statement_units(source, keys)))]
+        out.append((first, text, units))
+        index += 1
+    return out
 
 
 def line_units(lines: list[str], keys: UnitKeys = KEYS) -> list[Unit]:
