@@ -276,6 +276,9 @@ def summarize(tree: ast.Module) -> FileSummary:
     return FileSummary(frozenset(found.names), imported, tuple(found.stars), found.open_reason)
 
 
+# Generated modules larger than this are not parsed (their names stay unknown).
+MAX_MODULE_BYTES = 4_000_000
+_TOO_LARGE = FileSummary(frozenset(), {}, (), "its source is too large to read")
 _UNREADABLE = FileSummary(frozenset(), {}, (), "its source could not be read or parsed")
 COMPILED_SUMMARY = FileSummary(
     frozenset(), {}, (), "it is a compiled extension module without a stub"
@@ -308,7 +311,10 @@ class _SummaryCache:
 def _read_summary(path: str) -> FileSummary:
     try:
         with open(path, "rb") as handle:
-            tree = ast.parse(handle.read(), filename=path)
+            data = handle.read(MAX_MODULE_BYTES + 1)
+        if len(data) > MAX_MODULE_BYTES:
+            return _TOO_LARGE
+        tree = ast.parse(data, filename=path)
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return _UNREADABLE
     return summarize(tree)
