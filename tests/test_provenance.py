@@ -301,6 +301,22 @@ def test_policy_in_ai_ranges(tmp_path: Path) -> None:
     assert "B602" in findings["CS-P001"].message
 
 
+def test_dependency_findings_are_louder_in_ai_code(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    with (repo / "app.py").open("a") as handle:
+        handle.write("\n\ndef fetch():\n    import reqeusts\n    return reqeusts\n")
+    git(repo, "commit", "-qam", "Add\n\nCo-authored-by: Claude <noreply@anthropic.com>")
+    path = repo / "app.py"
+    off = settings_from_tables({"provenance": {"enabled": False}})
+    plain = {f.code: f for f in analyze(path.read_text(), str(path), off)}
+    raised = {f.code: f for f in analyze(path.read_text(), str(path), Settings())}
+    deps = [code for code in plain if code.startswith("CS-D")]
+    assert deps, "the typosquat/unresolvable import must be reported"
+    for code in deps:
+        assert raised[code].severity < plain[code].severity or plain[code].severity == 1
+        assert "AI-written code" in raised[code].message
+
+
 def test_stricter_complexity_limit_for_ai_code(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     branches = "".join(f"    if x == {i}:\n        return {i}\n" for i in range(8))

@@ -18,6 +18,9 @@ from clearsight.settings import Settings
 from clearsight.source import SourceText
 
 UNREVIEWED_AI = "CS-P001"
+# Families whose findings are one level louder in AI-written code: security holes and
+# hallucinated or unexpected dependencies are what AI code brings.
+_RAISED = (Family.SECURITY, Family.DEPENDENCIES)
 _LOUDER = {
     Severity.HINT: Severity.INFO,
     Severity.INFO: Severity.WARNING,
@@ -101,7 +104,7 @@ class ProvenanceCheck:
     ) -> list[Finding]:
         """The AI-aware policy, once every family's findings are known."""
         candidates = any(f.metrics.get("ai_only") for f in findings)
-        if not candidates and not any(f.family == Family.SECURITY for f in findings):
+        if not candidates and not any(f.family in _RAISED for f in findings):
             return findings
         ai_lines = self.service.file_provenance(source, settings).ai_lines()
         out = []
@@ -117,7 +120,7 @@ class ProvenanceCheck:
                 )
             louder = _LOUDER[finding.severity]
             if (
-                finding.family == Family.SECURITY
+                finding.family in _RAISED
                 and finding.line in ai_lines
                 and settings.provenance.raise_security
                 and louder != finding.severity
