@@ -107,6 +107,19 @@ def _body_fields(node: ast.stmt) -> list[list[ast.stmt]]:
     return fields
 
 
+def _statement_dump(node: ast.stmt) -> str:
+    """The statement's tree; a bare string (a docstring) without its indentation, which
+    formatters re-indent."""
+    if (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    ):
+        text = "\n".join(line.strip() for line in node.value.value.strip().splitlines())
+        return ast.dump(ast.Expr(ast.Constant(text)))
+    return ast.dump(node)
+
+
 def _header_dump(node: ast.stmt) -> str:
     """The statement without its bodies (clause headers such as `except E:` kept)."""
     head = copy.copy(node)
@@ -163,7 +176,7 @@ class _Collector:
         defines = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         scope = qualname.split(".")[0] if qualname else (node.name if defines else "")  # type: ignore[attr-defined]
         if not bodies:
-            self.add(first, last, qualname, "stmt", lambda: ast.dump(node), scope)
+            self.add(first, last, qualname, "stmt", lambda: _statement_dump(node), scope)
             return
         text = "\n".join(self.lines[first : last + 1])
         cached = _SUBTREES.get((qualname, text))
