@@ -32,6 +32,9 @@ class EditorClient(LanguageClient):
         super().__init__(*args, **kwargs)
         self.publications: list[types.PublishDiagnosticsParams] = []
         self.registrations: list[types.Registration] = []
+        # $/progress values by token, as sent; the tokens to cancel as soon as they begin.
+        self.progress_values: dict[types.ProgressToken, list[Any]] = {}
+        self.cancel_on_begin: set[types.ProgressToken] = set()
         self.encoding = "utf-16"  # the negotiated position encoding, set by `start`
 
 
@@ -44,6 +47,15 @@ def _on_register(client: EditorClient, params: types.RegistrationParams) -> None
     client.registrations.extend(params.registrations)  # real editors accept them
 
 
+def _on_progress(client: EditorClient, params: types.ProgressParams) -> None:
+    client.progress_values.setdefault(params.token, []).append(params.value)
+    value = params.value if isinstance(params.value, dict) else {}
+    if value.get("kind") == "begin" and params.token in client.cancel_on_begin:
+        client.window_work_done_progress_cancel(
+            types.WorkDoneProgressCancelParams(token=params.token)
+        )
+
+
 def make_client() -> EditorClient:
     client = EditorClient(converter_factory=default_converter)
     register_lsp_features(
@@ -52,6 +64,7 @@ def make_client() -> EditorClient:
             **DEFAULT_CLIENT_FEATURES,
             types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: _on_publish,
             types.CLIENT_REGISTER_CAPABILITY: _on_register,
+            types.PROGRESS: _on_progress,
         },
     )
     return client
@@ -948,3 +961,158 @@ async def test_an_invalid_pyproject_value_is_shown_once_as_a_warning(
     warnings = [m for m in push_client.messages if m.type == types.MessageType.Warning]
     assert len(warnings) == 1
     assert "max-complexity" in warnings[0].message and "'high'" in warnings[0].message
+
+
+# -- workspace diagnostics --------------------------------------------------------------------
+
+RISKY = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
+
+
+def write_workspace(root: Path, extra: int = 0) -> dict[str, Path]:
+    """A project as `clearsight check` sees it: two modules, a .gitignore'd folder and a
+    virtual environment (both left out), and `extra` more modules with a finding each."""
+    (root / "pkg").mkdir()
+    files = {"risky": root / "pkg" / "risky.py", "clean": root / "pkg" / "clean.py"}
+    files["risky"].write_text(RISKY, encoding="utf-8")
+    files["clean"].write_text("def add(a, b):\n    return a + b\n", encoding="utf-8")
+    (root / ".gitignore").write_text("generated/\n", encoding="utf-8")
+    (root / "generated").mkdir()
+    (root / "generated" / "out.py").write_text("eval('1')\n", encoding="utf-8")
+    (root / "env" / "lib").mkdir(parents=True)
+    (root / "env" / "pyvenv.cfg").write_text("home = /usr/bin\n", encoding="utf-8")
+    (root / "env" / "lib" / "site.py").write_text("eval('1')\n", encoding="utf-8")
+    for number in range(extra):
+        path = root / "pkg" / f"extra_{number}.py"
+        path.write_text(f"def f{number}(x):\n    return eval(x)\n" * 20, encoding="utf-8")
+        files[f"extra_{number}"] = path
+    return files
+
+
+async def workspace_pull(
+    client: LanguageClient,
+    previous: dict[str, str] | None = None,
+    work_done: str | None = None,
+    partial: str | None = None,
+) -> types.WorkspaceDiagnosticReport:
+    return await client.workspace_diagnostic_async(
+        types.WorkspaceDiagnosticParams(
+            previous_result_ids=[
+                types.PreviousResultId(uri=uri, value=value)
+                for uri, value in (previous or {}).items()
+            ],
+            work_done_token=work_done,
+            partial_result_token=partial,
+        )
+    )
+
+
+def by_uri(reports: Sequence[Any]) -> dict[str, Any]:
+    return {report.uri: report for report in reports}
+
+
+def ids_of(reports: Sequence[Any]) -> dict[str, str]:
+    return {report.uri: report.result_id for report in reports if report.result_id}
+
+
+@pytest.mark.asyncio
+async def test_workspace_diagnostics_cover_the_files_check_would_and_open_buffers(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    files = write_workspace(tmp_path)
+    result = await start(client, pull_capabilities(), tmp_path)
+    provider = result.capabilities.diagnostic_provider
+    assert isinstance(provider, types.DiagnosticOptions) and provider.workspace_diagnostics
+    risky = files["risky"].as_uri()
+    # The buffer differs from the file on disk: the buffer is what is reported.
+    open_document(client, risky, "x = input()\nprint(eval(x))\n", version=7)
+
+    reports = by_uri((await workspace_pull(client)).items)
+
+    assert set(reports) == {risky, files["clean"].as_uri()}
+    assert reports[risky].version == 7
+    assert codes(reports[risky].items) == ["B307"]
+    clean = reports[files["clean"].as_uri()]
+    assert isinstance(clean, types.WorkspaceFullDocumentDiagnosticReport)
+    assert clean.version is None and list(clean.items) == []
+
+
+@pytest.mark.asyncio
+async def test_workspace_diagnostics_answer_unchanged_until_a_file_changes(
+    pull_client: EditorClient, tmp_path: Path
+) -> None:
+    files = write_workspace(tmp_path)
+    risky, clean = files["risky"].as_uri(), files["clean"].as_uri()
+    open_document(pull_client, clean, files["clean"].read_text(encoding="utf-8"))
+    first = await workspace_pull(pull_client)
+    assert codes(by_uri(first.items)[risky].items) == ["B404", "B602"]
+
+    second = by_uri((await workspace_pull(pull_client, ids_of(first.items))).items)
+    assert all(
+        isinstance(report, types.WorkspaceUnchangedDocumentDiagnosticReport)
+        for report in second.values()
+    )
+
+    files["risky"].write_text(RISKY.replace("shell=True", "shell=False"), encoding="utf-8")
+    replace_all(pull_client, clean, "eval('1')\n", version=2)
+    third = by_uri((await workspace_pull(pull_client, ids_of(first.items))).items)
+    assert isinstance(third[risky], types.WorkspaceFullDocumentDiagnosticReport)
+    assert codes(third[risky].items) == ["B404", "B603"]
+    assert third[clean].version == 2 and codes(third[clean].items) == ["B307"]
+
+
+@pytest.mark.asyncio
+async def test_workspace_diagnostics_report_progress_and_partial_results(
+    pull_client: EditorClient, tmp_path: Path
+) -> None:
+    files = write_workspace(tmp_path, extra=3)
+
+    final = await workspace_pull(pull_client, work_done="scan", partial="results")
+
+    # Everything came as partial results; the response itself is empty, as the LSP says.
+    assert list(final.items) == []
+    partial = [item for value in pull_client.progress_values["results"] for item in value["items"]]
+    assert sorted(item["uri"] for item in partial) == sorted(p.as_uri() for p in files.values())
+    kinds = [value["kind"] for value in pull_client.progress_values["scan"]]
+    assert kinds == ["begin", *["report"] * len(files), "end"]
+    assert pull_client.progress_values["scan"][-2]["percentage"] == 100
+
+
+@pytest.mark.asyncio
+async def test_cancelling_the_progress_stops_the_scan_and_ends_the_progress(
+    pull_client: EditorClient, tmp_path: Path
+) -> None:
+    files = write_workspace(tmp_path, extra=40)
+    pull_client.cancel_on_begin.add("scan")
+
+    result = await workspace_pull(pull_client, work_done="scan")
+
+    assert len(result.items) < len(files)
+    assert pull_client.progress_values["scan"][-1]["kind"] == "end"
+    # The server goes on answering.
+    uri = files["risky"].as_uri()
+    open_document(pull_client, uri, RISKY)
+    assert "B602" in codes(await diagnostics_of(pull_client, uri, 1))
+
+
+@pytest.mark.asyncio
+async def test_a_cancelled_workspace_request_is_answered_and_ends_its_progress(
+    pull_client: EditorClient, tmp_path: Path
+) -> None:
+    write_workspace(tmp_path, extra=40)
+    params = types.WorkspaceDiagnosticParams(previous_result_ids=[], work_done_token="scan")
+    request = asyncio.ensure_future(
+        pull_client.protocol.send_request_async(
+            types.WORKSPACE_DIAGNOSTIC, params, msg_id="workspace-1"
+        )
+    )
+    while "workspace-1" not in pull_client.protocol._request_futures:
+        await asyncio.sleep(0)  # until the request is on its way
+    pull_client.cancel_request(types.CancelParams(id="workspace-1"))
+
+    with pytest.raises(JsonRpcException):
+        await asyncio.wait_for(request, 30)
+    # A progress that began also ended (the server may have stopped before beginning).
+    kinds = [value["kind"] for value in pull_client.progress_values.get("scan", [])]
+    assert kinds == [] or kinds[-1] == "end"
+    # Asked again, it completes.
+    assert len((await workspace_pull(pull_client)).items) == 42

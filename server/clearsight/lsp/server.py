@@ -39,6 +39,7 @@ from clearsight.lsp.documents import Documents
 from clearsight.lsp.positions import from_client
 from clearsight.lsp.provenance import ProvenanceFeatures
 from clearsight.lsp.provenance import register as register_provenance
+from clearsight.lsp.workspace import register as register_workspace_diagnostics
 from clearsight.model import Finding, Fix
 from clearsight.settings import Settings, SettingsResolver, merge_tables
 from clearsight.source import SourceText
@@ -638,7 +639,7 @@ def create_server() -> ClearsightServer:
     @server.feature(
         types.TEXT_DOCUMENT_DIAGNOSTIC,
         types.DiagnosticOptions(
-            identifier="clearsight", inter_file_dependencies=False, workspace_diagnostics=False
+            identifier="clearsight", inter_file_dependencies=False, workspace_diagnostics=True
         ),
     )
     async def on_diagnostic(
@@ -716,6 +717,7 @@ def create_server() -> ClearsightServer:
             ls.reanalyse_all()
 
     register_provenance(server)
+    register_workspace_diagnostics(server)
     return server
 
 
