@@ -216,9 +216,23 @@ function has(markers, file, code, line) {
   return markers.some((marker) => marker.file === file && marker.code === code && marker.line === line);
 }
 
-async function openFile(page, name) {
-  await page.keyboard.press("Control+P");
+/** Open the quick-input box with `keys`; focus the editor and retry if a toast or webview held the keys. */
+async function quickInput(page, keys) {
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    await page.keyboard.press(keys);
+    try {
+      await page.waitForSelector(".quick-input-widget:not(.hidden) input", { timeout: 5000 });
+      return;
+    } catch {
+      const editor = await page.$(".editor-group-container.active .monaco-editor .view-lines");
+      await (editor ? editor.click() : page.click(".monaco-workbench .part.statusbar"));
+    }
+  }
   await page.waitForSelector(".quick-input-widget:not(.hidden) input", { timeout: TIMEOUT });
+}
+
+async function openFile(page, name) {
+  await quickInput(page, "Control+P");
   await page.keyboard.type(name, { delay: 20 });
   await waitFor(
     async () => (await page.$$eval(".quick-input-list .monaco-list-row", (rows) => rows.map((row) => row.innerText))).some((text) => text.includes(name)),
@@ -229,8 +243,7 @@ async function openFile(page, name) {
 }
 
 async function goToLine(page, line, column) {
-  await page.keyboard.press("Control+G");
-  await page.waitForSelector(".quick-input-widget:not(.hidden) input", { timeout: TIMEOUT });
+  await quickInput(page, "Control+G");
   await page.keyboard.type(`${line}:${column}`, { delay: 20 });
   await page.keyboard.press("Enter");
 }
@@ -403,6 +416,7 @@ async function crashAndRecover(page) {
   }, "the crash notification").catch(() => undefined);
   check("the user is told the server stopped and is being restarted", Boolean(toast), toast);
   // An edit after the restart is analysed by the new server: eval() is B307.
+  await openFile(page, "insecure.py");
   await page.click(".editor-group-container.active .monaco-editor .view-lines");
   await page.keyboard.press("Control+End");
   await page.keyboard.type("\n\ndef risky(text):\n    return eval(text)\n", { delay: 10 });
@@ -424,10 +438,24 @@ async function crashAndRecover(page) {
   );
 }
 
+async function runCommand(page, title) {
+  await quickInput(page, "Control+Shift+P");
+  await page.keyboard.type(title, { delay: 15 });
+  await waitFor(
+    async () => (await page.$$eval(".quick-input-list .monaco-list-row", (rows) => rows.map((row) => row.innerText))).some((text) => text.includes(title)),
+    `${title} in the command palette`,
+  );
+  await page.keyboard.press("Enter");
+}
+
 /**
- * The AI-attributed block (committed with a `Co-authored-by: Claude` trailer) has one
- * CS-P001 "unreviewed AI" diagnostic on its first line. Run only with --with-provenance:
- * the server's provenance family (issue 4) is being built; enable this when it lands.
+ * Provenance, end to end. Run only with --with-provenance: the server's side (issue 4: the
+ * CS-P001 diagnostic, workspace/executeCommand clearsight.markReviewed and the
+ * clearsight/provenanceReport request) is being built; enable this when it lands.
+ *  - the block committed with a `Co-authored-by: Claude` trailer is CS-P001 on its first line;
+ *  - the status bar counts it as unreviewed AI;
+ *  - "Show Provenance Report" opens the report the server renders;
+ *  - "Mark Selection as Reviewed" over the block makes CS-P001 go away.
  */
 async function checkProvenance(page) {
   await openFile(page, "ai_helper.py");
@@ -443,6 +471,36 @@ async function checkProvenance(page) {
   }
   report.problems.provenance = found;
   check("provenance: the Claude-co-authored block is CS-P001 on ai_helper.py line 1", has(found, "ai_helper.py", "CS-P001", 1), found);
+  const statusText = await waitFor(async () => {
+    const texts = await page.$$eval(".statusbar-item", (items) => items.map((item) => item.innerText));
+    return texts.find((text) => /Clearsight \d+ sec · \d+ cx · [1-9]\d* AI/.test(text));
+  }, "the unreviewed-AI count in the status bar").catch(() => undefined);
+  check("provenance: the status bar counts the unreviewed AI block", Boolean(statusText), statusText);
+
+  await runCommand(page, "Clearsight: Show Provenance Report");
+  const tab = await waitFor(async () => {
+    const tabs = await page.$$eval(".tab", (items) => items.map((item) => item.innerText));
+    return tabs.find((text) => text.includes("Clearsight: Provenance"));
+  }, "the provenance report tab").catch(() => undefined);
+  check("provenance: Show Provenance Report opens the report", Boolean(tab), tab);
+
+  // The report's webview has the focus, and keys sent there never reach the workbench.
+  await page.click('.tab[data-resource-name="ai_helper.py"], .tab:has-text("ai_helper.py")');
+  await page.click(".editor-group-container.active .monaco-editor .view-lines");
+  await page.keyboard.press("Control+A");
+  await runCommand(page, "Clearsight: Mark Selection as Reviewed");
+  let after = [];
+  try {
+    after = await waitFor(async () => {
+      const markers = await problems(page);
+      return !has(markers, "ai_helper.py", "CS-P001", 1) ? markers : false;
+    }, "CS-P001 to go after Mark Selection as Reviewed");
+  } catch (error) {
+    after = await problems(page);
+    log(String(error));
+  }
+  report.problems.afterReview = after;
+  check("provenance: Mark Selection as Reviewed clears CS-P001", !has(after, "ai_helper.py", "CS-P001", 1), after);
 }
 
 // -- an untrusted workspace ------------------------------------------------------------------
