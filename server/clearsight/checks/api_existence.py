@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from clearsight.checks.base import Rule, docs_url
@@ -25,7 +26,7 @@ from clearsight.deps.api import ModuleFinder, ModuleMembers
 from clearsight.deps.environment import Environment
 from clearsight.deps.listing import FOLDERS
 from clearsight.deps.project import find_project_root, local_search_folders
-from clearsight.deps.references import AttributeUse, FromImport, file_uses
+from clearsight.deps.references import AttributeUse, FromImport, absolute, file_uses
 from clearsight.deps.typos import osa_distance
 from clearsight.model import Family, Finding, Fix, Severity, Span, TextEdit
 from clearsight.settings import Settings
@@ -95,6 +96,31 @@ def _suggestions(
     if known is not None and known.split(".")[0] in pool:
         return [known], False
     return _near(pool, name), True
+
+
+def package_of(path: str) -> str | None:
+    """The dotted package a file sits in (its folder and the package folders above it),
+    None outside a package or for a buffer without a path."""
+    if path.startswith("<"):
+        return None
+    folder = Path(path).absolute().parent
+    parts: list[str] = []
+    while FOLDERS.get(str(folder)).is_package and folder.parent != folder:
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts) or None
+
+
+def _absolute_modules(
+    modules: dict[str, frozenset[str]], package: str | None
+) -> dict[str, frozenset[str]]:
+    """Relative targets resolved; a name with a target that cannot be resolved is dropped."""
+    found: dict[str, frozenset[str]] = {}
+    for name, targets in modules.items():
+        resolved = {absolute(target, package) for target in targets}
+        if None not in resolved:
+            found[name] = frozenset(t for t in resolved if t is not None)
+    return found
 
 
 class ApiExistenceCheck:
@@ -168,14 +194,20 @@ class ApiExistenceCheck:
             return
         finder = self.finder_for(source.path)
         finder.new_run()
+        package = package_of(source.path)
         for item in uses.from_imports:
-            finding = self._check_from_import(source, finder, item)
+            module = absolute(item.module, package)
+            finding = None if module is None else self._check_from_import(
+                source, finder, replace(item, module=module)
+            )  # fmt: skip
             if finding is not None:
                 yield finding
+        modules = _absolute_modules(uses.modules, package)
         for use in uses.uses:
-            finding = self._check_use(source, finder, uses.modules[use.root], use)
-            if finding is not None:
-                yield finding
+            if use.root in modules:
+                finding = self._check_use(source, finder, modules[use.root], use)
+                if finding is not None:
+                    yield finding
 
     # -- judging --------------------------------------------------------------------------
 

@@ -51,7 +51,7 @@ class AttributeUse:
 
 @dataclass(frozen=True)
 class FromImport:
-    """`from module import name [as alias]` (absolute imports only)."""
+    """`from module import name [as alias]`; a relative module keeps its leading dots."""
 
     module: str
     name: str
@@ -174,12 +174,13 @@ class _Walker:
             if alias.name == "*":
                 continue
             local = alias.asname or alias.name
-            if node.level or not node.module:
-                self._bind_other(local)  # relative: the project's own, not followed
-                continue
-            self.facts.bound.setdefault(local, set()).add(f"{node.module}.{alias.name}")
+            # Relative modules keep their dots ("..utils"): the file's package is applied
+            # later (`absolute`), so that cached facts do not depend on where the file is.
+            module = "." * node.level + (node.module or "")
+            target = f"{module}{alias.name}" if module.endswith(".") else f"{module}.{alias.name}"
+            self.facts.bound.setdefault(local, set()).add(target)
             if not guarded:
-                self.facts.from_imports.append(self._from_import(node.module, alias))
+                self.facts.from_imports.append(self._from_import(module, alias))
 
     def _from_import(self, module: str, alias: ast.alias) -> FromImport:
         return FromImport(
@@ -335,6 +336,20 @@ class _StatementCache:
 
 
 STATEMENTS = _StatementCache()
+
+
+def absolute(module: str, package: str | None) -> str | None:
+    """`module` with its leading dots resolved against the file's package (`..utils` in
+    package `a.b` is `a.utils`); None when the file is in no package deep enough."""
+    level = len(module) - len(module.lstrip("."))
+    if level == 0:
+        return module
+    parts = package.split(".") if package else []
+    if level > len(parts):
+        return None
+    base = ".".join(parts[: len(parts) - level + 1])
+    rest = module[level:]
+    return f"{base}.{rest}" if rest else base
 
 
 def _shift(use: AttributeUse, lines: int) -> AttributeUse:
