@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real editors that tests/test_editors.py drives, and builds the VS Code
 # extension they test:
-#   - Debian: chromium, neovim, git (and libkrb5-dev, which code-server's native modules need);
+#   - Debian: chromium, neovim, emacs-nox with elpa-eglot, git (and libkrb5-dev, which
+#     code-server's native modules need);
 #   - into .editors/ (git-ignored): Node 24 (code-server and vsce need it; the system's Node
 #     is left alone) and code-server 4.139.1 (VS Code 1.139.1 in a browser);
 #   - tests/editors/node_modules (playwright-core), vscode-client/node_modules;
@@ -20,7 +21,7 @@ say() { printf 'install-test-editors: %s\n' "$*" >&2; }
 
 # -- Debian packages -------------------------------------------------------------------------
 missing=()
-for package in chromium neovim git libkrb5-dev; do
+for package in chromium neovim emacs-nox elpa-eglot git libkrb5-dev; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
         missing+=("$package")
     fi

@@ -1,4 +1,4 @@
-"""Clearsight in real editors: VS Code (code-server driven by Chromium) and Neovim.
+"""Clearsight in real editors: VS Code (code-server driven by Chromium), Neovim and Emacs.
 
 The editors, Node 24 and the built extension come from `scripts/install-test-editors.sh`
 (part of the README's test command). A missing tool fails these tests with the command that
@@ -46,6 +46,7 @@ class Tools:
     code_server: Path
     vsix: Path
     nvim: str
+    emacs: str
     chromium: str
 
 
@@ -67,6 +68,7 @@ def tools() -> Tools:
         ),
         vsix=_require(ROOT / "vscode-client" / "clearsight.vsix", "vscode-client/clearsight.vsix"),
         nvim=_require(shutil.which("nvim"), "nvim (Debian's neovim)"),
+        emacs=_require(shutil.which("emacs"), "emacs (Debian's emacs-nox and elpa-eglot)"),
         chromium=_require(shutil.which("chromium"), "chromium (Debian's chromium)"),
     )
 
@@ -328,3 +330,53 @@ def test_nvim_code_action_fixes_the_finding(nvim_report: dict[str, Any]) -> None
 def test_nvim_hover_explains_the_finding(nvim_report: dict[str, Any]) -> None:
     hover = json.dumps(nvim_report["steps"]["hover"])
     assert "B602" in hover
+
+
+# -- Emacs (eglot) ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def emacs_report(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Emacs in batch mode with eglot, configured as docs/editors.md says."""
+    scratch = tmp_path_factory.mktemp("emacs")
+    workspace = scratch / "workspace"
+    workspace.mkdir()
+    (workspace / "insecure.py").write_text(INSECURE)
+    out = scratch / "report.json"
+    env = _scratch_env(scratch)
+    env.update(CLEARSIGHT_PYTHON=sys.executable, CLEARSIGHT_OUT=str(out), HOME=str(scratch))
+    command = [
+        tools.emacs, "--batch", "-l", str(DRIVERS / "emacs" / "driver.el"), "insecure.py",
+    ]  # fmt: skip
+    result = subprocess.run(
+        command, cwd=workspace, env=env, capture_output=True, text=True, timeout=180, check=False
+    )
+    if not out.is_file():
+        pytest.fail(f"emacs wrote no report (exit {result.returncode}):\n{result.stderr}")
+    report: dict[str, Any] = json.loads(out.read_text())
+    report["returncode"] = result.returncode
+    report["stderr"] = result.stderr
+    return report
+
+
+def test_emacs_driver_runs_to_its_end(emacs_report: dict[str, Any]) -> None:
+    assert emacs_report["ok"] is True, (emacs_report.get("message"), emacs_report["stderr"][-3000:])
+    assert emacs_report["returncode"] == 0
+
+
+def test_emacs_flymake_shows_the_findings(emacs_report: dict[str, Any]) -> None:
+    assert {("B404", 1), ("B506", 7), ("B602", 11)} <= _codes_and_lines(emacs_report["open"])
+    shown = {(row["line"], row["text"].split(":")[0]) for row in emacs_report["flymake"]}
+    assert (7, "clearsight [B506]") in shown
+
+
+def test_emacs_edit_is_analysed(emacs_report: dict[str, Any]) -> None:
+    assert ("B307", 15) in _codes_and_lines(emacs_report["edit"])
+
+
+def test_emacs_code_action_fixes_the_finding(emacs_report: dict[str, Any]) -> None:
+    assert "Use yaml.safe_load()" in emacs_report["code_actions"]
+    assert emacs_report["fixed_line"] == "    return yaml.safe_load(data)"
+    after = _codes_and_lines(emacs_report["after_fix"])
+    assert "B506" not in {code for code, _ in after}
+    assert ("B602", 11) in after
