@@ -37,6 +37,8 @@ let toldAboutCrash = false;
 let toldAboutUntrusted = false;
 let toldAboutGarbage = false;
 let starting: Promise<void> | undefined;
+let watchingPythonExtension = false;
+let extensionContext: vscode.ExtensionContext;
 
 function activeResource(): vscode.Uri | undefined {
   return vscode.window.activeTextEditor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
@@ -57,6 +59,18 @@ async function pythonExtensionInterpreter(resource: vscode.Uri | undefined): Pro
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const api: any = extension.isActive ? extension.exports : await extension.activate();
     const environments = api?.environments;
+    if (!watchingPythonExtension && environments?.onDidChangeActiveEnvironmentPath) {
+      watchingPythonExtension = true;
+      extensionContext.subscriptions.push(
+        environments.onDidChangeActiveEnvironmentPath(() => {
+          const configured = vscode.workspace.getConfiguration(SECTION, activeResource()).get<unknown>("interpreter");
+          if (!(Array.isArray(configured) && configured.length > 0) && vscode.workspace.isTrusted) {
+            output.info("The Python extension's interpreter changed: restarting the server.");
+            void restart();
+          }
+        }),
+      );
+    }
     if (environments?.getActiveEnvironmentPath) {
       const active = environments.getActiveEnvironmentPath(resource);
       const resolved = active ? await environments.resolveEnvironment(active) : undefined;
@@ -116,7 +130,9 @@ async function chooseLaunch(): Promise<Launch | undefined> {
   const config = vscode.workspace.getConfiguration(SECTION, resource);
   // In an untrusted workspace VS Code already hides workspace values of restricted settings;
   // read the user's own value explicitly all the same.
-  const setting = trusted ? config.get<string[]>("interpreter") : config.inspect<string[]>("interpreter")?.globalValue;
+  const raw: unknown = trusted ? config.get("interpreter") : config.inspect("interpreter")?.globalValue;
+  // The schema says an array; a plain path in settings.json is taken as one too.
+  const setting = typeof raw === "string" ? [raw] : Array.isArray(raw) ? raw.map(String) : undefined;
   const candidates = interpreterCandidates({
     setting,
     pythonExtension: trusted ? await pythonExtensionInterpreter(resource) : undefined,
@@ -383,6 +399,7 @@ function onConfigurationChanged(event: vscode.ConfigurationChangeEvent): void {
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   extensionPath = context.extensionPath;
+  extensionContext = context;
   output = vscode.window.createOutputChannel("Clearsight", { log: true });
   status = vscode.window.createStatusBarItem("clearsight.status", vscode.StatusBarAlignment.Left, 50);
   status.name = "Clearsight";
