@@ -3,7 +3,11 @@
 // stdout ({ok, checks: [{name, ok, detail}], ...}); tests/test_editors.py asserts on it.
 //
 // Usage: node e2e.mjs --vsix X.vsix --code-server BIN --node-bin DIR --scratch DIR
-//                     [--screenshot docs/vscode-problems.png] [--with-provenance]
+//                     [--scenario trusted|untrusted|garbage] [--screenshot PNG]
+//                     [--with-provenance] [--chromium /usr/bin/chromium] [--timeout MS]
+// Scenarios: trusted (findings of each family, Ctrl+. fix, a live setting, a killed server),
+// untrusted (Restricted Mode: only the bundled server, never the workspace's interpreter),
+// garbage (a server printing to stdout is explained in the output channel).
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
