@@ -16,6 +16,8 @@ A long class or if/try chunk is cut further into *parts* (a class statement by s
 an if/try block by block), each checked on its own text with what makes it parse around
 it, so an edit in one method re-checks that method only. When an edit stays inside one
 such statement and keeps the line count, only that statement is parsed again.
+Other families run on the whole text, as the engine would run them; one that only needs
+the file's imports (`ScanCheck`) gets them from the chunks' scans instead, without a parse.
 The result equals `engine.analyze` on the whole text (tests compare them on real code).
 Anything unusual (a syntax error, a check that fails) falls back to the whole-file engine.
 """
@@ -28,6 +30,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Protocol, runtime_checkable
 
 from radon.visitors import Class, ComplexityVisitor
 
@@ -40,7 +43,6 @@ from clearsight.checks.complexity import (
     complexity_facts,
     module_findings,
 )
-from clearsight.checks.dependencies import DependencyCheck
 from clearsight.checks.raw_metrics import raw_metrics
 from clearsight.checks.registry import CHECKS
 from clearsight.checks.security import ImportState, issue_findings, run_bandit_from
@@ -58,7 +60,7 @@ from clearsight.engine import (
     inline_ignores,
     run_check,
 )
-from clearsight.model import Finding
+from clearsight.model import Family, Finding
 from clearsight.settings import Settings
 from clearsight.source import SourceText
 
@@ -298,8 +300,8 @@ class IncrementalAnalyzer:
         for check in CHECKS:
             if check.family.value in _SUPPORTED_FAMILIES or not check.enabled(settings):
                 continue
-            if isinstance(check, DependencyCheck):
-                # The imports of each statement were scanned with its chunk.
+            if isinstance(check, ScanCheck):
+                # A family that only needs the imports gets them, scanned chunk by chunk.
                 check = _Scanned(check, _combined_scan(chunks))
             # Families without a per-statement form run on the whole text, as the engine would.
             findings.extend(run_check(check, source, settings))
@@ -684,11 +686,30 @@ def _combined_scan(chunks: list[Chunk]) -> ImportScan:
     return combine_scans(parts, [kind for chunk in chunks for kind in chunk.facts.kinds])
 
 
-class _Scanned:
-    """The dependency family, given the imports already scanned (it would parse the whole
-    text to find them)."""
+@runtime_checkable
+class ScanCheck(Protocol):
+    """A check family that can run from the file's import scan (`deps.imports`) instead of
+    its syntax tree, as `DependencyCheck.run_scan` does. The editor's incremental analysis
+    hands such a family the imports it scanned chunk by chunk, so it needs no parse of the
+    whole file per edit; a family without `run_scan` runs on the whole text."""
 
-    def __init__(self, check: DependencyCheck, scan: ImportScan) -> None:
+    family: Family
+    needs_tree: bool
+
+    def enabled(self, settings: Settings) -> bool: ...
+
+    def rules(self) -> Iterable[Rule]: ...
+
+    def run_scan(
+        self, source: SourceText, settings: Settings, scan: ImportScan
+    ) -> Iterator[Finding]: ...
+
+
+class _Scanned:
+    """A `ScanCheck`, given the imports already scanned (it would parse the whole text to
+    find them)."""
+
+    def __init__(self, check: ScanCheck, scan: ImportScan) -> None:
         self.check, self.scan = check, scan
         self.family, self.needs_tree = check.family, check.needs_tree
 
