@@ -160,6 +160,7 @@ def test_a_package_that_is_not_installed_is_not_judged(
         "for name in ('made',):\n    globals()[name] = 1\n",
         "globals().update({'made': 1})\n",
         "exec('made = 1')\n",
+        "def _register(name):\n    import dyn\n    setattr(dyn, name, 1)\n",
         "from not_anywhere_at_all import *\n",
         "from lazy_loader import attach\n__getattr__, __dir__, __all__ = attach(__name__)\n",
     ],
@@ -195,6 +196,18 @@ def test_a_compiled_module_without_a_stub_is_unknown_and_never_imported(tmp_path
         "import json\njson.parse = lambda text: text\njson.parse('1')\n",  # the file adds it
         "import json\njson.loads('1').parse\n'text'.replace('t', 'T')\n",  # not module names
         "import json\njson.__version__\njson.__file__\njson.decoder.JSONDecodeError\n",
+        # The fallback for other versions, in the handler of the import that failed.
+        "try:\n    from collections.abc import Mapping\nexcept ImportError:\n"
+        "    from collections import Mapping\n",
+        # Annotations are the type checker's: stub-only names are fine there.
+        "import warnings\ndef f(action: warnings._ActionKind) -> warnings._ActionKind:\n"
+        "    kind: warnings._ActionKind = action\n    return kind\n",
+        # A test skipped on older Pythons.
+        "import inspect, sys, pytest\n"
+        "@pytest.mark.skipif(sys.version_info < (3, 12), reason='3.12')\n"
+        "def test():\n    inspect.BufferFlags.READ\n",
+        # Names another Python version has (typeshed knows them): not invented.
+        "import typing\ndef alias(origin):\n    return isinstance(origin, typing.TypeAliasType)\n",
     ],
 )
 def test_uses_the_code_is_prepared_to_fail_or_that_exist_are_not_reported(
@@ -241,6 +254,28 @@ def test_relative_imports_are_resolved_against_the_files_package(tmp_path: Path)
     ]
     # A script outside any package cannot import relatively: nothing to judge.
     assert check(tmp_path, "from .utils import nothing\n", name="script.py") == []
+
+
+def test_a_stub_beside_the_source_adds_the_names_the_source_makes_at_run_time(
+    tmp_path: Path,
+) -> None:
+    files = {
+        "kinds.py": "try:\n    from _kinds_accelerated import *  # not installed here\n"
+        "except ImportError:\n    pass\n",
+        "kinds.pyi": "StringKind: int\n",
+    }
+    text = "import kinds\nkinds.StringKind\nkinds.BytesKind\n"
+    (finding,) = check(tmp_path, text, files=files)
+    assert finding.metrics["name"] == "BytesKind"
+
+
+def test_a_name_bound_in_a_package_wins_over_its_submodule(tmp_path: Path) -> None:
+    # antlr4: `from antlr4.Token import Token` makes `antlr4.Token` the class.
+    files = {
+        "lexer/__init__.py": "from lexer.Token import Token\n",
+        "lexer/Token.py": "class Token:\n    EOF = -1\n",
+    }
+    assert check(tmp_path, "import lexer\nlexer.Token.EOF\n", files=files) == []
 
 
 def test_editing_a_module_is_noticed(tmp_path: Path) -> None:

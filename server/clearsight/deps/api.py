@@ -48,6 +48,10 @@ MODULE_ATTRIBUTES = frozenset(
      "__dict__", "__builtins__", "__cached__", "__all__", "__annotations__", "__class__"}
 )  # fmt: skip
 _EXTENSION_SUFFIXES = (".so", ".pyd")
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
+# Modules another package swaps in at run time through an import hook: setuptools replaces
+# `distutils` with its own copy (`_distutils_hack`, installed by a .pth file).
+_REPLACED_AT_RUN_TIME = frozenset({"distutils"})
 _MAX_STAR_DEPTH = 12
 
 
@@ -229,6 +233,8 @@ class ModuleFinder:
 
     def members(self, dotted: str) -> ModuleMembers | None:
         """The module's members, or None when no file provides the module."""
+        if dotted.split(".")[0] in _REPLACED_AT_RUN_TIME:
+            return None
         if dotted in self._members:
             cached = self._members[dotted]
             if cached is None or dotted in self._checked or _still_valid(cached):
@@ -258,10 +264,11 @@ class ModuleFinder:
             summary = COMPILED_SUMMARY
         else:
             summary = NAMESPACE_SUMMARY
+        stub_names = self._stub_names(located, files)
         # Folders too: a stub or submodule added there changes what is known.
         folders = [*located.package_dirs, *([located.folder] if located.folder else [])]
         files.extend((folder, file_stamp(folder)) for folder in folders)
-        names = set(summary.names)
+        names = set(summary.names) | stub_names
         open_reason = summary.open_reason
         for target, guarded in summary.stars:
             reason = self._add_star(located, target, guarded, names, files, seen | {dotted})
@@ -271,6 +278,22 @@ class ModuleFinder:
             dotted, frozenset(names), summary.imported, submodules, open_reason,
             located.stub, tuple(files),
         )  # fmt: skip
+
+    def _stub_names(self, located: Located, files: list[tuple[str, tuple[int, int]]]) -> set[str]:
+        """Names a stub gives a module that has a source too: a `.pyi` beside it (names
+        made at run time, as numpy's `dtypes`), or for the standard library typeshed's
+        (names of other Python versions: `typing.TypeAliasType` exists, from 3.12)."""
+        if located.file is None or located.stub:
+            return set()
+        stub: str | None = located.file[:-3] + ".pyi" if located.file.endswith(".py") else None
+        if stub is None or not os.path.isfile(stub):
+            top = located.dotted.split(".")[0]
+            stub = self._typeshed(located.dotted) if top in _STDLIB else None
+        if stub is None:
+            return set()
+        stamp, summary = SUMMARIES.get(stub)
+        files.append((stub, stamp))
+        return set(summary.names)
 
     def _typeshed_only(self, dotted: str) -> Located | None:
         """A standard-library module another platform has (`nt`): its stub's names."""
@@ -324,8 +347,10 @@ class ModuleFinder:
     def member_modules(
         self, owner: ModuleMembers, name: str, depth: int = 0
     ) -> list[ModuleMembers]:
-        """The modules `owner.name` may be; empty when it is not (only) a module."""
-        if name in owner.submodules:
+        """The modules `owner.name` may be; empty when it is not (only) a module. A name
+        the module binds itself wins over a submodule of that name (`antlr4.Token` is the
+        class `from antlr4.Token import Token` binds, not the submodule)."""
+        if name in owner.submodules and name not in owner.names:
             sub = self.members(f"{owner.dotted}.{name}")
             return [sub] if sub is not None else []
         targets = owner.imported.get(name)

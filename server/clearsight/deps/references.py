@@ -201,14 +201,34 @@ class _Walker:
         self._children(node, guarded)
 
     def _FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef, guarded: bool) -> None:
+        """The return annotation is skipped (see `_arg`); a decorator that tests the
+        version or platform (`@skipif(sys.version_info < (3, 12))`) guards the body."""
         self._bind_other(node.name)
-        self._children(node, guarded)
+        for decorator in node.decorator_list:
+            self.visit(decorator, guarded)
+        self.visit(node.args, guarded)
+        inner = guarded or any(_is_guard_test(d) for d in node.decorator_list)
+        for statement in node.body:
+            self.visit(statement, inner)
 
     _AsyncFunctionDef = _FunctionDef
 
     def _ClassDef(self, node: ast.ClassDef, guarded: bool) -> None:
         self._bind_other(node.name)
-        self._children(node, guarded)
+        inner = guarded or any(_is_guard_test(d) for d in node.decorator_list)
+        for part in (*node.decorator_list, *node.bases, *node.keywords):
+            self.visit(part, guarded)
+        for statement in node.body:
+            self.visit(statement, inner)
+
+    def _arg(self, node: ast.arg, guarded: bool) -> None:
+        """Annotations are for type checkers, which know stub-only names
+        (`warnings._ActionKind`); they are not judged."""
+
+    def _AnnAssign(self, node: ast.AnnAssign, guarded: bool) -> None:
+        self.visit(node.target, guarded)
+        if node.value is not None:
+            self.visit(node.value, guarded)
 
     def _Global(self, node: ast.Global | ast.Nonlocal, guarded: bool) -> None:
         for name in node.names:
@@ -239,7 +259,11 @@ class _Walker:
         tolerant = any(_handler_names(h) & _TOLERANT_ERRORS for h in node.handlers)
         for statement in node.body:
             self.visit(statement, guarded or tolerant)
-        for part in (*node.handlers, *node.orelse, *node.finalbody):
+        for handler in node.handlers:
+            # A handler for ImportError or AttributeError is the fallback for other
+            # versions (`from collections import Mapping` after `collections.abc` failed).
+            self.visit(handler, guarded or bool(_handler_names(handler) & _TOLERANT_ERRORS))
+        for part in (*node.orelse, *node.finalbody):
             self.visit(part, guarded)
 
     _TryStar = _Try

@@ -49,6 +49,7 @@ class _Collector:
     stars: list[tuple[ImportTarget, bool]] = field(default_factory=list)
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     member_classes: list[str] = field(default_factory=list)  # globals().update(C.__members__)
+    setattr_targets: set[str] = field(default_factory=set)  # setattr(<name>, ...)
     open_reason: str | None = None
 
     def bind(self, name: str) -> None:
@@ -196,6 +197,11 @@ def _members_of_class(call: ast.Call, found: _Collector) -> bool:
     return False
 
 
+def _setattr_target(call: ast.Call, found: _Collector) -> None:
+    if _call_name(call) == "setattr" and call.args and isinstance(call.args[0], ast.Name):
+        found.setattr_targets.add(call.args[0].id)
+
+
 def _scan_markers(tree: ast.Module, found: _Collector) -> None:
     """Everything in the file that writes the module's namespace by other means than a
     module-level binding (functions included)."""
@@ -209,6 +215,7 @@ def _scan_markers(tree: ast.Module, found: _Collector) -> None:
             found.other.update(node.names)
         elif isinstance(node, ast.Call):
             _namespace_write(node, found)
+            _setattr_target(node, found)
         elif isinstance(node, ast.Subscript):
             _subscript_marker(node, found)
 
@@ -261,8 +268,9 @@ def _class_members(found: _Collector) -> None:
                 _bind_targets(statement, found)
 
 
-def summarize(tree: ast.Module) -> FileSummary:
-    """One module file's own names (before star imports and submodules are added)."""
+def summarize(tree: ast.Module, own_name: str | None = None) -> FileSummary:
+    """One module file's own names (before star imports and submodules are added).
+    `own_name`: the module's last name component (`dtypes` for numpy/dtypes.py)."""
     found = _Collector()
     _collect_block(tree.body, False, found)
     _scan_markers(tree, found)
@@ -270,6 +278,9 @@ def summarize(tree: ast.Module) -> FileSummary:
     found.names.update(_all_names(tree))
     if "__getattr__" in found.names:
         found.open("it defines a module-level `__getattr__` (names are made on demand)")
+    if own_name is not None and own_name in found.setattr_targets:
+        # `from numpy import dtypes; setattr(dtypes, name, ...)` inside numpy/dtypes.py
+        found.open("it sets attributes on itself with `setattr`")
     imported = {
         name: tuple(targets) for name, targets in found.imported.items() if name not in found.other
     }
@@ -317,7 +328,9 @@ def _read_summary(path: str) -> FileSummary:
         tree = ast.parse(data, filename=path)
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return _UNREADABLE
-    return summarize(tree)
+    base = os.path.basename(path).split(".")[0]
+    own = os.path.basename(os.path.dirname(path)) if base == "__init__" else base
+    return summarize(tree, own)
 
 
 SUMMARIES = _SummaryCache()
