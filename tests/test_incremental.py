@@ -247,6 +247,9 @@ def test_long_if_and_try_blocks_checked_statement_by_statement_match() -> None:
         assert_same(analyzer, version, Settings())
 
 
+RETURN = "            return eval(cmd)  # nosec B307\n"  # a method's last line, in a class
+
+
 @pytest.mark.parametrize(
     "edit",
     [
@@ -264,10 +267,15 @@ def test_long_if_and_try_blocks_checked_statement_by_statement_match() -> None:
         lambda t: t.replace("        if sys.maxsize > 2:\n", "        if eval('1'):\n", 1),
         lambda t: t.replace("except ImportError:  # optional\n", "except ValueError:\n", 1),
         lambda t: t.replace("# before the if\n", "# before the if \u202e\n", 1),
+        # Edits that keep the line count but make a method not stand alone any more.
+        lambda t: t.replace("value = 'text 6'\n", "value = ('text 6',\n", 1),
+        lambda t: t.replace("        def win_2(self, cmd):\n", "       def win_2(self, cmd):\n", 1),
+        lambda t: t.replace(RETURN, RETURN[4:], 1),
     ],
     ids=[
         "new-line", "signature", "import-in-method", "dedent", "elif-to-else", "semicolon",
-        "test-with-finding", "guard", "trojan-source",
+        "test-with-finding", "guard", "trojan-source", "open-bracket", "indent-of-def",
+        "statement-after-method",
     ],
 )  # fmt: skip
 def test_edits_in_split_statements_match(edit) -> None:  # type: ignore[no-untyped-def]
