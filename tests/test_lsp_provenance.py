@@ -241,3 +241,29 @@ async def test_provenance_report_request(client: EditorClient, tmp_path: Path) -
     assert "1 of 2 files hold AI-written code" in markdown
     assert "`app.py`" in markdown and "cursor" in markdown
     assert report["totals"]["unreviewed_blocks"] == 1
+
+
+async def test_a_hand_broken_ledger_is_reported_once_and_valid_records_still_count(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    repo = make_repo(tmp_path)
+    commit_ai(repo, "Add\n\nCo-authored-by: Claude <noreply@anthropic.com>")
+    from clearsight.provenance.service import ProvenanceService
+    from clearsight.settings import Settings
+    from clearsight.source import SourceText
+
+    path = repo / "app.py"
+    source = SourceText(path.read_text(), path=str(path))
+    ProvenanceService().mark_reviewed(source, Settings(), range(0, len(source.lines)), "Ann")
+    with (repo / LEDGER).open("a") as handle:
+        handle.write("{this is not json\n")
+    await start_in(client, repo)
+    uri = path.as_uri()
+    open_document(client, uri, path.read_text())
+    await pushed_until(client, uri, lacks("CS-P001"))  # the valid review still counts
+    for _ in range(50):
+        messages = [m.message for m in client.messages]
+        if any("provenance" in m for m in messages):
+            break
+        await asyncio.sleep(0.1)
+    assert any("provenance.jsonl:2" in m and "skipped" in m for m in messages), messages

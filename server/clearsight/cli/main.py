@@ -23,6 +23,7 @@ from clearsight.cli.discovery import discover
 from clearsight.cli.runner import FileResult, analyze_bytes, default_jobs, is_terminal, run
 from clearsight.fixes import apply_edits, safe_fix_edits
 from clearsight.model import Finding, TextEdit
+from clearsight.provenance.service import SERVICE
 from clearsight.settings import Settings, SettingsResolver
 from clearsight.source import SourceText
 
@@ -238,10 +239,24 @@ def check(args: argparse.Namespace) -> int:
         results = run(found.files, settings_for, args.jobs, cache, advance).files
     if args.fix:
         _report_fixes(_fix_files(results, resolver, args), args)
+    _report_provenance_data(found.files, settings_for)
     _emit(results, args)
     if found.errors or any(r.unreadable for r in results):
         return EXIT_ERROR
     return _exit_code(any(r.findings for r in results), args)
+
+
+def _report_provenance_data(files: list[Path], settings_for: Callable[[Path], Settings]) -> None:
+    """Broken ledger or Agent Trace lines: said once per line on stderr, never fatal."""
+    said: set[str] = set()
+    for directory in sorted({path.parent for path in files}):
+        settings = settings_for(directory / "__init__.py")
+        if not settings.provenance.enabled:
+            continue
+        for problem in SERVICE.data_problems(directory / "__init__.py", settings):
+            if problem not in said:
+                said.add(problem)
+                print(f"clearsight: warning: {problem}", file=sys.stderr)
 
 
 def _report_discovery(warnings: list[str], errors: list[tuple[str, str]]) -> None:

@@ -48,6 +48,7 @@ class ProvenanceFeatures:
         self.base_texts: dict[str, str] = {}  # the text at open: what the document already held
         self.disk_texts: dict[str, str] = {}  # closed files' last known text, by path
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.reported: set[str] = set()
 
     def start(self) -> None:
         """Git runs off the event loop from now on; a finished history read re-analyses."""
@@ -72,6 +73,21 @@ class ProvenanceFeatures:
         with self._lock:
             self.observations[uri] = Observations()
             self.base_texts[uri] = text
+        if self.loop is not None:
+            self.server.executor.submit(self._check_data, uri)
+
+    def _check_data(self, uri: str) -> None:
+        """Unreadable ledger or trace lines: shown once each, never fatal."""
+        path = Path(self.server.path_for(uri))
+        problems = self.service.data_problems(path, self.server.resolver.for_path(path))
+        new = [p for p in problems if p not in self.reported]
+        self.reported.update(new)
+        for problem in new:
+            message = types.ShowMessageParams(
+                type=types.MessageType.Warning, message=f"Clearsight provenance: {problem}"
+            )
+            if self.loop is not None and not self.loop.is_closed():
+                self.loop.call_soon_threadsafe(self.server.window_show_message, message)
 
     def closed(self, uri: str, text: str | None) -> None:
         with self._lock:

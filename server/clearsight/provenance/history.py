@@ -5,7 +5,8 @@ content whatever has moved since."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from clearsight.provenance import git
@@ -35,6 +36,7 @@ class HeadAttribution:
     keys: dict[str, Attribution] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     tracked: bool = False
+    blob: str | None = None  # the committed content's object id
 
     @property
     def has_ai(self) -> bool:
@@ -105,14 +107,24 @@ def _trace_for_line(
     return found
 
 
-def head_attribution(root: Path, relative: str, state: RootState) -> HeadAttribution:
+def head_attribution(
+    root: Path,
+    relative: str,
+    state: RootState,
+    same_blob: Callable[[str], HeadAttribution | None] | None = None,
+) -> HeadAttribution:
+    """`same_blob(blob_id)` may return an earlier result for the same committed content
+    (HEAD moved without touching the file): it is reused, not blamed again."""
     result = HeadAttribution(stamp=(relative, *state.stamp()))
     if state.head is None:
         return result  # a repository without commits
     blob = git.revision(root, f"HEAD:{relative}")
     if blob is None:
         return result  # not committed yet
-    result.tracked = True
+    earlier = same_blob(blob) if same_blob else None
+    if earlier is not None:
+        return replace(earlier, stamp=result.stamp)
+    result.tracked, result.blob = True, blob
     if git.run_git(root, "rev-parse", "--is-shallow-repository").strip() == b"true":
         result.problems.append(
             "shallow clone: lines older than the oldest fetched commit are attributed to it; "

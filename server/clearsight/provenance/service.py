@@ -19,7 +19,13 @@ from functools import cached_property
 from pathlib import Path
 
 from clearsight.provenance import git
-from clearsight.provenance.history import HeadAttribution, RootState, head_attribution, root_state
+from clearsight.provenance.history import (
+    HeadAttribution,
+    RootState,
+    head_attribution,
+    read_traces,
+    root_state,
+)
 from clearsight.provenance.ledger import (
     Ledger,
     LedgerIndex,
@@ -299,8 +305,17 @@ class ProvenanceService:
         return cached, True
 
     def _compute_head(self, root: Path, relative: str, state: RootState) -> HeadAttribution:
+        with self._lock:
+            previous = self._heads.get((root, relative))
+
+        def same_blob(blob: str) -> HeadAttribution | None:
+            # Blame by blob id: a commit elsewhere leaves this file's history as it was,
+            # as long as the notes and traces did not change either.
+            unchanged = previous is not None and previous.stamp[2:] == state.stamp()[1:]
+            return previous if unchanged and previous.blob == blob else None  # type: ignore[union-attr]
+
         try:
-            result = head_attribution(root, relative, state)
+            result = head_attribution(root, relative, state, same_blob)
         except (git.GitError, OSError) as error:
             result = HeadAttribution(stamp=(relative, *state.stamp()), problems=[str(error)])
         with self._lock:
@@ -336,6 +351,11 @@ class ProvenanceService:
         except OSError:
             ledger = None
         return repr((state.stamp() if state else None, ledger))
+
+    def data_problems(self, path: Path, settings: Settings) -> list[str]:
+        """Unreadable ledger or Agent Trace lines of the workspace holding `path`."""
+        root = self.workspace_root(path.resolve(), settings)
+        return [*self.ledger(root, settings).index().problems, *read_traces(root).problems]
 
     # -- the answer -----------------------------------------------------------------------
 
