@@ -15,13 +15,17 @@ from pytest_lsp import client_capabilities
 from test_lsp import (
     SERVER,
     EditorClient,
+    by_uri,
     close_document,
     codes,
     edit,
+    ids_of,
     open_document,
+    pull_capabilities,
     pushed_until,
     replace_all,
     start,
+    workspace_pull,
 )
 from test_provenance import AI_CODE, HUMAN_CODE, commit_ai, git, make_repo
 
@@ -267,3 +271,33 @@ async def test_a_hand_broken_ledger_is_reported_once_and_valid_records_still_cou
             break
         await asyncio.sleep(0.1)
     assert any("provenance.jsonl:2" in m and "skipped" in m for m in messages), messages
+
+
+async def test_workspace_diagnostics_follow_history_and_reviews(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    """Closed files: provenance arrives once history is read, and a review recorded in the
+    ledger changes the file's result even though its text did not change."""
+    repo = make_repo(tmp_path)
+    commit_ai(repo, "Add\n\nCo-authored-by: Claude <noreply@anthropic.com>")
+    await start(client, pull_capabilities(), repo)
+    uri = (repo / "app.py").as_uri()
+    reports: dict = {}
+    for _ in range(100):  # history is read in the background; ask again until it is there
+        reports = by_uri((await workspace_pull(client)).items)
+        if "CS-P001" in codes(reports[uri].items):
+            break
+        await asyncio.sleep(0.2)
+    assert "CS-P001" in codes(reports[uri].items)
+    unchanged = by_uri((await workspace_pull(client, ids_of(reports.values()))).items)
+    assert isinstance(unchanged[uri], types.WorkspaceUnchangedDocumentDiagnosticReport)
+    from clearsight.provenance.service import ProvenanceService
+    from clearsight.settings import Settings
+    from clearsight.source import SourceText
+
+    path = repo / "app.py"
+    source = SourceText(path.read_text(), path=str(path))
+    ProvenanceService().mark_reviewed(source, Settings(), range(0, len(source.lines)), "Ann")
+    after = by_uri((await workspace_pull(client, ids_of(reports.values()))).items)
+    assert isinstance(after[uri], types.WorkspaceFullDocumentDiagnosticReport)
+    assert "CS-P001" not in codes(after[uri].items)

@@ -22,6 +22,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from clearsight import __version__
 from clearsight.cli.discovery import discover
+from clearsight.cli.runner import dependency_stamp, provenance_stamp
 from clearsight.engine import analyze, unreadable_finding
 from clearsight.lsp import convert
 from clearsight.settings import Settings
@@ -157,10 +158,17 @@ async def _open_report(ls: ClearsightServer, uri: str, previous: str | None) -> 
     )
 
 
-def file_result_id(raw: bytes, settings: Settings) -> str:
-    """The result id of a closed file: what its findings depend on that we can see."""
+def file_result_id(raw: bytes, settings: Settings, path: Path | None = None) -> str:
+    """The result id of a closed file: what its findings depend on that we can see (its
+    text, the settings, and, as for the CLI's cache, the project's dependency declarations
+    and installed packages and the repository's provenance inputs)."""
     digest = hashlib.sha1(raw, usedforsecurity=False)
     digest.update(f"\0{settings.fingerprint()}\0{__version__}".encode())
+    if path is not None:
+        if settings.dependencies.enabled:
+            digest.update(dependency_stamp(path).encode())
+        if settings.provenance.enabled:
+            digest.update(provenance_stamp(path, settings).encode())
     return "file-" + digest.hexdigest()[:16]
 
 
@@ -175,7 +183,7 @@ def _file_report(
         finding = unreadable_finding(f"Could not read the file: {error.strerror or error}.")
         items = [convert.diagnostic(source, finding, 0, ls.encoding)]
         return types.WorkspaceFullDocumentDiagnosticReport(uri=uri, version=None, items=items)
-    result_id = file_result_id(raw, settings)
+    result_id = file_result_id(raw, settings, path)
     if previous == result_id:
         return types.WorkspaceUnchangedDocumentDiagnosticReport(
             uri=uri, version=None, result_id=result_id
