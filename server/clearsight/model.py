@@ -90,6 +90,15 @@ class SecurityDetail:
 
 
 @dataclass(frozen=True)
+class Related:
+    """Another place that explains a finding (LSP relatedInformation, SARIF relatedLocations)."""
+
+    span: Span
+    message: str
+    path: str | None = None  # another file; None means the finding's own file
+
+
+@dataclass(frozen=True)
 class Finding:
     code: str  # stable: "CS-C001" for ours, "B506" for bandit's
     family: Family
@@ -101,6 +110,7 @@ class Finding:
     security: SecurityDetail | None = None
     # Machine-readable numbers behind the message (e.g. {"complexity": 12, "rank": "C"}).
     metrics: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    related: tuple[Related, ...] = ()
 
     @property
     def line(self) -> int:
@@ -128,7 +138,10 @@ class Finding:
         metrics = dict(self.metrics)
         if "bandit_line" in metrics:
             metrics["bandit_line"] += lines
-        return replace(self, span=move(self.span), fixes=fixes, metrics=metrics)
+        related = tuple(
+            r if r.path is not None else replace(r, span=move(r.span)) for r in self.related
+        )
+        return replace(self, span=move(self.span), fixes=fixes, metrics=metrics, related=related)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -160,4 +173,8 @@ class Finding:
             fixes=fixes,
             security=SecurityDetail(**security) if security else None,
             metrics=dict(data.get("metrics") or {}),
+            related=tuple(
+                Related(span(r["span"]), r["message"], r.get("path"))
+                for r in data.get("related", ())
+            ),
         )

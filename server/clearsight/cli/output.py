@@ -122,6 +122,26 @@ _SARIF_LEVEL = {
 }
 
 
+def _related_locations(finding: Finding, own: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for number, related in enumerate(finding.related, start=1):
+        artifact = own
+        if related.path is not None:
+            uri, relative = _artifact_uri(related.path)
+            artifact = {"uri": uri, **({"uriBaseId": "%SRCROOT%"} if relative else {})}
+        out.append(
+            {
+                "id": number,
+                "message": {"text": related.message},
+                "physicalLocation": {
+                    "artifactLocation": artifact,
+                    "region": {"startLine": related.span.start.line + 1},
+                },
+            }
+        )
+    return out
+
+
 def _sarif_rule(rule: Rule) -> dict[str, Any]:
     # SARIF's tags are a set (uniqueItems); "security" is the tag GitHub code scanning reads.
     tags = [rule.family.value]
@@ -201,6 +221,8 @@ def format_sarif(results: list[FileResult]) -> str:
                     }
                 ],
             }
+            if finding.related:
+                entry["relatedLocations"] = _related_locations(finding, location)
             if finding.security is not None:
                 entry["properties"] = {
                     "bandit_severity": finding.security.bandit_severity,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
@@ -33,8 +34,33 @@ def lsp_range(source: SourceText, span: Span, encoding: str) -> types.Range:
     )
 
 
+def related_information(
+    source: SourceText, finding: Finding, uri: str | None, encoding: str
+) -> list[types.DiagnosticRelatedInformation] | None:
+    found = []
+    for related in finding.related:
+        if related.path is not None:
+            # Another file: its text is not at hand, so whole lines (character 0).
+            start = types.Position(line=related.span.start.line, character=0)
+            end = types.Position(line=related.span.end.line, character=0)
+            location = types.Location(
+                uri=Path(related.path).absolute().as_uri(), range=types.Range(start, end)
+            )
+        elif uri is not None:
+            location = types.Location(uri=uri, range=lsp_range(source, related.span, encoding))
+        else:
+            continue
+        found.append(types.DiagnosticRelatedInformation(location=location, message=related.message))
+    return found or None
+
+
 def diagnostic(
-    source: SourceText, finding: Finding, index: int, encoding: str, stale: bool = False
+    source: SourceText,
+    finding: Finding,
+    index: int,
+    encoding: str,
+    stale: bool = False,
+    uri: str | None = None,
 ) -> types.Diagnostic:
     message = finding.message
     if stale:
@@ -46,6 +72,7 @@ def diagnostic(
         code=finding.code,
         code_description=types.CodeDescription(href=finding.docs_url) if finding.docs_url else None,
         source=SOURCE,
+        related_information=related_information(source, finding, uri, encoding),
         # Which finding of the analysed version this is, so code actions can find its fixes.
         data={"index": index, "fixes": len(finding.fixes)},
     )

@@ -367,7 +367,12 @@ class ClearsightServer(LanguageServer):
     def diagnostics(self, analysis: Analysis) -> list[types.Diagnostic]:
         return [
             convert.diagnostic(
-                analysis.source, finding, index, self.encoding, bool(finding.metrics.get("stale"))
+                analysis.source,
+                finding,
+                index,
+                self.encoding,
+                bool(finding.metrics.get("stale")),
+                analysis.uri,
             )
             for index, finding in enumerate(analysis.findings)
         ]

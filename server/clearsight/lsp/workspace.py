@@ -191,7 +191,7 @@ def _file_report(
     source = SourceText.from_bytes(raw, str(path))
     findings = analyze(source, str(path), settings)
     items = [
-        convert.diagnostic(source, finding, index, ls.encoding)
+        convert.diagnostic(source, finding, index, ls.encoding, uri=uri)
         for index, finding in enumerate(findings)
     ]
     return types.WorkspaceFullDocumentDiagnosticReport(
