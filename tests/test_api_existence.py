@@ -208,6 +208,10 @@ def test_a_compiled_module_without_a_stub_is_unknown_and_never_imported(tmp_path
         "def test():\n    inspect.BufferFlags.READ\n",
         # Names another Python version has (typeshed knows them): not invented.
         "import typing\ndef alias(origin):\n    return isinstance(origin, typing.TypeAliasType)\n",
+        # Flags set from the version: `if NEW_TYPING: ... else:` (typing_inspect).
+        "import sys, typing\nNEW_TYPING = sys.version_info[:3] >= (3, 7, 0)\n"
+        "if not NEW_TYPING:\n    typing.GenericMeta\n",
+        "from sys import hexversion\nif hexversion < 0x03000000:\n    from itertools import izip\n",
     ],
 )
 def test_uses_the_code_is_prepared_to_fail_or_that_exist_are_not_reported(
@@ -276,6 +280,11 @@ def test_a_name_bound_in_a_package_wins_over_its_submodule(tmp_path: Path) -> No
         "lexer/Token.py": "class Token:\n    EOF = -1\n",
     }
     assert check(tmp_path, "import lexer\nlexer.Token.EOF\n", files=files) == []
+    assert check(tmp_path, "from lexer import Token\nToken.EOF\n", files=files) == []
+    # `import a.b as c` binds getattr(a, "b") too: the class, whose attributes are not judged.
+    assert check(tmp_path, "import lexer.Token as T\nT.EOFF\n", files=files) == []
+    (finding,) = check(tmp_path, "import lexer\nlexer.Tokens\n", files=files)
+    assert finding.metrics["did_you_mean"] == ["Token"]
 
 
 def test_editing_a_module_is_noticed(tmp_path: Path) -> None:
@@ -338,7 +347,6 @@ KNOWN_STDLIB_FINDINGS = {
     ("idlelib/macosx.py", "show_idlehelp"),
     ("idlelib/tree.py", "zoom_height"),  # idlelib.zoomheight's function became a method
     ("test/test__xxsubinterpreters.py", "temp_dir"),  # moved to test.support.os_helper
-    ("test/test_asyncio/utils.py", "TimeoutError"),  # asyncio.futures no longer has it
     ("ctypes/test/test_memfunctions.py", "maxint"),  # Python 2's sys.maxint
     ("test/test_future_stmt/badsyntax_future3.py", "rested_snopes"),  # meant to fail
     ("test/test_future_stmt/badsyntax_future9.py", "braces"),  # meant to fail

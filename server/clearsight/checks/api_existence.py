@@ -256,10 +256,10 @@ class ApiExistenceCheck:
     ) -> Finding | None:
         current: list[ModuleMembers] = []
         for module in sorted(modules):
-            current.extend(finder.resolve(module))
+            current.extend(finder.resolve_target(module))
         if not current or len(current) < len(modules):
             return None  # one of the modules the name may be cannot be read
-        dotted = sorted(modules)[0]
+        dotted = sorted(modules)[0].replace(":", ".")
         for attr, (line, end) in zip(use.attrs, use.ends, strict=True):
             members = tuple(current)
             if self._missing(members, attr):

@@ -344,6 +344,17 @@ class ModuleFinder:
             found.extend(self.member_modules(owner, name, depth + 1))
         return tuple(found)
 
+    def resolve_target(self, target: str) -> tuple[ModuleMembers, ...]:
+        """`module:name` (what `from module import name` binds) as modules, looking the
+        name up in the module first; a plain dotted name as `resolve` does."""
+        module, colon, name = target.partition(":")
+        if not colon:
+            return self.resolve(module)
+        found: list[ModuleMembers] = []
+        for owner in self.resolve(module):
+            found.extend(self.member_modules(owner, name))
+        return tuple(found)
+
     def member_modules(
         self, owner: ModuleMembers, name: str, depth: int = 0
     ) -> list[ModuleMembers]:

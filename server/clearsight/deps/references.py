@@ -120,8 +120,14 @@ def _guard_node(node: ast.AST) -> bool:
     if isinstance(node, ast.Attribute):
         return node.attr in _GUARD_ATTRIBUTES or node.attr in _GUARD_NAMES or node.attr == "name"
     if isinstance(node, ast.Name):
-        return node.id in _GUARD_NAMES
+        # Flags in capitals (`PY2`, `NEW_TYPING`, `HAS_FORK`) are set from the version or
+        # the platform; `hexversion` and `version_info` imported from sys are too.
+        return node.id in _GUARD_NAMES or node.id in _GUARD_ATTRIBUTES or _is_flag(node.id)
     return isinstance(node, ast.Constant) and node.value in _GUARD_STRINGS
+
+
+def _is_flag(name: str) -> bool:
+    return len(name) > 1 and name.isupper() and any(c.isalpha() for c in name)
 
 
 def _is_guard_test(test: ast.AST) -> bool:
@@ -164,7 +170,10 @@ class _Walker:
     def _Import(self, node: ast.Import, guarded: bool) -> None:
         for alias in node.names:
             if alias.asname:
-                self.facts.bound.setdefault(alias.asname, set()).add(alias.name)
+                # `import a.b as c` binds getattr(a, "b") (Python 3.7+), like a `from`.
+                parent, dot, last = alias.name.rpartition(".")
+                target = f"{parent}:{last}" if dot else alias.name
+                self.facts.bound.setdefault(alias.asname, set()).add(target)
             else:
                 top = alias.name.split(".")[0]
                 self.facts.bound.setdefault(top, set()).add(top)
@@ -177,8 +186,9 @@ class _Walker:
             # Relative modules keep their dots ("..utils"): the file's package is applied
             # later (`absolute`), so that cached facts do not depend on where the file is.
             module = "." * node.level + (node.module or "")
-            target = f"{module}{alias.name}" if module.endswith(".") else f"{module}.{alias.name}"
-            self.facts.bound.setdefault(local, set()).add(target)
+            # "module:name": the name is looked up in the module first, as `from` does
+            # (a class `Token` in antlr4/__init__ hides the submodule antlr4.Token).
+            self.facts.bound.setdefault(local, set()).add(f"{module}:{alias.name}")
             if not guarded:
                 self.facts.from_imports.append(self._from_import(module, alias))
 
@@ -364,7 +374,12 @@ STATEMENTS = _StatementCache()
 
 def absolute(module: str, package: str | None) -> str | None:
     """`module` with its leading dots resolved against the file's package (`..utils` in
-    package `a.b` is `a.utils`); None when the file is in no package deep enough."""
+    package `a.b` is `a.utils`); None when the file is in no package deep enough. A
+    `module:name` target keeps its `:name`."""
+    module, colon, name = module.partition(":")
+    if colon:
+        found = absolute(module, package)
+        return None if found is None else f"{found}:{name}"
     level = len(module) - len(module.lstrip("."))
     if level == 0:
         return module
