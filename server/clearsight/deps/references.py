@@ -113,6 +113,12 @@ def _expects_errors(node: ast.expr) -> bool:
     return name in _EXPECTING
 
 
+def _guard_name(name: str) -> bool:
+    # Flags in capitals (`PY2`, `NEW_TYPING`, `HAS_FORK`) are set from the version or the
+    # platform; `hexversion` and `version_info` imported from sys are too.
+    return name in _GUARD_NAMES or name in _GUARD_ATTRIBUTES or _is_flag(name)
+
+
 def _guard_node(node: ast.AST) -> bool:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute):
         name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
@@ -120,9 +126,7 @@ def _guard_node(node: ast.AST) -> bool:
     if isinstance(node, ast.Attribute):
         return node.attr in _GUARD_ATTRIBUTES or node.attr in _GUARD_NAMES or node.attr == "name"
     if isinstance(node, ast.Name):
-        # Flags in capitals (`PY2`, `NEW_TYPING`, `HAS_FORK`) are set from the version or
-        # the platform; `hexversion` and `version_info` imported from sys are too.
-        return node.id in _GUARD_NAMES or node.id in _GUARD_ATTRIBUTES or _is_flag(node.id)
+        return _guard_name(node.id)
     return isinstance(node, ast.Constant) and node.value in _GUARD_STRINGS
 
 
