@@ -40,6 +40,44 @@ def _source_of(block: Block) -> str:
     return f"{where}, by {evidence}, confidence {attribution.confidence:.0%}"
 
 
+def _policy_applies(findings: list[Finding]) -> bool:
+    """Whether any finding is one the AI-aware policy changes: attribution is not free."""
+    candidates = any(f.metrics.get("ai_only") for f in findings)
+    return candidates or any(f.family in _RAISED for f in findings)
+
+
+def _with_ai_limit(finding: Finding, ai_lines: set[int]) -> Finding | None:
+    """A finding over the stricter limit for AI-written code only: kept (and explained)
+    where AI wrote it, dropped elsewhere. Other findings pass unchanged."""
+    if not finding.metrics.get("ai_only"):
+        return finding
+    if finding.line not in ai_lines:
+        return None
+    return replace(
+        finding,
+        message=finding.message + " (AI-written code has this stricter limit: "
+        "[tool.clearsight.provenance] ai-max-complexity.)",
+    )
+
+
+def _raised_if_ai(finding: Finding, ai_lines: set[int], settings: Settings) -> Finding:
+    """Security and dependency findings in AI-written lines, one severity louder."""
+    louder = _LOUDER[finding.severity]
+    if (
+        finding.family in _RAISED
+        and finding.line in ai_lines
+        and settings.provenance.raise_security
+        and louder != finding.severity
+    ):
+        return replace(
+            finding,
+            severity=louder,
+            message=finding.message + " (Raised one level: AI-written code.)",
+            metrics={**finding.metrics, "ai": True},
+        )
+    return finding
+
+
 class ProvenanceCheck:
     family = Family.PROVENANCE
     needs_tree = False
@@ -103,35 +141,14 @@ class ProvenanceCheck:
         self, source: SourceText, findings: list[Finding], settings: Settings
     ) -> list[Finding]:
         """The AI-aware policy, once every family's findings are known."""
-        candidates = any(f.metrics.get("ai_only") for f in findings)
-        if not candidates and not any(f.family in _RAISED for f in findings):
+        if not _policy_applies(findings):
             return findings
         ai_lines = self.service.file_provenance(source, settings).ai_lines()
         out = []
         for finding in findings:
-            if finding.metrics.get("ai_only"):
-                # Over the stricter limit for AI-written code only: kept where AI wrote it.
-                if finding.line not in ai_lines:
-                    continue
-                finding = replace(
-                    finding,
-                    message=finding.message + " (AI-written code has this stricter limit: "
-                    "[tool.clearsight.provenance] ai-max-complexity.)",
-                )
-            louder = _LOUDER[finding.severity]
-            if (
-                finding.family in _RAISED
-                and finding.line in ai_lines
-                and settings.provenance.raise_security
-                and louder != finding.severity
-            ):
-                finding = replace(
-                    finding,
-                    severity=louder,
-                    message=finding.message + " (Raised one level: AI-written code.)",
-                    metrics={**finding.metrics, "ai": True},
-                )
-            out.append(finding)
+            limited = _with_ai_limit(finding, ai_lines)
+            if limited is not None:
+                out.append(_raised_if_ai(limited, ai_lines, settings))
         return [self._with_security(f, out, settings) for f in out]
 
     def _with_security(

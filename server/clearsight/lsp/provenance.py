@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ from clearsight.provenance.ledger import LedgerError, attribution_record
 from clearsight.provenance.model import Attribution, AuthorKind, Evidence
 from clearsight.provenance.observe import Edit, Observations, changed_regions, is_bulk
 from clearsight.provenance.service import SERVICE, ProvenanceService
-from clearsight.provenance.units import statement_units
+from clearsight.provenance.units import Unit, statement_units
 from clearsight.settings import Settings
 from clearsight.source import SourceText
 
@@ -121,10 +122,7 @@ class ProvenanceFeatures:
     def before_analysis(self, uri: str, text: str, path: str, settings: Settings) -> None:
         """In the worker thread: turn pending observed ranges into ledger records once the
         text parses, for the statements in them that the document did not hold before."""
-        with self._lock:
-            observations = self.observations.get(uri)
-            pending = list(observations.ranges) if observations else []
-            base = self.base_texts.get(uri, "")
+        observations, pending, base = self._pending(uri)
         if not pending or not settings.provenance.enabled or observations is None:
             return
         source = SourceText(text, path=path)
@@ -133,17 +131,21 @@ class ProvenanceFeatures:
         if observations.known_keys is None:
             observations.known_keys = _keys(base, path)
         units = statement_units(source)
-        new = [
-            unit.key
-            for unit in units
-            if unit.key not in observations.known_keys
-            and any(unit.first <= last and unit.last >= first for first, last in pending)
-        ]
+        new = _new_keys(units, observations.known_keys, pending)
         attribution = Attribution.of(AuthorKind.AI, Evidence.BULK_INSERTION)
         self._record(source, settings, new, attribution)
         with self._lock:
             observations.ranges = [r for r in observations.ranges if r not in pending]
             observations.known_keys |= {unit.key for unit in units}
+
+    def _pending(self, uri: str) -> tuple[Observations | None, list[tuple[int, int]], str]:
+        """The document's observations, a copy of their pending ranges and the text it was
+        opened with, read together under the lock: edits keep arriving meanwhile."""
+        with self._lock:
+            observations = self.observations.get(uri)
+            pending = list(observations.ranges) if observations else []
+            base = self.base_texts.get(uri, "")
+        return observations, pending, base
 
     def _record(
         self, source: SourceText, settings: Settings, keys: list[str], attribution: Attribution
@@ -183,10 +185,7 @@ class ProvenanceFeatures:
         before = self.disk_texts.get(str(path), "")
         self.disk_texts[str(path)] = text
         settings = self.server.resolver.for_path(path)
-        observed = Observations()
-        for edit in changed_regions(before, text):
-            limits = settings.provenance
-            observed.edited(edit, is_bulk(edit, limits.bulk_lines, limits.bulk_chars))
+        observed = _observed(before, text, settings)
         if not observed.ranges or not settings.provenance.enabled:
             return
         if self.service.committed_text(path) == text:
@@ -195,12 +194,7 @@ class ProvenanceFeatures:
         if source.tree is None:
             return
         known = _keys(before, str(path)) if before else set()
-        keys = [
-            u.key
-            for u in statement_units(source)
-            if u.key not in known
-            and any(u.first <= last and u.last >= first for first, last in observed.ranges)
-        ]
+        keys = _new_keys(statement_units(source), known, observed.ranges)
         self._record(source, settings, keys, Attribution.of(AuthorKind.AI, Evidence.EXTERNAL_WRITE))
 
     # -- marks, commands ------------------------------------------------------------------
@@ -268,30 +262,12 @@ class ProvenanceFeatures:
     def code_actions(
         self, analysis: Analysis, params: types.CodeActionParams
     ) -> list[types.CodeAction]:
-        wanted = params.context.only
-        if wanted and not any(k.startswith(("quickfix", "source")) for k in wanted):
+        if not _wants_marks(params.context.only):
             return []
         actions = []
         for finding in analysis.findings:
-            if finding.code != UNREVIEWED or not _overlaps(finding, params.range):
-                continue
-            first, last = finding.metrics["first_line"], finding.metrics["last_line"]
-            span = {
-                "start": {"line": first, "character": 0},
-                "end": {"line": last + 1, "character": 0},
-            }
-            argument = {"uri": analysis.uri, "range": span}
-            for title, command in (
-                (f"Mark as reviewed (lines {first + 1}-{last + 1})", MARK_REVIEWED),
-                (f"Mark as human-written (lines {first + 1}-{last + 1})", MARK_HUMAN),
-            ):
-                actions.append(
-                    types.CodeAction(
-                        title=title,
-                        kind=types.CodeActionKind.QuickFix,
-                        command=types.Command(title=title, command=command, arguments=[argument]),
-                    )
-                )
+            if finding.code == UNREVIEWED and _overlaps(finding, params.range):
+                actions += _block_actions(analysis.uri, finding)
         selection = params.range
         if selection.start.line != selection.end.line and any(
             f.code == UNREVIEWED for f in analysis.findings
@@ -299,11 +275,7 @@ class ProvenanceFeatures:
             argument = {"uri": analysis.uri, "range": selection}
             title = "Mark selection as reviewed"
             actions.append(
-                types.CodeAction(
-                    title=title,
-                    kind=types.CodeActionKind.Source,
-                    command=types.Command(title=title, command=MARK_REVIEWED, arguments=[argument]),
-                )
+                _command_action(title, types.CodeActionKind.Source, MARK_REVIEWED, argument)
             )
         return actions
 
@@ -345,26 +317,90 @@ class ProvenanceFeatures:
         buffers = {
             str(Path(self.server.path_for(d.uri)).resolve()): d.text for d in self.server.documents
         }
-        files = discover([root], self.server.resolver).files if root else []
-        paths = [str(p.resolve()) for p in files[:REPORT_FILE_LIMIT]]
-        paths += [p for p in buffers if p not in paths]
         summaries = []
-        for path in paths:
-            try:
-                text = buffers.get(path)
-                source = (
-                    SourceText(text, path=path)
-                    if text is not None
-                    else SourceText.from_bytes(Path(path).read_bytes(), path)
-                )
-            except OSError:
+        for path in self._report_paths(root, buffers):
+            source = _current_source(path, buffers)
+            if source is None:
                 continue
             settings = self.server.resolver.for_path(Path(path))
             provenance = blocking.file_provenance(source, settings, full=True)
-            shown = str(Path(path).relative_to(root)) if root and path.startswith(root) else path
-            summaries.append(report.summarize(shown, provenance))
+            summaries.append(report.summarize(_shown_path(path, root), provenance))
         blocking.shutdown()
         return {"markdown": report.markdown(summaries), "totals": report.totals(summaries)}
+
+    def _report_paths(self, root: str | None, buffers: dict[str, str]) -> list[str]:
+        """The workspace's files (up to the limit), then open buffers outside them."""
+        files = discover([root], self.server.resolver).files if root else []
+        paths = [str(p.resolve()) for p in files[:REPORT_FILE_LIMIT]]
+        return paths + [p for p in buffers if p not in paths]
+
+
+def _new_keys(units: Iterable[Unit], known: set[str], ranges: list[tuple[int, int]]) -> list[str]:
+    """Keys of the statements that touch `ranges` and are not `known`: what was inserted,
+    not what the document already held."""
+    return [
+        unit.key
+        for unit in units
+        if unit.key not in known
+        and any(unit.first <= last and unit.last >= first for first, last in ranges)
+    ]
+
+
+def _observed(before: str, after: str, settings: Settings) -> Observations:
+    """The edits turning `before` into `after`, observed as if typed in the editor."""
+    observed = Observations()
+    for edit in changed_regions(before, after):
+        limits = settings.provenance
+        observed.edited(edit, is_bulk(edit, limits.bulk_lines, limits.bulk_chars))
+    return observed
+
+
+def _wants_marks(only: Sequence[str] | None) -> bool:
+    """Whether a request limited to `only` these kinds takes quick fixes or source actions."""
+    return not only or any(k.startswith(("quickfix", "source")) for k in only)
+
+
+def _block_actions(uri: str, finding: Finding) -> list[types.CodeAction]:
+    """Quick fixes for one unreviewed block: mark it reviewed, or human-written."""
+    first, last = finding.metrics["first_line"], finding.metrics["last_line"]
+    span = {
+        "start": {"line": first, "character": 0},
+        "end": {"line": last + 1, "character": 0},
+    }
+    argument = {"uri": uri, "range": span}
+    return [
+        _command_action(title, types.CodeActionKind.QuickFix, command, argument)
+        for title, command in (
+            (f"Mark as reviewed (lines {first + 1}-{last + 1})", MARK_REVIEWED),
+            (f"Mark as human-written (lines {first + 1}-{last + 1})", MARK_HUMAN),
+        )
+    ]
+
+
+def _command_action(
+    title: str, kind: types.CodeActionKind, command: str, argument: dict[str, Any]
+) -> types.CodeAction:
+    return types.CodeAction(
+        title=title,
+        kind=kind,
+        command=types.Command(title=title, command=command, arguments=[argument]),
+    )
+
+
+def _current_source(path: str, buffers: dict[str, str]) -> SourceText | None:
+    """The file as the editor has it: its open buffer, else the disk (None if unreadable)."""
+    text = buffers.get(path)
+    if text is not None:
+        return SourceText(text, path=path)
+    try:
+        return SourceText.from_bytes(Path(path).read_bytes(), path)
+    except OSError:
+        return None
+
+
+def _shown_path(path: str, root: str | None) -> str:
+    """Paths in the workspace relative to its root, others as they are."""
+    return str(Path(path).relative_to(root)) if root and path.startswith(root) else path
 
 
 def _overlaps(finding: Finding, selection: types.Range) -> bool:

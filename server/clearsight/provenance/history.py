@@ -81,6 +81,8 @@ class CommitCache:
 
 
 COMMITS = CommitCache()
+# git-ai notes by commit: path -> [(first, last) 1-based inclusive, attribution].
+_NotedFiles = dict[str, dict[str, list[tuple[int, int, Attribution]]]]
 
 
 def _in_ranges(ranges: list[tuple[int, int, Attribution]], line: int) -> Attribution | None:
@@ -125,7 +127,13 @@ def head_attribution(
     if earlier is not None:
         return replace(earlier, stamp=result.stamp)
     result.tracked, result.blob = True, blob
-    if git.run_git(root, "rev-parse", "--is-shallow-repository").strip() == b"true":
+    _attribute_blob(root, relative, blob, result)
+    return result
+
+
+def _attribute_blob(root: Path, relative: str, blob: str, result: HeadAttribution) -> None:
+    """Blame the committed content and fold every line's evidence into `result`'s keys."""
+    if _is_shallow(root):
         result.problems.append(
             "shallow clone: lines older than the oldest fetched commit are attributed to it; "
             "fetch the full history (git fetch --unshallow) for complete provenance"
@@ -135,14 +143,37 @@ def head_attribution(
     infos = COMMITS.get(root, {line.commit for line in blamed})
     traces = read_traces(root)
     result.problems.extend(traces.problems)
-    notes: dict[str, dict[str, list[tuple[int, int, Attribution]]]] = {}
+    notes = _notes_by_commit(infos, result.problems)
+    trace_ranges = traces.files.get(relative, [])
+    per_line = _line_attributions(blamed, relative, infos, notes, trace_ranges)
+    result.keys.update(_statement_attributions(source, per_line))
+
+
+def _is_shallow(root: Path) -> bool:
+    return git.run_git(root, "rev-parse", "--is-shallow-repository").strip() == b"true"
+
+
+def _notes_by_commit(infos: dict[str, git.CommitInfo], problems: list[str]) -> _NotedFiles:
+    """The blamed commits' git-ai notes, parsed; what cannot be read goes to `problems`."""
+    notes: _NotedFiles = {}
     for commit, info in infos.items():
         if info.note:
             parsed = parse_note(info.note, commit)
             notes[commit] = parsed.files
-            result.problems.extend(f"commit {commit[:7]}: {p}" for p in parsed.problems)
+            problems.extend(f"commit {commit[:7]}: {p}" for p in parsed.problems)
+    return notes
+
+
+def _line_attributions(
+    blamed: list[git.BlameLine],
+    relative: str,
+    infos: dict[str, git.CommitInfo],
+    notes: _NotedFiles,
+    trace_ranges: list[TraceRange],
+) -> list[Attribution | None]:
+    """Each committed line's author. The most specific evidence wins: a git-ai note of the
+    line's commit, then an Agent Trace record, then what the commit itself says."""
     commit_level = {commit: commit_attribution(info) for commit, info in infos.items()}
-    trace_ranges = traces.files.get(relative, [])
     blamed_commits = {line.commit for line in blamed}
     per_line: list[Attribution | None] = []
     for number, line in enumerate(blamed, start=1):
@@ -153,8 +184,16 @@ def head_attribution(
             or commit_level.get(line.commit)
         )
         per_line.append(attribution)
+    return per_line
+
+
+def _statement_attributions(
+    source: SourceText, per_line: list[Attribution | None]
+) -> dict[str, Attribution]:
+    """Each statement's author from its lines' authors; statements with none are left out."""
+    keys: dict[str, Attribution] = {}
     for unit in statement_units(source):
         lines = [per_line[i] for i in unit.lines() if i < len(per_line) and per_line[i]]
         if lines:
-            result.keys[unit.key] = combine_lines([a for a in lines if a is not None])
-    return result
+            keys[unit.key] = combine_lines([a for a in lines if a is not None])
+    return keys

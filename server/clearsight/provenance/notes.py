@@ -57,20 +57,32 @@ def _metadata(text: str, result: NoteAttribution) -> dict:
     return meta
 
 
-def parse_note(text: str, commit: str) -> NoteAttribution:
-    result = NoteAttribution()
+def _sections(text: str) -> tuple[str, str]:
+    """The attestation and the metadata text; a note may hold metadata only."""
     attestation, sep, metadata = text.partition("\n---\n")
     if not sep and text.startswith("---\n"):
-        attestation, metadata = "", text[4:]
+        return "", text[4:]
+    return attestation, metadata
+
+
+def _file_path(row: str) -> str:
+    """An attestation line naming a file: its path, which may be in double quotes."""
+    path = row.strip()
+    if len(path) >= 2 and path[0] == path[-1] == '"':
+        return path[1:-1]
+    return path
+
+
+def parse_note(text: str, commit: str) -> NoteAttribution:
+    result = NoteAttribution()
+    attestation, metadata = _sections(text)
     meta = _metadata(metadata, result)
     current: str | None = None
     for number, row in enumerate(attestation.splitlines(), start=1):
         if not row.strip():
             continue
         if not row[0].isspace():
-            current = row.strip()
-            if len(current) >= 2 and current[0] == current[-1] == '"':
-                current = current[1:-1]
+            current = _file_path(row)
             result.files.setdefault(current, [])
             continue
         author_id, _, ranges = row.strip().rpartition(" ")

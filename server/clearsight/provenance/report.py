@@ -104,27 +104,50 @@ def markdown(summaries: list[FileSummary], title: str = "Provenance report") -> 
         "| File | AI share | Unreviewed blocks | Sources |",
         "|---|---:|---:|---|",
     ]
+    out += _file_rows(summaries)
+    out += _unreviewed_section(summaries)
+    out += _problems_section(summaries)
+    return "\n".join(out) + "\n"
+
+
+def _file_rows(summaries: list[FileSummary]) -> list[str]:
+    """A table row per file with AI-written code or a problem, most unreviewed first."""
+    rows = []
     for s in sorted(summaries, key=lambda s: (-len(s.unreviewed), -s.ai_lines, s.path)):
         if s.ai_lines or s.problems:
             tools = ", ".join(s.tools) or "-"
-            out.append(
+            rows.append(
                 f"| `{s.path}` | {s.share:.0%} | {len(s.unreviewed)} | "
                 f"{', '.join(s.sources) or '-'} ({tools}) |"
             )
+    return rows
+
+
+def _unreviewed_section(summaries: list[FileSummary]) -> list[str]:
+    """Every unreviewed block, listed with where it came from (nothing if there is none)."""
     unreviewed = [(s.path, b) for s in summaries for b in s.unreviewed]
-    if unreviewed:
-        out += ["", "## Unreviewed AI-written blocks", ""]
-        for path, block in unreviewed:
-            a = block.attribution
-            out.append(
-                f"- `{path}` lines {block.first + 1}-{block.last + 1}: {a.tool or 'AI'}"
-                f"{f' ({a.model})' if a.model else ''}, {a.evidence.value}"
-                f"{f', commit {a.commit[:7]}' if a.commit else ''}"
-            )
+    if not unreviewed:
+        return []
+    return ["", "## Unreviewed AI-written blocks", ""] + [
+        _block_item(path, block) for path, block in unreviewed
+    ]
+
+
+def _block_item(path: str, block: Block) -> str:
+    a = block.attribution
+    return (
+        f"- `{path}` lines {block.first + 1}-{block.last + 1}: {a.tool or 'AI'}"
+        f"{f' ({a.model})' if a.model else ''}, {a.evidence.value}"
+        f"{f', commit {a.commit[:7]}' if a.commit else ''}"
+    )
+
+
+def _problems_section(summaries: list[FileSummary]) -> list[str]:
+    """Problems met reading each file's provenance (nothing if there are none)."""
     problems = [(s.path, p) for s in summaries for p in s.problems]
-    if problems:
-        out += ["", "## Problems", ""] + [f"- `{path}`: {p}" for path, p in problems]
-    return "\n".join(out) + "\n"
+    if not problems:
+        return []
+    return ["", "## Problems", ""] + [f"- `{path}`: {p}" for path, p in problems]
 
 
 def text(summaries: list[FileSummary]) -> str:

@@ -135,16 +135,8 @@ class FileProvenance:
         for offset, segment in self.segments:
             for index, block in enumerate(segment.blocks):
                 block = block.moved(offset)
-                previous = blocks[-1] if blocks else None
-                if (
-                    index == 0
-                    and joinable
-                    and previous is not None
-                    and segment.starts_ai
-                    and block.scope == previous.scope == ""
-                    and block.reviewed == previous.reviewed
-                ):
-                    blocks[-1] = _joined(previous, block)
+                if index == 0 and joinable and segment.starts_ai and _continues_run(blocks, block):
+                    blocks[-1] = _joined(blocks[-1], block)
                 else:
                     blocks.append(block)
             joinable = segment.ends_ai and bool(segment.blocks)
@@ -157,6 +149,16 @@ class FileProvenance:
 def _moved(unit: Unit, lines: int) -> Unit:
     return Unit(
         unit.key, unit.first + lines, unit.last + lines, unit.qualname, unit.size, unit.scope
+    )
+
+
+def _continues_run(blocks: list[Block], block: Block) -> bool:
+    """Whether `block` extends the last of `blocks`: both module-level, reviewed alike."""
+    previous = blocks[-1] if blocks else None
+    return (
+        previous is not None
+        and block.scope == previous.scope == ""
+        and block.reviewed == previous.reviewed
     )
 
 
@@ -210,6 +212,21 @@ def inline_marker(source: SourceText) -> Attribution | None:
         tool = tool_from_name(named.group("tool")) if named else None
         return Attribution.of(AuthorKind.AI, Evidence.INLINE_MARKER, tool)
     return None
+
+
+def _relative(path: Path, root: Path) -> str:
+    """`path` as the ledger and git name it: relative to `root`, else just its name."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _has_ai_evidence(
+    head: HeadAttribution | None, ledger: LedgerIndex, marker: Attribution | None
+) -> bool:
+    """Whether anything says AI wrote part of the file; without it no statement needs a look."""
+    return bool((head is not None and head.has_ai) or marker or ledger.records)
 
 
 class ProvenanceService:
@@ -366,10 +383,7 @@ class ProvenanceService:
         (hovers, reports); otherwise such files return without looking at statements."""
         path = Path(source.path).resolve()
         root = self.workspace_root(path, settings)
-        try:
-            relative = path.relative_to(root).as_posix()
-        except ValueError:
-            relative = path.name
+        relative = _relative(path, root)
         result = FileProvenance(relative, root, line_count=len(source.lines))
         head, result.pending = (None, False)
         if self.git_root(path) is not None:
@@ -379,23 +393,35 @@ class ProvenanceService:
         if head is not None:
             result.problems.extend(head.problems)
         result.problems.extend(ledger.problems)
-        interesting = (head is not None and head.has_ai) or marker or ledger.records
-        if not (interesting or full):
+        if not (_has_ai_evidence(head, ledger, marker) or full):
             return result
         version = (relative, head.stamp if head else None, ledger.generation, marker)
         for offset, text, units in segment_units(source):
             key = (version, text)
             segment = self._segments.get(key)
             if segment is None:
-                segment = SegmentProvenance.of(
-                    tuple(self._attributed(u, relative, head, ledger, marker) for u in units)
-                )
-                with self._lock:
-                    if len(self._segments) >= SEGMENT_CACHE_LIMIT:
-                        self._segments.clear()
-                    self._segments[key] = segment
+                segment = self._new_segment(key, units, relative, head, ledger, marker)
             result.segments.append((offset, segment))
         return result
+
+    def _new_segment(
+        self,
+        key: tuple[object, str],
+        units: tuple[Unit, ...],
+        relative: str,
+        head: HeadAttribution | None,
+        ledger: LedgerIndex,
+        marker: Attribution | None,
+    ) -> SegmentProvenance:
+        """Attribute a top-level statement not seen with these inputs, and remember it."""
+        segment = SegmentProvenance.of(
+            tuple(self._attributed(u, relative, head, ledger, marker) for u in units)
+        )
+        with self._lock:
+            if len(self._segments) >= SEGMENT_CACHE_LIMIT:
+                self._segments.clear()
+            self._segments[key] = segment
+        return segment
 
     def _attributed(
         self,
@@ -440,10 +466,7 @@ class ProvenanceService:
             return 0
         path = Path(source.path).resolve()
         root = self.workspace_root(path, settings)
-        try:
-            relative = path.relative_to(root).as_posix()
-        except ValueError:
-            relative = path.name
+        relative = _relative(path, root)
         self.ledger(root, settings).append([make(keys, relative)])
         return len(keys)
 

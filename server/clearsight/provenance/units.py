@@ -181,14 +181,29 @@ class _Collector:
         text = "\n".join(self.lines[first : last + 1])
         cached = _SUBTREES.get((qualname, text))
         if cached is None:
-            inner = _Collector(self.lines, self.keys)
-            inner.compound(node, qualname, first, bodies, defines, scope)
-            cached = tuple(_moved(u, -first) for u in inner.units)
-            with _subtrees_lock:
-                if len(_SUBTREES) >= _SUBTREE_LIMIT:
-                    _SUBTREES.clear()
-                _SUBTREES[(qualname, text)] = cached
+            cached = self._subtree(node, qualname, first, text, bodies, defines, scope)
         self.units.extend(_moved(u, first) for u in cached)
+
+    def _subtree(
+        self,
+        node: ast.stmt,
+        qualname: str,
+        first: int,
+        text: str,
+        bodies: list[list[ast.stmt]],
+        defines: bool,
+        scope: str,
+    ) -> tuple[Unit, ...]:
+        """A compound statement's units relative to its first line, remembered by its text
+        so that the next edit elsewhere reuses them."""
+        inner = _Collector(self.lines, self.keys)
+        inner.compound(node, qualname, first, bodies, defines, scope)
+        units = tuple(_moved(u, -first) for u in inner.units)
+        with _subtrees_lock:
+            if len(_SUBTREES) >= _SUBTREE_LIMIT:
+                _SUBTREES.clear()
+            _SUBTREES[(qualname, text)] = units
+        return units
 
     def compound(
         self,
@@ -238,15 +253,18 @@ def top_level_segments(lines: list[str]) -> list[tuple[int, int]]:
     previous = ""
     quote: str | None = None  # the triple quote a multi-line string is open with
     for number, line in enumerate(lines):
-        if quote is None:
-            starts = number and _STARTS_CODE.match(line) and not _CONTINUES.match(line)
-            if starts and not previous.startswith("@"):
+        if quote is None and _STARTS_CODE.match(line):
+            if number and not _CONTINUES.match(line) and not previous.startswith("@"):
                 bounds.append(number)
-            if _STARTS_CODE.match(line):
-                previous = line
+            previous = line
         if '"""' in line or "'''" in line:
             quote = _open_quote(line, quote)
     bounds.append(len(lines))
+    return _nonempty_ranges(bounds)
+
+
+def _nonempty_ranges(bounds: list[int]) -> list[tuple[int, int]]:
+    """Consecutive bounds as (first, end) ranges, leaving out empty ones."""
     return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
 
 
