@@ -301,3 +301,28 @@ async def test_workspace_diagnostics_follow_history_and_reviews(
     after = by_uri((await workspace_pull(client, ids_of(reports.values()))).items)
     assert isinstance(after[uri], types.WorkspaceFullDocumentDiagnosticReport)
     assert "CS-P001" not in codes(after[uri].items)
+
+
+async def test_unreviewed_block_points_at_its_security_findings(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    repo = make_repo(tmp_path)
+    with (repo / "app.py").open("a") as handle:
+        handle.write(
+            "\n\ndef run(cmd):\n    import subprocess\n    subprocess.call(cmd, shell=True)\n"
+        )
+    git(repo, "commit", "-qam", "Add\n\nCo-authored-by: Claude <noreply@anthropic.com>")
+    await start_in(client, repo)
+    uri = (repo / "app.py").as_uri()
+    open_document(client, uri, (repo / "app.py").read_text())
+    diagnostics = await pushed_until(client, uri, has("CS-P001"))
+    (block,) = [d for d in diagnostics if d.code == "CS-P001"]
+    (shell,) = [d for d in diagnostics if d.code == "B602"]
+    assert block.severity == types.DiagnosticSeverity.Warning
+    assert block.related_information is not None
+    assert {(r.location.uri, r.location.range.start.line) for r in block.related_information} >= {
+        (uri, shell.range.start.line)
+    }
+    (module,) = [d for d in diagnostics if d.code == "B404"]  # low: information, raised
+    assert module.severity == types.DiagnosticSeverity.Warning
+    assert "Raised one level: AI-written code" in module.message

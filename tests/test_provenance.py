@@ -299,6 +299,8 @@ def test_policy_in_ai_ranges(tmp_path: Path) -> None:
     assert findings["B404"].severity == Severity.WARNING  # raised: AI-written
     assert findings["CS-P001"].severity == Severity.WARNING  # holds a security finding
     assert "B602" in findings["CS-P001"].message
+    related = {r.span.start.line for r in findings["CS-P001"].related}
+    assert related == {findings["B404"].line, findings["B602"].line}
 
 
 def test_dependency_findings_are_louder_in_ai_code(tmp_path: Path) -> None:

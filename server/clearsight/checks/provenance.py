@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 from clearsight.checks.base import Rule, docs_url
-from clearsight.model import Family, Finding, Severity, Span
+from clearsight.model import Family, Finding, Related, Severity, Span
 from clearsight.provenance.service import SERVICE, Block, ProvenanceService
 from clearsight.settings import Settings
 from clearsight.source import SourceText
@@ -157,14 +157,16 @@ class ProvenanceCheck:
         if finding.code != UNREVIEWED_AI:
             return finding
         first, last = finding.metrics["first_line"], finding.metrics["last_line"]
-        inside = sorted(
-            {f.code for f in findings if f.family == Family.SECURITY and first <= f.line <= last}
-        )
-        if not inside:
+        holes = [f for f in findings if f.family == Family.SECURITY and first <= f.line <= last]
+        if not holes:
             return finding
+        inside = sorted({f.code for f in holes})
+        # Each security finding in the block, so the editor can jump to it from here.
+        related = tuple(Related(f.span, f"{f.code}: {f.message}") for f in holes)
         return replace(
             finding,
             severity=Severity.parse(settings.provenance.unreviewed_security_severity),
             message=finding.message + f" It contains security findings ({', '.join(inside)}).",
             metrics={**finding.metrics, "security": inside},
+            related=finding.related + related,
         )
