@@ -72,10 +72,12 @@ def _stamp_of_root(root: Path | None) -> str:
     return hashlib.sha256(payload).hexdigest()[:16]
 
 
-def dependency_stamp(path: Path) -> str:
-    """What dependency findings depend on besides the file: the project's declaration files
-    and the installed packages (a site-packages folder changes when one is added/removed)."""
-    return _stamp_of_root(find_project_root(path.absolute().parent))
+def dependency_stamp(path: Path, base: str = "HEAD") -> str:
+    """What dependency findings depend on besides the file: the project's declaration files,
+    the installed packages (a site-packages folder changes when one is added/removed) and
+    the git commit new dependencies (CS-D006) are compared with."""
+    root_stamp = _stamp_of_root(find_project_root(path.absolute().parent))
+    return root_stamp + base_commit(path, base)
 
 
 def provenance_stamp(path: Path, settings: Settings) -> str:
@@ -98,7 +100,7 @@ def _read_or_recall(
     if cache:
         context = settings.fingerprint()
         if settings.dependencies.enabled:
-            context += dependency_stamp(path) + base_commit(path, settings.dependencies.base)
+            context += dependency_stamp(path, settings.dependencies.base)
         if settings.provenance.enabled:
             context += provenance_stamp(path, settings)
         key = FindingCache.key(raw, name, context)
