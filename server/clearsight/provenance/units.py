@@ -13,13 +13,13 @@ import ast
 import copy
 import hashlib
 import io
-import itertools
 import re
 import threading
 import tokenize
 from collections.abc import Callable
 from typing import NamedTuple
 
+from clearsight.segments import top_level_segments
 from clearsight.source import SourceText
 
 _SKIPPED = {
@@ -236,53 +236,9 @@ def statement_units(source: SourceText, keys: UnitKeys = KEYS) -> list[Unit]:
     return collector.units
 
 
-# A top-level statement starts at column 0 with code; `else:`, `except ...:` and the like
-# continue the statement above, and a decorator's statement is the one below it.
-_STARTS_CODE = re.compile(r"[^\s#)\]}]")
-_CONTINUES = re.compile(r"(?:else|elif|except|finally)\b")
 _SEGMENTS: dict[str, tuple[Unit, ...] | None] = {}
 _SEGMENT_LIMIT = 20_000
 _MAX_JOINS = 64
-
-
-def top_level_segments(lines: list[str]) -> list[tuple[int, int]]:
-    """(first, end) line ranges that are likely whole top-level statements, found without
-    parsing (column-0 code outside triple-quoted strings). A wrong guess makes a segment
-    that does not parse; `segment_units` then joins it with the next: never a wrong result."""
-    bounds = [0]
-    previous = ""
-    quote: str | None = None  # the triple quote a multi-line string is open with
-    for number, line in enumerate(lines):
-        if quote is None and _STARTS_CODE.match(line):
-            if number and not _CONTINUES.match(line) and not previous.startswith("@"):
-                bounds.append(number)
-            previous = line
-        if '"""' in line or "'''" in line:
-            quote = _open_quote(line, quote)
-    bounds.append(len(lines))
-    return _nonempty_ranges(bounds)
-
-
-def _nonempty_ranges(bounds: list[int]) -> list[tuple[int, int]]:
-    """Consecutive bounds as (first, end) ranges, leaving out empty ones."""
-    return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
-
-
-def _open_quote(line: str, quote: str | None) -> str | None:
-    """Which triple quote is still open after `line` (a rough scan; parsing checks it)."""
-    at = 0
-    while True:
-        if quote is None:
-            found = [(line.find(q, at), q) for q in ('"""', "'''") if line.find(q, at) >= 0]
-            comment = line.find("#", at)
-            if not found or (0 <= comment < min(found)[0]):
-                return None
-            at, quote = min(found)[0] + 3, min(found)[1]
-        else:
-            end = line.find(quote, at)
-            if end < 0:
-                return quote
-            at, quote = end + 3, None
 
 
 def _segment(text: str, keys: UnitKeys) -> tuple[Unit, ...] | None:
