@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from clearsight.checks.base import Rule, docs_url
 from clearsight.deps.baseline import BaseFile, base_file
 from clearsight.deps.environment import Environment
-from clearsight.deps.imports import ImportedModule, scan_imports
+from clearsight.deps.imports import ImportedModule, ImportScan, scan_imports
 from clearsight.deps.resolve import FileContext, Origin, Resolution
 from clearsight.model import Family, Finding, Severity, Span
 from clearsight.settings import Settings
@@ -44,12 +44,14 @@ def _distribution(resolution: Resolution) -> tuple[str, str]:
 
 
 def third_party_imports(
-    source: SourceText, context: FileContext
+    source: SourceText, context: FileContext, scan: ImportScan | None = None
 ) -> Iterator[tuple[ImportedModule, str, str]]:
-    """(import, distribution key, display name) for each third-party import, in order."""
-    if source.tree is None:
-        return
-    scan = scan_imports(source)
+    """(import, distribution key, display name) for each third-party import, in order.
+    `scan`: the source's imports, when already scanned (else its tree is scanned)."""
+    if scan is None:
+        if source.tree is None:
+            return
+        scan = scan_imports(source)
     if not scan.compiles:
         return
     for imported in scan.imports:
@@ -100,10 +102,20 @@ class NewDependencyCheck:
         )
 
     def run(self, source: SourceText, settings: Settings) -> Iterator[Finding]:
+        if "import" not in source.text or source.path.startswith("<") or source.tree is None:
+            return
+        yield from self.run_scan(source, settings, scan_imports(source))
+
+    def run_scan(
+        self, source: SourceText, settings: Settings, scan: ImportScan
+    ) -> Iterator[Finding]:
+        """`run`, given the scan of `source`'s imports (the editor's incremental analysis
+        combines it from the scans of the statements it re-checked), so the whole text is
+        not parsed again."""
         if "import" not in source.text or source.path.startswith("<"):
             return
         context = FileContext.for_path(source.path, self.environment)
-        now = list(third_party_imports(source, context))
+        now = list(third_party_imports(source, context, scan))
         if not now:
             return  # git is asked only about files that import third-party code
         base = base_file(source.path, settings.dependencies.base)
