@@ -312,3 +312,90 @@ def test_a_new_line_reanalyses_only_the_parts_around_it() -> None:
     assert_same(analyzer, edited, Settings())
     # The method, and the if statement's header and the class line around it.
     assert analyzer.parts_analysed - before <= 3
+
+
+def api_class() -> str:
+    """A long class whose methods use module attributes that exist and that do not
+    (CS-D005), with what decides which are judged: guards (`hasattr`, a `try` catching
+    AttributeError, a version test in a decorator), imports inside methods, nested
+    functions; a top-level function after it; and a `\"\"\"` in a string, which makes the
+    statements harder to find without parsing."""
+    methods = "".join(
+        f"    def method_{i}(self, data):\n"
+        f"        value = json.loads(data) + json.parse_{i}(data)\n"
+        f"        if hasattr(os, 'fork_{i}'):\n            os.fork_{i}()\n"
+        f"        def inner():\n            return os.path.joinpath('a', '{i}')\n"
+        f"        return inner, value  # text {i}\n\n"
+        for i in range(14)
+    )
+    return (
+        'import json\nimport os\nimport sys\nmarker = \'"""\'\n\n\n'
+        "class Store:\n"
+        '    """A long class."""\n\n'
+        "    try:\n        limit = os.sysconf_x('SC_ARG_MAX')\n"
+        "    except AttributeError:\n        limit = 0\n\n"
+        f"{methods}"
+        "    def imports(self):\n        from collections import OrderedDictionary\n"
+        "        import xml.etree.ElementTree as ET\n        return ET.parse_string('<a/>')\n\n"
+        "    if sys.version_info >= (3, 99):\n"
+        "        def future(self):\n            return json.future_only()  # text future\n\n"
+        "    @staticmethod\n    def last():\n        return json.stringify({})\n\n\n"
+        "def function(data):\n    return json.dumpz(data)  # text top\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda t: t.replace("json.parse_3(data)", "json.loads(data)", 1),
+        lambda t: t.replace("json.parse_4(data)", "json.parse_4x(data)", 1),
+        # A parameter named like the module: `json` is not only the module any more.
+        lambda t: t.replace("def method_5(self, data):", "def method_5(self, json):", 1),
+        # Assigning a module attribute makes the module's names the file's business.
+        lambda t: t.replace("value = json.loads(data) + json.parse_7(data)",
+                            "json.parse_7 = value = json.loads(data)", 1),
+        lambda t: t.replace("if hasattr(os, 'fork_2'):", "if data:", 1),
+        lambda t: t.replace("json.loads(data) + json.parse_12(data)",
+                            "sys.platform and json.parse_12(data)", 1),
+        lambda t: t.replace("os.path.joinpath('a', '4')", "os.path.join('a', '4')", 1),
+        lambda t: t.replace("    except AttributeError:\n", "    except ValueError:\n", 1),
+        lambda t: t.replace("    @staticmethod\n", "    @skipif(sys.version_info < (3,))\n", 1),
+        lambda t: t.replace("json.dumpz(data)", "json.dumps(data)", 1),
+        # In a method under a version test: guarded by what is around it.
+        lambda t: t.replace("json.future_only()", "json.future_onl()", 1),
+        lambda t: t.replace("import json\n", "import json as os\n", 1),
+        lambda t: t.replace("from collections import OrderedDictionary",
+                            "from collections import OrderedDict", 1),
+        # A method's line dedented, a bracket left open: the text does not parse.
+        lambda t: t.replace("        return inner, value  # text 6\n",
+                            "return inner, value  # text 6\n", 1),
+        lambda t: t.replace("        return inner, value  # text 8\n",
+                            "        return (inner, value  # text 8\n", 1),
+        # A nested function turned into a statement of the method, a line added.
+        lambda t: t.replace("        def inner():\n            return os.path.joinpath('a', '9')",
+                            "        inner = 1\n        value = os.path.joinpath('a', '9')", 1),
+        lambda t: t.replace("    def method_10(self, data):\n",
+                            "    def method_10(self, data):\n        os.nothing_here()\n", 1),
+    ],
+    ids=[
+        "fix-a-use", "rename-a-use", "parameter", "assignment", "guard-removed",
+        "guard-added", "nested-function", "try-at-class-level", "decorator-guard",
+        "top-level-function", "guarded-method", "import-alias", "from-import", "dedent",
+        "open-bracket", "not-a-definition", "new-line",
+    ],
+)  # fmt: skip
+def test_edits_in_methods_of_a_long_class_match_for_module_attributes(  # type: ignore[no-untyped-def]
+    tmp_path: Path, edit
+) -> None:
+    analyzer = IncrementalAnalyzer(str(tmp_path / "store.py"))
+    text = api_class()
+    compile(text, "store.py", "exec")
+    _, findings = analyzer.analyze(text, Settings())
+    assert len([f for f in findings if f.code == "CS-D005"]) >= 14
+    assert_same(analyzer, text, Settings())
+    edited = edit(text)
+    assert edited != text
+    assert_same(analyzer, edited, Settings())
+    for version in string_edits(edited, 6, seed=len(edited)):
+        assert_same(analyzer, version, Settings())
+    assert_same(analyzer, text, Settings())

@@ -17,7 +17,9 @@ an if/try block by block), each checked on its own text with what makes it parse
 it, so an edit in one method re-checks that method only. When an edit stays inside one
 such statement and keeps the line count, only that statement is parsed again.
 Other families run on the whole text, as the engine would run them; one that only needs
-the file's imports (`ScanCheck`) gets them from the chunks' scans instead, without a parse.
+the file's imports (`ScanCheck`) gets them from the chunks' scans instead, and one that
+needs its module attribute uses (`UsesCheck`) gets them from `DocumentUses`, which parses
+and walks only the statement (or method) an edit is in: neither parses the whole text.
 The result equals `engine.analyze` on the whole text (tests compare them on real code).
 Anything unusual (a syntax error, a check that fails) falls back to the whole-file engine.
 """
@@ -34,7 +36,7 @@ from typing import Protocol, runtime_checkable
 
 from radon.visitors import Class, ComplexityVisitor
 
-from clearsight.checks.base import Rule
+from clearsight.checks.base import Check, Rule
 from clearsight.checks.complexity import (
     Block,
     ComplexityFacts,
@@ -53,6 +55,7 @@ from clearsight.deps.imports import (
     scan_imports,
     statement_kind,
 )
+from clearsight.deps.references import DocumentUses, FileUses
 from clearsight.engine import (
     analyze,
     apply_user_choices,
@@ -127,6 +130,7 @@ class IncrementalAnalyzer:
         # only that method.
         self._units: dict[str, UnitFacts] = {}
         self.parsed = False  # whether the last text analysed parses
+        self._uses = DocumentUses()  # module attribute uses, statement by statement
         self._lock = threading.Lock()
 
     def analyze(self, text: str, settings: Settings) -> tuple[SourceText, list[Finding]]:
@@ -300,13 +304,21 @@ class IncrementalAnalyzer:
         for check in CHECKS:
             if check.family.value in _SUPPORTED_FAMILIES or not check.enabled(settings):
                 continue
-            if isinstance(check, ScanCheck):
-                # A family that only needs the imports gets them, scanned chunk by chunk.
-                check = _Scanned(check, _combined_scan(chunks))
             # Families without a per-statement form run on the whole text, as the engine would.
-            findings.extend(run_check(check, source, settings))
+            findings.extend(run_check(self._per_statement(check, chunks), source, settings))
         findings = finalize_findings(source, findings, settings, CHECKS)
         return apply_user_choices(findings, inline_ignores(comments), settings)
+
+    def _per_statement(self, check: Check, chunks: list[Chunk]) -> Check:
+        """The check, given what it needs collected statement by statement if it can take
+        it that way."""
+        if isinstance(check, ScanCheck):
+            # A family that only needs the imports gets them, scanned chunk by chunk.
+            return _Scanned(check, _combined_scan(chunks))
+        if isinstance(check, UsesCheck):
+            # One that needs the module attribute uses gets them statement by statement.
+            return _Used(check, self._uses)
+        return check
 
     def _chunk_findings(
         self, chunk: Chunk, settings: Settings, state: ImportState
@@ -721,6 +733,43 @@ class _Scanned:
 
     def run(self, source: SourceText, settings: Settings) -> Iterator[Finding]:
         return self.check.run_scan(source, settings, self.scan)
+
+
+@runtime_checkable
+class UsesCheck(Protocol):
+    """A check family that can run from the file's module attribute uses
+    (`deps.references`) instead of its syntax tree, as `ApiExistenceCheck.run_uses` does.
+    The editor's incremental analysis collects them with `DocumentUses`, which parses only
+    the top-level statements whose text is new (in a long class, only the method an edit
+    is in) and walks only the definitions whose text is new, not the whole file."""
+
+    family: Family
+    needs_tree: bool
+
+    def enabled(self, settings: Settings) -> bool: ...
+
+    def rules(self) -> Iterable[Rule]: ...
+
+    def run_uses(
+        self, source: SourceText, settings: Settings, uses: FileUses
+    ) -> Iterator[Finding]: ...
+
+
+class _Used:
+    """A `UsesCheck`, run on the uses collected statement by statement."""
+
+    def __init__(self, check: UsesCheck, uses: DocumentUses) -> None:
+        self.check, self.uses = check, uses
+        self.family, self.needs_tree = check.family, check.needs_tree
+
+    def enabled(self, settings: Settings) -> bool:
+        return self.check.enabled(settings)
+
+    def rules(self) -> Iterable[Rule]:
+        return self.check.rules()
+
+    def run(self, source: SourceText, settings: Settings) -> Iterator[Finding]:
+        return self.check.run_uses(source, settings, self.uses.uses(source))
 
 
 def _release_trees(facts: ChunkFacts, path: str) -> None:

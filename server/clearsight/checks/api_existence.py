@@ -26,7 +26,13 @@ from clearsight.deps.api import ModuleFinder, ModuleMembers
 from clearsight.deps.environment import Environment
 from clearsight.deps.listing import FOLDERS
 from clearsight.deps.project import find_project_root, local_search_folders
-from clearsight.deps.references import AttributeUse, FromImport, absolute, file_uses
+from clearsight.deps.references import (
+    AttributeUse,
+    FileUses,
+    FromImport,
+    absolute,
+    file_uses,
+)
 from clearsight.deps.typos import osa_distance
 from clearsight.model import Family, Finding, Fix, Severity, Span, TextEdit
 from clearsight.settings import Settings
@@ -189,7 +195,11 @@ class ApiExistenceCheck:
         return finder
 
     def run(self, source: SourceText, settings: Settings) -> Iterator[Finding]:
-        uses = file_uses(source)
+        yield from self.run_uses(source, settings, file_uses(source))
+
+    def run_uses(self, source: SourceText, settings: Settings, uses: FileUses) -> Iterator[Finding]:
+        """`run`, given the source's uses (the editor's incremental analysis collects them
+        statement by statement, `segment_uses`, without parsing the whole text)."""
         if not uses.uses and not uses.from_imports:
             return
         finder = self.finder_for(source.path)

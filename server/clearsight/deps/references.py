@@ -9,7 +9,11 @@ version, the platform or `TYPE_CHECKING`. Assigning a module attribute (`m.name 
 judged.
 
 Facts are collected per top-level statement and cached by the statement's text, so that
-after an edit only the statements that changed are walked again.
+after an edit only the statements that changed are walked again; inside a statement, the
+facts of each definition (a method) are cached by its text and whether it is guarded (the
+walker keeps no scopes, so nothing else reaches them), so only the method an edit is in is
+walked again. For the editor, `DocumentUses` finds a document's statements without parsing
+the whole text, and after an edit inside one method parses that method alone.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import ast
 import threading
 from dataclasses import dataclass, field, replace
 
+from clearsight.segments import top_level_segments
 from clearsight.source import SourceText
 
 _TOLERANT_ERRORS = frozenset(
@@ -151,9 +156,31 @@ def _chain(node: ast.Attribute) -> tuple[ast.expr, list[ast.Attribute]]:
 
 
 class _Walker:
-    def __init__(self, first_line: int) -> None:
+    def __init__(self, first_line: int, lines: list[str] | None = None) -> None:
         self.first = first_line  # 1-based line of the statement: positions are relative
         self.facts = StatementFacts()
+        # The source's lines: with them, the definitions inside the statement are walked
+        # through `STATEMENTS`, so an edit in one method of a long class walks that method.
+        self.lines = lines
+        # The facts before each such definition, and the definition (`facts`: after the last).
+        self.items: list[StatementFacts | _Slot] = []
+
+    def _definition(self, node: ast.stmt, guarded: bool) -> bool:
+        """Adds a nested definition's facts from the cache; False when there are no lines
+        to key it by (the caller walks it). A definition's facts depend on its own text
+        and on `guarded` only: the walker keeps no scopes."""
+        if self.lines is None:
+            return False
+        first, walked = STATEMENTS.walked(self.lines, node, guarded)
+        last = (node.end_lineno or node.lineno) - self.first
+        self.items.extend((self.facts, _Slot(first + 1 - self.first, last, guarded, walked)))
+        self.facts = StatementFacts()
+        return True
+
+    def walked(self) -> Walked:
+        """What was walked: the facts, and the parts they combine."""
+        items = (*self.items, self.facts)
+        return Walked(_fold(items), items)
 
     def visit(self, node: ast.AST, guarded: bool) -> None:
         method = getattr(self, "_" + type(node).__name__, None)
@@ -215,6 +242,10 @@ class _Walker:
         self._children(node, guarded)
 
     def _FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef, guarded: bool) -> None:
+        if not self._definition(node, guarded):
+            self.function(node, guarded)
+
+    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, guarded: bool) -> None:
         """The return annotation is skipped (see `_arg`); a decorator that tests the
         version or platform (`@skipif(sys.version_info < (3, 12))`) guards the body."""
         self._bind_other(node.name)
@@ -228,6 +259,10 @@ class _Walker:
     _AsyncFunctionDef = _FunctionDef
 
     def _ClassDef(self, node: ast.ClassDef, guarded: bool) -> None:
+        if not self._definition(node, guarded):
+            self.class_(node, guarded)
+
+    def class_(self, node: ast.ClassDef, guarded: bool) -> None:
         self._bind_other(node.name)
         inner = guarded or any(_is_guard_test(d) for d in node.decorator_list)
         for part in (*node.decorator_list, *node.bases, *node.keywords):
@@ -326,14 +361,80 @@ class _Walker:
         self.facts.uses.append(AttributeUse(root.id, tuple(a.attr for a in chain), ends))
 
 
-def statement_facts(node: ast.stmt) -> StatementFacts:
-    """The facts of one top-level statement, positions relative to its first line."""
-    walker = _Walker(node.lineno)
+def statement_facts(node: ast.stmt, lines: list[str] | None = None) -> StatementFacts:
+    """The facts of one top-level statement, positions relative to its first line
+    (decorators included). `lines`: the source's lines, to reuse the facts of the
+    definitions inside it."""
+    return _top_level(node, lines).facts
+
+
+def _top_level(node: ast.stmt, lines: list[str] | None) -> Walked:
     try:
-        walker.visit(node, False)
+        return _walk(node, False, lines)
     except RecursionError:
-        return StatementFacts(other={"*"})  # too deep to follow: judge nothing
-    return walker.facts
+        return Walked(StatementFacts(other={"*"}), ())  # too deep to follow: judge nothing
+
+
+def _first_line(node: ast.stmt) -> int:
+    """1-based first line of a statement, decorators included."""
+    decorators = getattr(node, "decorator_list", None)
+    return min(node.lineno, *(d.lineno for d in decorators)) if decorators else node.lineno
+
+
+def _walk(node: ast.stmt, guarded: bool, lines: list[str] | None) -> Walked:
+    """A statement walked (itself, not taken from the cache), positions relative to its
+    first line."""
+    walker = _Walker(_first_line(node), lines)
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        walker.function(node, guarded)
+    elif isinstance(node, ast.ClassDef):
+        walker.class_(node, guarded)
+    else:
+        walker.visit(node, guarded)
+    return walker.walked()
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """A definition inside a statement, walked on its own: its lines relative to the
+    statement's first line, and whether it is guarded there."""
+
+    first: int
+    last: int  # inclusive
+    guarded: bool
+    walked: Walked
+
+
+@dataclass(frozen=True)
+class Walked:
+    """A statement's facts, and the parts they combine, in walking order: the facts
+    between its definitions (relative to the statement) and the definitions."""
+
+    facts: StatementFacts
+    items: tuple[StatementFacts | _Slot, ...]
+
+    def with_slot(self, index: int, slot: _Slot) -> Walked:
+        items = (*self.items[:index], slot, *self.items[index + 1 :])
+        return Walked(_fold(items), items)
+
+
+def _fold(items: tuple[StatementFacts | _Slot, ...]) -> StatementFacts:
+    """The facts of a statement from its parts, as one walk of it would have found them."""
+    if len(items) == 1 and isinstance(items[0], StatementFacts):
+        return items[0]
+    out = StatementFacts()
+    for item in items:
+        facts, lines = (
+            (item, 0) if isinstance(item, StatementFacts) else (item.walked.facts, item.first)
+        )
+        for name, modules in facts.bound.items():
+            out.bound.setdefault(name, set()).update(modules)
+        out.other |= facts.other
+        out.assigned |= facts.assigned
+        shifted = facts.shifted(lines)
+        out.uses.extend(shifted.uses)
+        out.from_imports.extend(shifted.from_imports)
+    return out
 
 
 @dataclass(frozen=True)
@@ -346,31 +447,49 @@ class FileUses:
 
 
 class _StatementCache:
-    """Facts by (statement text, columns): unchanged statements are not walked again."""
+    """Facts by (statement text, columns, guarded): unchanged statements, and unchanged
+    definitions inside a changed statement, are not walked again."""
 
     def __init__(self, limit: int = 50_000) -> None:
-        self._cache: dict[tuple[str, int, int], StatementFacts] = {}
+        self._cache: dict[tuple[str, int, int, bool], Walked] = {}
         self._limit = limit
         self._lock = threading.Lock()
 
     def get(self, source: SourceText, node: ast.stmt) -> tuple[int, StatementFacts]:
-        """The statement's facts, positions relative to its first line, and the 0-based
-        line that is (shifting is left to the caller, for the uses it keeps)."""
-        first = node.lineno
-        decorators = getattr(node, "decorator_list", None)
-        if decorators:
-            first = min(first, *(d.lineno for d in decorators))
-        last = node.end_lineno or node.lineno
-        text = "\n".join(source.lines[first - 1 : last])
-        key = (text, node.col_offset, node.end_col_offset or 0)
-        facts = self._cache.get(key)
-        if facts is None:
-            facts = statement_facts(node).shifted(node.lineno - first)
-            with self._lock:
-                if len(self._cache) >= self._limit:
-                    self._cache.clear()
-                self._cache[key] = facts
-        return first - 1, facts
+        """A top-level statement's facts, positions relative to its first line, and the
+        0-based line that is (shifting is left to the caller, for the uses it keeps)."""
+        first, walked = self.top_level(source.lines, node)
+        return first, walked.facts
+
+    def top_level(self, lines: list[str], node: ast.stmt) -> tuple[int, Walked]:
+        key = _key(lines, node, False)
+        walked = self._cache.get(key)
+        if walked is None:
+            walked = _top_level(node, lines)
+            self._store(key, walked)
+        return _first_line(node) - 1, walked
+
+    def walked(self, lines: list[str], node: ast.stmt, guarded: bool) -> tuple[int, Walked]:
+        """`top_level` for a definition inside a statement, walked with `guarded`
+        (RecursionError is left to the top-level statement's walk)."""
+        key = _key(lines, node, guarded)
+        walked = self._cache.get(key)
+        if walked is None:
+            walked = _walk(node, guarded, lines)
+            self._store(key, walked)
+        return _first_line(node) - 1, walked
+
+    def _store(self, key: tuple[str, int, int, bool], walked: Walked) -> None:
+        with self._lock:
+            if len(self._cache) >= self._limit:
+                self._cache.clear()
+            self._cache[key] = walked
+
+
+def _key(lines: list[str], node: ast.stmt, guarded: bool) -> tuple[str, int, int, bool]:
+    """A statement's cache key: its lines (decorators included) and columns."""
+    text = "\n".join(lines[_first_line(node) - 1 : node.end_lineno or node.lineno])
+    return (text, node.col_offset, node.end_col_offset or 0, guarded)
 
 
 STATEMENTS = _StatementCache()
@@ -417,7 +536,138 @@ def file_uses(source: SourceText) -> FileUses:
     tree = source.tree
     if tree is None:
         raise ValueError("collecting attribute uses needs a syntax tree")
-    parts = [STATEMENTS.get(source, node) for node in tree.body]
+    return combine_uses([STATEMENTS.get(source, node) for node in tree.body])
+
+
+class DocumentUses:
+    """`file_uses` for the successive versions of one document, without parsing the whole
+    text (which must parse). The first version's top-level statements are found without
+    parsing (`top_level_segments`) and parsed one by one, once per distinct text. They are
+    kept, so that after an edit that kept the line count and stayed inside one statement,
+    only that statement is parsed and walked again, or, when the edit is inside one
+    definition in it (a method of a long class) that still stands alone, that definition."""
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+        self._statements: _Statements = ()  # first and last lines in the document
+        self._lock = threading.Lock()
+
+    def uses(self, source: SourceText) -> FileUses:
+        lines = source.lines
+        with self._lock:
+            statements = None
+            if self._statements:
+                statements = _patched(self._lines, self._statements, lines)
+            if statements is None:
+                statements = _segment_statements(lines)
+            if statements is None:
+                self._lines, self._statements = [], ()
+                return file_uses(source)
+            self._lines, self._statements = lines, statements
+        return combine_uses([(first, walked.facts) for first, _, walked in statements])
+
+
+def _patched(old_lines: list[str], old: _Statements, lines: list[str]) -> _Statements | None:
+    """The statements of `lines`, an edit of `old_lines` that kept the line count and
+    stayed in the lines of one statement: that statement, or the one definition in it the
+    edit is in, parsed and walked alone. None when the edit is not one of those, or what
+    was parsed does not stand alone as it stood before."""
+    if len(old_lines) != len(lines):
+        return None
+    changed = _changed(old_lines, lines)
+    if changed is None:
+        return old
+    for index, (first, last, walked) in enumerate(old):
+        if first <= changed[0] and changed[1] <= last:
+            new = _patched_statement(
+                walked, old_lines[first : last + 1], lines[first : last + 1],
+                (changed[0] - first, changed[1] - first),
+            )  # fmt: skip
+            return None if new is None else (*old[:index], (first, last, new), *old[index + 1 :])
+    return None
+
+
+def _changed(old: list[str], new: list[str]) -> tuple[int, int] | None:
+    """The first and last lines that differ (lists of the same length), None if none."""
+    low = next((n for n, (a, b) in enumerate(zip(old, new, strict=True)) if a != b), None)
+    if low is None:
+        return None
+    high = len(new) - 1
+    while old[high] == new[high]:
+        high -= 1
+    return low, high
+
+
+def _patched_statement(
+    walked: Walked, old_lines: list[str], lines: list[str], changed: tuple[int, int]
+) -> Walked | None:
+    """A top-level statement (its lines before and after the edit of lines `changed`,
+    first and last) walked again: only the definition in it holding those lines if it
+    still stands alone, else the statement parsed alone."""
+    for number, item in enumerate(walked.items):
+        if isinstance(item, _Slot) and item.first <= changed[0] and changed[1] <= item.last:
+            slot = _reparsed(item, old_lines[item.first], lines[item.first : item.last + 1])
+            if slot is not None:
+                return walked.with_slot(number, slot)
+            break
+    return _reparsed_statement(lines)
+
+
+def _reparsed_statement(lines: list[str]) -> Walked | None:
+    """The top-level statement in `lines` walked, if they hold exactly that statement."""
+    try:
+        tree = ast.parse("\n".join(lines))
+    except _PARSE_ERRORS:
+        return None
+    node = tree.body[0] if len(tree.body) == 1 else None
+    if node is None or _first_line(node) != 1 or node.end_lineno != len(lines):
+        return None
+    return STATEMENTS.top_level(lines, node)[1]
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+_PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _reparsed(slot: _Slot, old_first: str, lines: list[str]) -> _Slot | None:
+    """The definition in `lines` (the slot's lines, edited) walked, if it still is one
+    definition with the same lines and indentation, so everything around it is as it was."""
+    indent = _indent(lines[0])
+    if not indent or indent != _indent(old_first):
+        return None
+    framed = ["if 1:", *lines]
+    node = _lone_definition(framed)
+    if node is None:
+        return None
+    try:
+        _, walked = STATEMENTS.walked(framed, node, slot.guarded)
+    except RecursionError:
+        return None
+    return _Slot(slot.first, slot.last, slot.guarded, walked)
+
+
+def _lone_definition(framed: list[str]) -> ast.stmt | None:
+    """The definition `if 1:` holds, if it holds just one, on all the lines after it."""
+    try:
+        tree = ast.parse("\n".join(framed))
+    except _PARSE_ERRORS:
+        return None
+    frame = tree.body[0] if len(tree.body) == 1 else None
+    if not isinstance(frame, ast.If) or len(frame.body) != 1 or frame.orelse:
+        return None
+    node = frame.body[0]
+    if not isinstance(node, _DEFINITIONS) or _first_line(node) != 2:
+        return None
+    return node if node.end_lineno == len(framed) else None
+
+
+def combine_uses(parts: list[tuple[int, StatementFacts]]) -> FileUses:
+    """The file's uses from the facts of its top-level statements, in order, each with
+    the 0-based line its positions are relative to."""
     modules = _bindings(parts)
     if modules is None:
         return FileUses({}, (), ())
@@ -430,3 +680,70 @@ def file_uses(source: SourceText) -> FileUses:
         for item in facts.from_imports
     ]
     return FileUses(modules, tuple(uses), tuple(froms))
+
+
+# The top-level statements of a segment: each with its 0-based first and last lines in the
+# segment.
+_Statements = tuple[tuple[int, int, Walked], ...]
+# Segments that were joined with the next this many times without parsing: the text's
+# statements cannot be told apart, so the whole text is parsed instead.
+_MAX_JOINS = 64
+
+
+class _SegmentCache:
+    """The statements of a segment by its text (None: it does not parse alone), up to a
+    number of characters of text."""
+
+    def __init__(self, limit: int = 20_000_000) -> None:
+        self._cache: dict[str, _Statements | None] = {}
+        self._characters = 0
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def parts(self, text: str) -> _Statements | None:
+        if text in self._cache:
+            return self._cache[text]
+        source = SourceText(text, path="<segment>")
+        tree = source.tree
+        found = None
+        if tree is not None:
+            found = tuple(
+                (first, (node.end_lineno or node.lineno) - 1, walked)
+                for node in tree.body
+                for first, walked in (STATEMENTS.top_level(source.lines, node),)
+            )
+        self.put(text, found)
+        return found
+
+    def put(self, text: str, statements: _Statements | None) -> None:
+        with self._lock:
+            if self._characters + len(text) > self._limit:
+                self._cache.clear()
+                self._characters = 0
+            self._cache[text] = statements
+            self._characters += len(text)
+
+
+SEGMENTS = _SegmentCache()
+
+
+def _segment_statements(lines: list[str]) -> _Statements | None:
+    """The top-level statements of `lines` (first and last lines in `lines`), parsed
+    segment by segment; None when they cannot be told apart without parsing the whole."""
+    segments = top_level_segments(lines)
+    found: list[tuple[int, int, Walked]] = []
+    index = 0
+    while index < len(segments):
+        first, end = segments[index]
+        parts = SEGMENTS.parts("\n".join(lines[first:end]))
+        joined = 0
+        while parts is None and joined < _MAX_JOINS and index + 1 < len(segments):
+            index += 1
+            end = segments[index][1]  # a column-0 line inside a statement: join the next
+            parts = SEGMENTS.parts("\n".join(lines[first:end]))
+            joined += 1
+        if parts is None:
+            return None
+        found.extend((first + start, first + last, walked) for start, last, walked in parts)
+        index += 1
+    return tuple(found)
