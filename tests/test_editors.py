@@ -124,8 +124,8 @@ VSCODE_CHECKS = [
 
 # The provenance checks (CS-P001 on the block committed with a `Co-authored-by: Claude` trailer,
 # the status bar's unreviewed-AI count, Show Provenance Report, Mark Selection as Reviewed)
-# need the server's side of issue 4. They are not run until WITH_PROVENANCE is True.
-WITH_PROVENANCE = False
+# run against the server's side of issue 4.
+WITH_PROVENANCE = True
 PROVENANCE_CHECKS = [
     "provenance: the Claude-co-authored block is CS-P001 on ai_helper.py line 1",
     "provenance: the status bar counts the unreviewed AI block",

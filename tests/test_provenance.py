@@ -518,3 +518,21 @@ def test_reformatting_real_code_is_not_a_bulk_insertion(tmp_path: Path) -> None:
     rate = flagged / total
     print(f"statements flagged after reformatting: {flagged}/{total} = {rate:.3%}")
     assert rate < 0.001
+
+
+@pytest.mark.parametrize("name", ["subprocess", "argparse", "tarfile", "typing", "inspect"])
+def test_units_by_statement_and_member_equal_the_whole_file_walk(name: str) -> None:
+    """Per edit, statements are found without parsing the file and long classes member by
+    member: the units (keys, lines, scopes) must equal those of one whole-file walk."""
+    from clearsight.provenance.units import segment_units
+
+    path = Path(subprocess.__file__).parent / f"{name}.py"
+    source = SourceText(path.read_text(encoding="utf-8"), path=str(path))
+    whole = statement_units(source)
+    segments = segment_units(SourceText(source.text, path=str(path)))
+    assert len(segments) > 10
+    pieces = sorted(
+        (u._replace(first=u.first + at, last=u.last + at) for at, _, us in segments for u in us),
+        key=lambda unit: (unit.first, unit.last),
+    )
+    assert pieces == whole

@@ -258,6 +258,18 @@ def _segment(text: str, keys: UnitKeys) -> tuple[Unit, ...] | None:
     return units
 
 
+# A top-level class longer than this is taken member by member (see members.py).
+LONG_CLASS_LINES = 80
+
+
+def _long_class(lines: list[str], keys: UnitKeys) -> tuple[Unit, ...] | None:
+    if len(lines) < LONG_CLASS_LINES or not lines[0].startswith(("class", "@")):
+        return None
+    from clearsight.provenance.members import class_units  # members builds on this module
+
+    return class_units(lines, keys)
+
+
 def segment_units(
     source: SourceText, keys: UnitKeys = KEYS
 ) -> list[tuple[int, str, tuple[Unit, ...]]]:
@@ -271,7 +283,7 @@ def segment_units(
     while index < len(segments):
         first, end = segments[index]
         text = "\n".join(lines[first:end])
-        units = _segment(text, keys)
+        units = _long_class(lines[first:end], keys) or _segment(text, keys)
         joined = 0
         while units is None and joined < _MAX_JOINS and index + 1 < len(segments):
             index += 1
