@@ -15,22 +15,16 @@ reflog, `packed-refs`, `FETCH_HEAD`); the Python files' blob ids and sizes per c
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess  # nosec B404  # reason: runs only the git binary with fixed arguments
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from clearsight import gitrun
+
 GIT_TIMEOUT = 5.0  # seconds, per git command
 _STAMP_FILES = ("HEAD", "logs/HEAD", "packed-refs", "FETCH_HEAD", "ORIG_HEAD")
 _MAX_BLOB_BYTES = 4_000_000
-# Repository configuration that could make git run programs is switched off, so that
-# reading an untrusted repository never runs its code (as in clearsight.provenance.git).
-_SAFE_CONFIG = (
-    "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
-    "-c", "diff.external=", "-c", "core.untrackedCache=false",
-)  # fmt: skip
 # "Not a repository" is asked again after this long (`git init` in an open workspace).
 _RECHECK_SECONDS = 10.0
 
@@ -52,32 +46,13 @@ class BaseFile:
     blob: str | None = None  # the blob id of its contents at the base
 
 
-def git_executable() -> str | None:
-    return shutil.which("git")
-
-
 def run_git(repository_folder: Path, *arguments: str) -> str | None:
     """git's standard output, or None when git is missing, fails or takes too long."""
-    git = git_executable()
-    if git is None:
-        return None
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
-    for variable in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
-        env.pop(variable, None)
     try:
-        completed = subprocess.run(  # nosec B603  # reason: fixed argv, no shell
-            [git, *_SAFE_CONFIG, *arguments],
-            cwd=repository_folder,
-            capture_output=True,
-            timeout=GIT_TIMEOUT,
-            check=False,
-            env=env,
-        )
-    except (OSError, subprocess.SubprocessError):
+        out = gitrun.run_git(repository_folder, *arguments, timeout=GIT_TIMEOUT)
+    except gitrun.GitError:
         return None
-    if completed.returncode != 0:
-        return None
-    return completed.stdout.decode("utf-8", "surrogateescape")
+    return out.decode("utf-8", "surrogateescape")
 
 
 def valid_revision(revision: str) -> bool:

@@ -1,64 +1,21 @@
-"""The few git questions provenance asks, through the `git` binary on the server's PATH.
-
-Never a shell; fixed argument lists; a timeout on every call. Repository configuration that
-could make git run programs (fsmonitor, hooks, textconv, external diff) is switched off, so
-opening an untrusted repository never runs its code.
+"""The few git questions provenance asks, through `clearsight.gitrun` (no shell, fixed
+arguments, timeouts, repository settings that could run programs switched off); blame runs
+with --no-textconv for the same reason.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import subprocess  # nosec B404  # reason: runs only the git binary with fixed arguments
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clearsight.gitrun import GitError, run_git
+
 LOG = logging.getLogger(__name__)
 
-TIMEOUT_SECONDS = 60.0
 NOTES_REF = "refs/notes/ai"
-_SAFE_CONFIG = (
-    "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
-    "-c", "diff.external=", "-c", "core.untrackedCache=false",
-)  # fmt: skip
 _UNIT, _RECORD = "\x1f", "\x1e"
-
-
-class GitError(Exception):
-    """git is missing, failed or timed out; the message says which, for the user."""
-
-
-def _git() -> str:
-    found = shutil.which("git")
-    if not found:
-        raise GitError("git was not found on PATH; provenance from git history is unavailable")
-    return found
-
-
-def run_git(cwd: Path, *args: str, stdin: bytes | None = None) -> bytes:
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
-    env.pop("GIT_DIR", None)
-    env.pop("GIT_WORK_TREE", None)
-    try:
-        done = subprocess.run(  # nosec B603  # reason: fixed argv, no shell
-            [_git(), *_SAFE_CONFIG, *args],
-            cwd=cwd,
-            input=stdin,
-            capture_output=True,
-            timeout=TIMEOUT_SECONDS,
-            env=env,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as error:
-        raise GitError(f"git {args[0]} took more than {TIMEOUT_SECONDS:.0f} s") from error
-    except OSError as error:
-        raise GitError(f"git could not run: {error}") from error
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitError(f"git {args[0]} failed: {message[-1] if message else done.returncode}")
-    return done.stdout
 
 
 def repository_root(path: Path) -> Path | None:
