@@ -235,15 +235,41 @@ async function quickInput(page, keys) {
   await page.waitForSelector(".quick-input-widget:not(.hidden) input", { timeout: TIMEOUT });
 }
 
+/**
+ * Quick open `name` and wait for its tab. Retried: a webview (the provenance report) or a
+ * toast can take the focus back between the keys, so the input is clicked before typing and
+ * its value checked before Enter.
+ */
 async function openFile(page, name) {
-  await quickInput(page, "Control+P");
-  await page.keyboard.type(name, { delay: 20 });
-  await waitFor(
-    async () => (await page.$$eval(".quick-input-list .monaco-list-row", (rows) => rows.map((row) => row.innerText))).some((text) => text.includes(name)),
-    `${name} in quick open`,
-  );
-  await page.keyboard.press("Enter");
-  await page.waitForSelector(`.tab.active[data-resource-name="${name}"], .tab.active[aria-label*="${name}"]`, { timeout: TIMEOUT });
+  const input = ".quick-input-widget:not(.hidden) input";
+  const tab = `.tab.active[data-resource-name="${name}"], .tab.active[aria-label*="${name}"]`;
+  for (let attempt = 1; attempt <= 3; attempt += 1) {
+    await quickInput(page, "Control+P");
+    await page.click(input);
+    await page.keyboard.type(name, { delay: 20 });
+    const typed = await page.$eval(input, (element) => element.value).catch(() => "");
+    const listed = await waitFor(
+      async () => (await page.$$eval(".quick-input-list .monaco-list-row", (rows) => rows.map((row) => row.innerText))).some((text) => text.includes(name)),
+      `${name} in quick open`,
+      15000,
+    ).catch(() => false);
+    if (typed.endsWith(name) && listed) {
+      await page.focus(input).catch(() => undefined);
+      await page.keyboard.press("Enter");
+      try {
+        await page.waitForSelector(tab, { timeout: attempt === 3 ? TIMEOUT : 20000 });
+        return;
+      } catch (error) {
+        if (attempt === 3) {
+          throw error;
+        }
+      }
+    }
+    const tabs = await page.$$eval(".tab", (items) => items.map((item) => `${item.classList.contains("active") ? "*" : ""}${item.innerText.trim()}`)).catch(() => []);
+    log(`open ${name} attempt ${attempt}: typed ${JSON.stringify(typed)}, listed ${Boolean(listed)}, tabs ${JSON.stringify(tabs)}`);
+    await page.keyboard.press("Escape");
+  }
+  throw new Error(`could not open ${name} through quick open`);
 }
 
 async function goToLine(page, line, column) {
@@ -522,6 +548,8 @@ async function checkProvenance(page) {
   }
   report.problems.afterReview = after;
   check("provenance: Mark Selection as Reviewed clears CS-P001", !has(after, "ai_helper.py", "CS-P001", 1), after);
+  // Close the report: its webview can take the keyboard focus when it re-renders.
+  await page.click('.tab:has-text("Clearsight: Provenance") .tab-actions .action-label', { timeout: 5000 }).catch(() => undefined);
 }
 
 // -- an untrusted workspace ------------------------------------------------------------------
