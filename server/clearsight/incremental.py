@@ -64,6 +64,7 @@ from clearsight.engine import (
     run_check,
 )
 from clearsight.model import Family, Finding
+from clearsight.segments import common_ends
 from clearsight.settings import Settings
 from clearsight.source import SourceText
 
@@ -189,7 +190,7 @@ class IncrementalAnalyzer:
         if not self.chunks:
             return self._parse_chunks(new, 0, len(new))
         delta = len(new) - len(old)
-        prefix, suffix = _common_ends(old, new)
+        prefix, suffix = common_ends(old, new)
         before, after = _untouched(self.chunks, len(old), prefix, suffix)
         dirty_start = before[-1].start + len(before[-1].lines) if before else 0
         dirty_end = (after[0].start + delta) if after else len(new)
@@ -792,18 +793,6 @@ def _untouched(
     before = [c for c in chunks if c.start + len(c.lines) <= prefix]
     after = [c for c in chunks if c.start >= max(old_length - suffix, prefix)]
     return before, after
-
-
-def _common_ends(old: list[str], new: list[str]) -> tuple[int, int]:
-    """How many leading and trailing lines the two versions share (not overlapping)."""
-    limit = min(len(old), len(new))
-    prefix = 0
-    while prefix < limit and old[prefix] == new[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
-        suffix += 1
-    return prefix, suffix
 
 
 def _first_line(statement: ast.stmt) -> int:

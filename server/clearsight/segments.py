@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 
 # A top-level statement starts at column 0 with code; `else:`, `except ...:` and the like
 # continue the statement above, and a decorator's statement is the one below it.
@@ -55,3 +56,30 @@ def _open_quote(line: str, quote: str | None) -> str | None:
             if end < 0:
                 return quote
             at, quote = end + 3, None
+
+
+# Lines compared a block at a time first: slice equality runs in C, so finding the one
+# edited line of a 2,000-line buffer costs microseconds instead of a Python loop.
+_BLOCK = 64
+
+
+def common_ends(old: Sequence[str], new: Sequence[str]) -> tuple[int, int]:
+    """How many leading and trailing lines the two versions share (not overlapping)."""
+    limit = min(len(old), len(new))
+    prefix = 0
+    while prefix + _BLOCK <= limit and (
+        old[prefix : prefix + _BLOCK] == new[prefix : prefix + _BLOCK]
+    ):
+        prefix += _BLOCK
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    room, old_end, new_end = limit - prefix, len(old), len(new)
+    suffix = 0
+    while suffix + _BLOCK <= room and (
+        old[old_end - suffix - _BLOCK : old_end - suffix]
+        == new[new_end - suffix - _BLOCK : new_end - suffix]
+    ):
+        suffix += _BLOCK
+    while suffix < room and old[old_end - 1 - suffix] == new[new_end - 1 - suffix]:
+        suffix += 1
+    return prefix, suffix

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import ast
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-from clearsight.segments import top_level_segments
+from clearsight.segments import common_ends, top_level_segments
 from clearsight.source import SourceText
 
 _TOLERANT_ERRORS = frozenset(
@@ -74,10 +74,24 @@ class StatementFacts:
     assigned: set[str] = field(default_factory=set)  # roots of `m.x = …` / setattr(m, …)
     uses: list[AttributeUse] = field(default_factory=list)
     from_imports: list[FromImport] = field(default_factory=list)
+    # `shifted` results by lines: a statement keeps its place across most edits, so each
+    # edit would otherwise rebuild every use of the file at the same lines. (Two places:
+    # a method's facts are shifted within its class and within the file.)
+    _shifts: dict[int, StatementFacts] = field(default_factory=dict, compare=False, repr=False)
 
     def shifted(self, lines: int) -> StatementFacts:
+        """The facts `lines` lines further down (the result is shared: never mutate it)."""
         if not lines:
             return self
+        shifted = self._shifts.get(lines)
+        if shifted is None:
+            shifted = self._shift(lines)
+            if len(self._shifts) >= 2:
+                self._shifts.clear()
+            self._shifts[lines] = shifted
+        return shifted
+
+    def _shift(self, lines: int) -> StatementFacts:
         # Plain constructors: dataclasses.replace costs five times as much, per use.
         uses = [
             AttributeUse(use.root, use.attrs, tuple((line + lines, col) for line, col in use.ends))
@@ -514,10 +528,6 @@ def absolute(module: str, package: str | None) -> str | None:
     return f"{base}.{rest}" if rest else base
 
 
-def _shift(use: AttributeUse, lines: int) -> AttributeUse:
-    return AttributeUse(use.root, use.attrs, tuple((line + lines, c) for line, c in use.ends))
-
-
 def _bindings(parts: list[tuple[int, StatementFacts]]) -> dict[str, frozenset[str]] | None:
     """Names bound only by imports, with the modules each may be; None: judge nothing."""
     bound: dict[str, set[str]] = {}
@@ -564,7 +574,21 @@ class DocumentUses:
                 self._lines, self._statements = [], ()
                 return file_uses(source)
             self._lines, self._statements = lines, statements
-        return combine_uses([(first, walked.facts) for first, _, walked in statements])
+        return combine_uses(
+            [part for first, _, walked in statements for part in _parts(first, walked)]
+        )
+
+
+def _parts(first: int, walked: Walked) -> list[tuple[int, StatementFacts]]:
+    """A top-level statement's facts as `combine_uses` takes them: definition by definition
+    when it has parts, so that after an edit in one method the others keep their facts
+    shifted to the same lines (`StatementFacts.shifted` remembers), not the whole class's."""
+    if not any(isinstance(item, _Slot) for item in walked.items):
+        return [(first, walked.facts)]
+    return [
+        (first + item.first, item.walked.facts) if isinstance(item, _Slot) else (first, item)
+        for item in walked.items
+    ]
 
 
 def _patched(old_lines: list[str], old: _Statements, lines: list[str]) -> _Statements | None:
@@ -589,13 +613,10 @@ def _patched(old_lines: list[str], old: _Statements, lines: list[str]) -> _State
 
 def _changed(old: list[str], new: list[str]) -> tuple[int, int] | None:
     """The first and last lines that differ (lists of the same length), None if none."""
-    low = next((n for n, (a, b) in enumerate(zip(old, new, strict=True)) if a != b), None)
-    if low is None:
+    prefix, suffix = common_ends(old, new)
+    if prefix == len(new):
         return None
-    high = len(new) - 1
-    while old[high] == new[high]:
-        high -= 1
-    return low, high
+    return prefix, len(new) - 1 - suffix
 
 
 def _patched_statement(
@@ -671,14 +692,9 @@ def combine_uses(parts: list[tuple[int, StatementFacts]]) -> FileUses:
     modules = _bindings(parts)
     if modules is None:
         return FileUses({}, (), ())
-    uses = [
-        _shift(use, offset) for offset, facts in parts for use in facts.uses if use.root in modules
-    ]
-    froms = [
-        replace(item, line=item.line + offset, end_line=item.end_line + offset)
-        for offset, facts in parts
-        for item in facts.from_imports
-    ]
+    placed = [facts.shifted(offset) for offset, facts in parts]
+    uses = [use for facts in placed for use in facts.uses if use.root in modules]
+    froms = [item for facts in placed for item in facts.from_imports]
     return FileUses(modules, tuple(uses), tuple(froms))
 
 
