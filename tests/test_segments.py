@@ -52,3 +52,19 @@ def test_common_ends_never_overlap() -> None:
     prefix, suffix = common_ends(old, new)
     assert (prefix, suffix) == (130, 0)
     assert common_ends(new, old) == (130, 0)
+
+
+def test_line_splitting_matches_pythons_line_breaks() -> None:
+    """Lines as Python numbers them (\\r\\n, \\r, \\n), with and without their breaks, for
+    random texts holding the characters str.splitlines also breaks at (form feed, U+2028...)."""
+    import re
+
+    from clearsight.source import lines_with_breaks, split_lines
+
+    rng = random.Random(7)
+    alphabet = ["a", "é", " ", "\n", "\r", "\r\n", "\f", "\v", "\x1c", "\x85", "\u2028"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 12)))
+        assert split_lines(text) == re.split(r"\r\n|\r|\n", text), repr(text)
+        assert lines_with_breaks(text) == re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text)
+        assert "".join(lines_with_breaks(text)) == text

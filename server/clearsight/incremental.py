@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import ast
 import itertools
-import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -44,6 +43,7 @@ from clearsight.checks.complexity import (
     combine_facts,
     complexity_facts,
     module_findings,
+    module_maintainability,
 )
 from clearsight.checks.raw_metrics import raw_metrics
 from clearsight.checks.registry import CHECKS
@@ -66,19 +66,14 @@ from clearsight.engine import (
 from clearsight.model import Family, Finding
 from clearsight.segments import common_ends
 from clearsight.settings import Settings
-from clearsight.source import SourceText
+from clearsight.source import SourceText, lines_with_breaks
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _SUPPORTED_FAMILIES = {"complexity", "security"}
 # bandit's file-level tests report only the first occurrence in a file.
 _FILE_LEVEL_TESTS = {"B613"}
 _NO_IMPORTS = ImportScan((), extends_import_path=False, compiles=True)
 # Text that can make a statement hold an import or change where imports are found.
 _IMPORT_WORDS = ("import", *EXTENDS_IMPORT_PATH)
-
-
-def _lines(text: str) -> list[str]:
-    return _LINE.findall(text)
 
 
 @dataclass
@@ -107,6 +102,9 @@ class ChunkFacts:
     kinds: tuple[str, ...] = ()
     split: Split | None = None  # how a long chunk was cut, to re-check one part alone
     released: bool = False
+    # The last findings placed in the file: (first line, import state before, findings,
+    # import state after). Most chunks keep both across an edit, so they are reused.
+    placed: tuple[int, ImportState, list[Finding], ImportState] | None = None
 
 
 @dataclass
@@ -148,7 +146,7 @@ class IncrementalAnalyzer:
         if settings.fingerprint() != self.settings_key:
             self.chunks, self.lines, self._units = [], [], {}
             self.settings_key = settings.fingerprint()
-        lines = _lines(text)
+        lines = lines_with_breaks(text)
         try:
             chunks = self._rechunk(lines)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -298,10 +296,9 @@ class IncrementalAnalyzer:
             chunk_findings, state = self._chunk_findings(chunk, settings, state)
             findings.extend(chunk_findings)
         findings = _first_of_file_level_tests(findings)
-        parts = [(chunk.start, chunk.facts.complexity) for chunk in chunks]
-        if settings.complexity.enabled and parts:
-            combined = combine_facts(parts)
-            findings.extend(module_findings(source, combined.maintainability, settings))
+        if settings.complexity.enabled and chunks:
+            maintainability = module_maintainability([chunk.facts.complexity for chunk in chunks])
+            findings.extend(module_findings(source, maintainability, settings))
         for check in CHECKS:
             if check.family.value in _SUPPORTED_FAMILIES or not check.enabled(settings):
                 continue
@@ -325,6 +322,10 @@ class IncrementalAnalyzer:
         self, chunk: Chunk, settings: Settings, state: ImportState
     ) -> tuple[list[Finding], ImportState]:
         facts = chunk.facts
+        placed = facts.placed
+        if placed is not None and placed[0] == chunk.start and placed[1] == state:
+            return placed[2], placed[3]  # same place, same imports above: as last time
+        before = state
         found: list[Finding] = []
         if settings.complexity.enabled:
             blocks = block_findings(facts.source, facts.complexity.blocks, settings)
@@ -333,6 +334,7 @@ class IncrementalAnalyzer:
             for offset, unit in facts.units:
                 security, state = self._security(unit, settings, state)
                 found.extend(finding.shifted(chunk.start + offset) for finding in security)
+        facts.placed = (chunk.start, before, found, state)
         return found, state
 
     def _security(

@@ -16,6 +16,9 @@ from functools import cached_property
 # Line breaks as Python's tokenizer and ast see them (str.splitlines also splits on \f,
 # \x1c and friends, which would shift every line number after them).
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_WITH_BREAK = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+# What str.splitlines also breaks at: form feed, vertical tab, separators, NEL, U+2028/9.
+_OTHER_BREAKS = "\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,26 @@ class DecodeProblem:
 
 def split_lines(text: str) -> list[str]:
     """Lines without their terminators, numbered exactly as ast/tokenize number them."""
-    return _LINE_BREAK.split(text)
+    if _has_other_breaks(text):
+        return _LINE_BREAK.split(text)
+    # str.splitlines runs in C (the editor splits the whole buffer on every edit); with only
+    # \r, \n and \r\n in the text it differs from the split above by the last, empty line.
+    lines = text.splitlines()
+    if not text or text[-1] in "\r\n":
+        lines.append("")
+    return lines
+
+
+def lines_with_breaks(text: str) -> list[str]:
+    """The lines of `text` with their terminators (\r\n, \r or \n only, as Python's)."""
+    if _has_other_breaks(text):
+        return _LINE_WITH_BREAK.findall(text)
+    return text.splitlines(keepends=True)
+
+
+def _has_other_breaks(text: str) -> bool:
+    """Whether `text` holds a character str.splitlines breaks at and Python does not."""
+    return any(character in text for character in _OTHER_BREAKS)
 
 
 def _refused_coding_line(raw: bytes, error: SyntaxError) -> tuple[str, str, DecodeProblem]:

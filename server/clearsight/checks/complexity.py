@@ -137,15 +137,25 @@ def complexity_facts(
 def combine_facts(parts: list[tuple[int, ComplexityFacts]]) -> ComplexityFacts:
     """The facts of a module from those of its consecutive parts, each with the 0-based
     line its text starts at."""
+    return replace(_combined_counts([facts for _, facts in parts]), blocks=_moved_blocks(parts))
+
+
+def module_maintainability(parts: list[ComplexityFacts]) -> Maintainability:
+    """The maintainability index of a module from the facts of its consecutive parts
+    (`combine_facts` without moving every block: the editor asks for it on each edit)."""
+    return _combined_counts(parts).maintainability
+
+
+def _combined_counts(parts: list[ComplexityFacts]) -> ComplexityFacts:
     return ComplexityFacts(
-        blocks=_moved_blocks(parts),
-        operators_seen=frozenset().union(*(f.operators_seen for _, f in parts)),
-        operands_seen=frozenset().union(*(f.operands_seen for _, f in parts)),
-        operators=sum(f.operators for _, f in parts),
-        operands=sum(f.operands for _, f in parts),
+        blocks=(),
+        operators_seen=frozenset().union(*(f.operators_seen for f in parts)),
+        operands_seen=frozenset().union(*(f.operands_seen for f in parts)),
+        operators=sum(f.operators for f in parts),
+        operands=sum(f.operands for f in parts),
         # Each part's total counts the module's +1 once; the module counts it once.
-        total_complexity=sum(f.total_complexity - 1 for _, f in parts) + 1,
-        raw=summed_raw([facts.raw for _, facts in parts]),
+        total_complexity=sum(f.total_complexity - 1 for f in parts) + 1,
+        raw=summed_raw([f.raw for f in parts]),
     )
 
 
