@@ -78,20 +78,28 @@ def check(root: Path, name: str, text: str, environment: Environment = CURRENT) 
 PROJECT = '[project]\nname = "shop"\nversion = "1.0"\ndependencies = [\n    "requests>=2",\n]\n'
 
 
-@pytest.fixture(scope="session")
-def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real virtual environment with python-dateutil (and its dependency six) installed."""
-    prefix = tmp_path_factory.mktemp("venv") / "env"
+def venv_python(prefix: Path) -> Path:
+    return prefix / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def build_venv(prefix: Path, requirement: str) -> Path:
+    """A real virtual environment at `prefix` with `requirement` installed from PyPI (the
+    test is skipped when PyPI cannot be reached). Only pip runs the new interpreter."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(prefix)], check=True)
-    python = prefix / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-         "--disable-pip-version-check", "python-dateutil==2.9.0.post0"],
+        [sys.executable, "-m", "pip", "--python", str(venv_python(prefix)), "install",
+         "--quiet", "--disable-pip-version-check", requirement],
         capture_output=True, text=True, timeout=240,
     )  # fmt: skip
     if install.returncode != 0:
-        pytest.skip(f"could not install python-dateutil from PyPI: {install.stderr[-500:]}")
+        pytest.skip(f"could not install {requirement} from PyPI: {install.stderr[-500:]}")
     return prefix
+
+
+@pytest.fixture(scope="session")
+def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real virtual environment with python-dateutil (and its dependency six) installed."""
+    return build_venv(tmp_path_factory.mktemp("venv") / "env", "python-dateutil==2.9.0.post0")
 
 
 @pytest.fixture(scope="session")

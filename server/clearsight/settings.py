@@ -48,6 +48,12 @@ class DependencySettings:
     enabled: bool = True
     # The git revision new dependencies (CS-D006) are compared with.
     base: str = "HEAD"
+    # The project's interpreter (or environment folder) whose installed packages imports are
+    # looked up in; relative to `Settings.root`. None: the project's .venv/venv, else the
+    # Python running Clearsight. Its files are read, it is never run.
+    python: str | None = None
+    # Where `python` was set, for messages about it.
+    python_setting: str = "[tool.clearsight.dependencies] python"
 
 
 @dataclass(frozen=True)
@@ -119,13 +125,23 @@ class Settings:
         return hashlib.sha256(encoded).hexdigest()[:16]
 
     def with_cli_overrides(
-        self, select: list[str] | None = None, ignore: list[str] | None = None
+        self,
+        select: list[str] | None = None,
+        ignore: list[str] | None = None,
+        python: str | None = None,
     ) -> Settings:
         changed = self
         if select:
             changed = replace(changed, select=tuple(select))
         if ignore:
             changed = replace(changed, ignore=(*changed.ignore, *ignore))
+        if python:
+            dependencies = replace(
+                changed.dependencies,
+                python=str(Path(python).absolute()),  # relative to where the command runs
+                python_setting="--python",
+            )
+            changed = replace(changed, dependencies=dependencies)
         return changed
 
 
@@ -254,8 +270,11 @@ def settings_from_tables(
     config_file: str | None = None,
     problems: list[str] | None = None,
     where: str = "tool.clearsight",
+    python_setting: str = "[tool.clearsight.dependencies] python",
 ) -> Settings:
-    """Build Settings from the [tool.clearsight] and [tool.bandit] tables."""
+    """Build Settings from the [tool.clearsight] and [tool.bandit] tables.
+
+    `python_setting` names where `dependencies.python` came from, for messages about it."""
     problems = problems if problems is not None else []
     top = _Reader(clearsight, where, problems)
     known = {
@@ -287,6 +306,10 @@ def settings_from_tables(
             lambda v: isinstance(v, str) and bool(v.strip()) and not v.startswith("-"),
             'a git revision such as "origin/main"',
         ).strip(),
+        python=dep.value(
+            "python", None, lambda v: isinstance(v, str) and bool(v.strip()), "a path"
+        ),
+        python_setting=python_setting,
     )
     provenance = _provenance(top.subtable("provenance"))
     lim = top.subtable("limits")
@@ -323,19 +346,29 @@ def merge_tables(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[s
     return merged
 
 
-def load_pyproject(path: Path, overrides: Mapping[str, Any] | None = None) -> Settings:
+def load_pyproject(
+    path: Path,
+    overrides: Mapping[str, Any] | None = None,
+    overrides_name: str = "editor settings",
+) -> Settings:
     """Settings from one pyproject.toml (with `overrides` on top of its [tool.clearsight]).
 
     A file that cannot be read or parsed gives defaults (plus the overrides) and a problem.
+    `overrides_name` says where the overrides come from, in messages about them.
     """
     problems: list[str] = []
+    python_setting = _python_setting(overrides, overrides_name, path)
     try:
         with path.open("rb") as handle:
             document = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         problems.append(f"{path}: could not be read as TOML ({error}); using default settings")
         return settings_from_tables(
-            dict(overrides or {}), root=str(path.parent), config_file=str(path), problems=problems
+            dict(overrides or {}),
+            root=str(path.parent),
+            config_file=str(path),
+            problems=problems,
+            python_setting=python_setting,
         )
     tool = document.get("tool", {})
     if not isinstance(tool, dict):
@@ -354,7 +387,19 @@ def load_pyproject(path: Path, overrides: Mapping[str, Any] | None = None) -> Se
         root=str(path.parent),
         config_file=str(path),
         problems=problems,
+        python_setting=python_setting,
     )
+
+
+def _python_setting(
+    overrides: Mapping[str, Any] | None, overrides_name: str, pyproject: Path | None
+) -> str:
+    """Where `dependencies.python` is set: the overrides win over pyproject.toml."""
+    dependencies = (overrides or {}).get("dependencies")
+    if isinstance(dependencies, Mapping) and "python" in dependencies:
+        return f"dependencies.python in the {overrides_name}"
+    where = f" in {pyproject}" if pyproject is not None else ""
+    return f"[tool.clearsight.dependencies] python{where}"
 
 
 def _is_config(path: Path) -> bool:
@@ -380,9 +425,12 @@ class SettingsResolver:
     (the editor's settings).
     """
 
-    def __init__(self, overrides: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, overrides: Mapping[str, Any] | None = None, overrides_name: str = "editor settings"
+    ) -> None:
         self._by_dir: dict[Path, Settings] = {}
         self._overrides = dict(overrides or {})
+        self._overrides_name = overrides_name
 
     def for_path(self, path: Path) -> Settings:
         directory = path if path.is_dir() else path.parent
@@ -395,9 +443,13 @@ class SettingsResolver:
             return cached
         candidate = directory / "pyproject.toml"
         if candidate.is_file() and _is_config(candidate):
-            settings = load_pyproject(candidate, self._overrides)
+            settings = load_pyproject(candidate, self._overrides, self._overrides_name)
         elif directory.parent == directory:
-            settings = settings_from_tables(self._overrides, where="editor settings")
+            settings = settings_from_tables(
+                self._overrides,
+                where=self._overrides_name,
+                python_setting=_python_setting(self._overrides, self._overrides_name, None),
+            )
         else:
             settings = self._for_directory(directory.parent)
         self._by_dir[directory] = settings

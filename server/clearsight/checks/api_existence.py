@@ -23,7 +23,7 @@ from pathlib import Path
 
 from clearsight.checks.base import Rule, docs_url
 from clearsight.deps.api import ModuleFinder, ModuleMembers
-from clearsight.deps.environment import Environment
+from clearsight.deps.environment import ENVIRONMENTS, Environment
 from clearsight.deps.listing import FOLDERS
 from clearsight.deps.project import find_project_root, local_search_folders
 from clearsight.deps.references import (
@@ -134,17 +134,19 @@ class ApiExistenceCheck:
     needs_tree = True
 
     def __init__(self, environment: Environment | None = None) -> None:
-        """`environment`: where installed packages are read (default: the Python running
-        Clearsight, whose built-in modules are then known too)."""
+        """`environment`: where installed packages are read (default: each file's project
+        environment, `ENVIRONMENTS`; the built-in modules of the Python running Clearsight
+        are known when that is its environment)."""
         self._environment = environment
         self._finders: dict[tuple[str, ...], ModuleFinder] = {}
         self._lock = threading.Lock()
 
-    @property
-    def environment(self) -> Environment:
-        if self._environment is None:
-            self._environment = Environment.current()
-        return self._environment
+    def environment_for(self, path: str, settings: Settings | None = None) -> Environment:
+        """The environment given to the constructor, else the file's project's (the one
+        the dependency check resolved with the file's settings, when not given them)."""
+        if self._environment is not None:
+            return self._environment
+        return ENVIRONMENTS.for_file(path, settings).environment
 
     def enabled(self, settings: Settings) -> bool:
         return settings.dependencies.enabled
@@ -169,8 +171,8 @@ class ApiExistenceCheck:
             default_severity=Severity.WARNING,
         )
 
-    def finder_for(self, path: str) -> ModuleFinder:
-        """The module finder for a file: its project folders, then the environment."""
+    def finder_for(self, path: str, settings: Settings | None = None) -> ModuleFinder:
+        """The module finder for a file: its project folders, then its environment."""
         local: list[Path] = []
         if not path.startswith("<"):
             folder = Path(path).absolute().parent
@@ -181,7 +183,7 @@ class ApiExistenceCheck:
                 for entry in local_search_folders(folder, find_project_root(folder))
                 if not FOLDERS.get(str(entry)).is_package
             ]
-        environment = self.environment
+        environment = self.environment_for(path, settings)
         folders = (*map(str, local), *map(str, environment.stdlib),
                    *map(str, environment.site_packages))  # fmt: skip
         finder = self._finders.get(folders)

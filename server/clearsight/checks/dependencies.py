@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from clearsight.checks.base import Rule, docs_url
-from clearsight.deps.environment import Environment
+from clearsight.deps.environment import ENVIRONMENTS, Environment
 from clearsight.deps.imports import ImportedModule, ImportScan, scan_imports
 from clearsight.deps.names import DISTRIBUTION_TO_IMPORT, PYTHON2_MODULES, normalize
 from clearsight.deps.project import Declarations
@@ -87,17 +87,18 @@ class DependencyCheck:
         environment: Environment | None = None,
         index: Callable[[], PyPIIndex] = bundled_index,
     ) -> None:
-        """`environment`: where installed packages are looked for (default: the Python
-        running Clearsight). `index`: the PyPI snapshot, loaded on first need."""
+        """`environment`: where installed packages are looked for (default: each file's
+        project environment, `ENVIRONMENTS`). `index`: the PyPI snapshot, loaded on first
+        need."""
         self._environment = environment
         self._index = index
         self._typo_cache: dict[Declarations, dict[str, tuple[str, str, Near]]] = {}
 
-    @property
-    def environment(self) -> Environment:
-        if self._environment is None:
-            self._environment = Environment.current()
-        return self._environment
+    def environment_for(self, path: str, settings: Settings | None = None) -> Environment:
+        """The environment given to the constructor, else the file's project's."""
+        if self._environment is not None:
+            return self._environment
+        return ENVIRONMENTS.for_file(path, settings).environment
 
     def enabled(self, settings: Settings) -> bool:
         return settings.dependencies.enabled
@@ -182,9 +183,11 @@ class DependencyCheck:
     ) -> Iterator[Finding]:
         """`run`, given the scan of `source`'s imports (the editor's incremental analysis
         combines it from the scans of the statements it re-checked)."""
+        # Resolved first, so the project's configuration is known to the API check too.
+        environment = self.environment_for(source.path, settings)
         if not scan.compiles or not scan.imports:
             return
-        context = FileContext.for_path(source.path, self.environment)
+        context = FileContext.for_path(source.path, environment)
         state = _FileState(source, scan, context, settings)
         for imported in scan.imports:
             if imported.guard.expected_to_fail:

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 
 from clearsight.checks.base import Rule, docs_url
 from clearsight.deps.baseline import BaseFile, base_file
-from clearsight.deps.environment import Environment
+from clearsight.deps.environment import ENVIRONMENTS, Environment
 from clearsight.deps.imports import ImportedModule, ImportScan, scan_imports
 from clearsight.deps.resolve import FileContext, Origin, Resolution
 from clearsight.model import Family, Finding, Severity, Span
@@ -74,11 +74,11 @@ class NewDependencyCheck:
         self._base_cache: dict[tuple[str, str], frozenset[str] | None] = {}
         self._lock = threading.Lock()
 
-    @property
-    def environment(self) -> Environment:
-        if self._environment is None:
-            self._environment = Environment.current()
-        return self._environment
+    def environment_for(self, path: str, settings: Settings | None = None) -> Environment:
+        """The environment given to the constructor, else the file's project's."""
+        if self._environment is not None:
+            return self._environment
+        return ENVIRONMENTS.for_file(path, settings).environment
 
     def enabled(self, settings: Settings) -> bool:
         return settings.dependencies.enabled
@@ -114,7 +114,7 @@ class NewDependencyCheck:
         not parsed again."""
         if "import" not in source.text or source.path.startswith("<"):
             return
-        context = FileContext.for_path(source.path, self.environment)
+        context = FileContext.for_path(source.path, self.environment_for(source.path, settings))
         now = list(third_party_imports(source, context, scan))
         if not now:
             return  # git is asked only about files that import third-party code

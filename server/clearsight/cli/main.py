@@ -21,8 +21,9 @@ from clearsight.cli import output, provenance_cmd
 from clearsight.cli.cache import FindingCache
 from clearsight.cli.discovery import discover
 from clearsight.cli.runner import FileResult, analyze_bytes, default_jobs, is_terminal, run
+from clearsight.deps.environment import ENVIRONMENTS
 from clearsight.fixes import apply_edits, safe_fix_edits
-from clearsight.model import Finding, TextEdit
+from clearsight.model import Family, Finding, TextEdit
 from clearsight.provenance.service import SERVICE
 from clearsight.settings import Settings, SettingsResolver
 from clearsight.source import SourceText
@@ -68,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--fix", action="store_true",
         help="apply the safe fixes findings carry (with --stdin-filename: print the fixed source)",
     )  # fmt: skip
+    check.add_argument(
+        "--python", metavar="PATH",
+        help="the project's interpreter (or environment folder) whose installed packages "
+        "imports are looked up in; read, never run (default: [tool.clearsight.dependencies] "
+        "python, else the project's .venv or venv, else the Python running Clearsight)",
+    )  # fmt: skip
     check.add_argument("--quiet", "-q", action="store_true", help="no summary line")
     provenance_cmd.add_parser(commands)
     server = commands.add_parser("server", help="run the language server (stdio by default)")
@@ -81,6 +88,30 @@ def _report_settings_problems(settings: Settings, reported: set[str]) -> None:
         if problem not in reported:
             reported.add(problem)
             print(f"clearsight: warning: {problem}", file=sys.stderr)
+
+
+def _report_environment(
+    path: Path, settings: Settings, reported: set[str], *, fallback: bool = False
+) -> None:
+    """A configured interpreter that cannot be used, once per project; with `fallback`, also
+    that the project's imports were looked up in Clearsight's own environment (said only
+    where dependency findings depend on it, so clean runs stay quiet)."""
+    if not settings.dependencies.enabled:
+        return
+    found = ENVIRONMENTS.for_file(str(path.absolute()), settings)
+    if found.notice is None or found.notice in reported or not (found.problem or fallback):
+        return
+    reported.add(found.notice)
+    print(f"clearsight: {'warning' if found.problem else 'note'}: {found.notice}", file=sys.stderr)
+
+
+def _report_fallbacks(
+    results: list[FileResult], settings_for: Callable[[Path], Settings], reported: set[str]
+) -> None:
+    for result in results:
+        if any(finding.family is Family.DEPENDENCIES for finding in result.findings):
+            path = Path(result.path)
+            _report_environment(path, settings_for(path), reported, fallback=True)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -164,7 +195,7 @@ def _fix_files(
             continue
         _write_atomic(path, encoded)
         total += applied
-        settings = resolver.for_path(path).with_cli_overrides(args.select, args.ignore)
+        settings = resolver.for_path(path).with_cli_overrides(args.select, args.ignore, args.python)
         findings, text = analyze_bytes(encoded, result.path, settings)
         results[index] = FileResult(result.path, findings, text)
     return total
@@ -173,9 +204,13 @@ def _fix_files(
 def _check_stdin(args: argparse.Namespace, resolver: SettingsResolver, reported: set[str]) -> int:
     raw = sys.stdin.buffer.read()
     path = args.stdin_filename
-    settings = resolver.for_path(Path(path).absolute()).with_cli_overrides(args.select, args.ignore)
+    settings = resolver.for_path(Path(path).absolute()).with_cli_overrides(
+        args.select, args.ignore, args.python
+    )
     _report_settings_problems(settings, reported)
+    _report_environment(Path(path), settings, reported)
     findings, text = analyze_bytes(raw, path, settings)
+    _report_fallbacks([FileResult(path, findings)], lambda _: settings, reported)
     if args.fix:
         fixed, applied = _fixed_bytes(raw, path, findings)
         sys.stdout.flush()
@@ -232,7 +267,9 @@ def check(args: argparse.Namespace) -> int:
     def settings_for(path: Path) -> Settings:
         settings = resolver.for_path(path)
         _report_settings_problems(settings, reported)
-        return settings.with_cli_overrides(args.select, args.ignore)
+        settings = settings.with_cli_overrides(args.select, args.ignore, args.python)
+        _report_environment(path, settings, reported)
+        return settings
 
     cache = None if args.no_cache else FindingCache(args.cache_dir or Path(".clearsight_cache"))
     with _progress(len(found.files)) as advance:
@@ -240,6 +277,7 @@ def check(args: argparse.Namespace) -> int:
     if args.fix:
         _report_fixes(_fix_files(results, resolver, args), args)
     _report_provenance_data(found.files, settings_for)
+    _report_fallbacks(results, settings_for, reported)
     _emit(results, args)
     if found.errors or any(r.unreadable for r in results):
         return EXIT_ERROR

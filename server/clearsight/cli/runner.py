@@ -15,7 +15,7 @@ from pathlib import Path
 from clearsight.checks.api_existence import NONEXISTENT_API
 from clearsight.cli.cache import FindingCache
 from clearsight.deps.baseline import base_commit
-from clearsight.deps.environment import Environment, site_packages_stamp
+from clearsight.deps.environment import ENVIRONMENTS, Environment, site_packages_stamp
 from clearsight.deps.project import declaration_stamp, find_project_root
 from clearsight.engine import CHECK_FAILED, LIMIT_REACHED, analyze, unreadable_finding
 from clearsight.model import Finding
@@ -65,18 +65,20 @@ def read_file(path: Path) -> bytes | str:
 
 
 @functools.lru_cache(maxsize=256)
-def _stamp_of_root(root: Path | None) -> str:
+def _stamp_of_root(root: Path | None, environment: Environment) -> str:
     declared = declaration_stamp(root) if root is not None else ()
-    installed = site_packages_stamp(Environment.current())
-    payload = repr((declared, installed)).encode()
+    installed = site_packages_stamp(environment)
+    # The folders too: another environment with the same stamps is another environment.
+    payload = repr((declared, installed, environment)).encode()
     return hashlib.sha256(payload).hexdigest()[:16]
 
 
-def dependency_stamp(path: Path, base: str = "HEAD") -> str:
+def dependency_stamp(path: Path, base: str = "HEAD", settings: Settings | None = None) -> str:
     """What dependency findings depend on besides the file: the project's declaration files,
-    the installed packages (a site-packages folder changes when one is added/removed) and
-    the git commit new dependencies (CS-D006) are compared with."""
-    root_stamp = _stamp_of_root(find_project_root(path.absolute().parent))
+    the installed packages of the project's environment (a site-packages folder changes when
+    one is added/removed) and the git commit new dependencies (CS-D006) are compared with."""
+    environment = ENVIRONMENTS.for_file(str(path.absolute()), settings).environment
+    root_stamp = _stamp_of_root(find_project_root(path.absolute().parent), environment)
     return root_stamp + base_commit(path, base)
 
 
@@ -100,7 +102,7 @@ def _read_or_recall(
     if cache:
         context = settings.fingerprint()
         if settings.dependencies.enabled:
-            context += dependency_stamp(path, settings.dependencies.base)
+            context += dependency_stamp(path, settings.dependencies.base, settings)
         if settings.provenance.enabled:
             context += provenance_stamp(path, settings)
         key = FindingCache.key(raw, name, context)

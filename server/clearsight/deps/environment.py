@@ -17,11 +17,16 @@ import sys
 import sysconfig
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clearsight.deps.listing import FOLDERS, module_name
 from clearsight.deps.names import normalize
+from clearsight.deps.project import find_project_root
+
+if TYPE_CHECKING:
+    from clearsight.settings import Settings
 
 _METADATA_SUFFIXES = (".dist-info", ".egg-info")
 
@@ -32,7 +37,8 @@ class Environment:
 
     site_packages: tuple[Path, ...]
     stdlib: tuple[Path, ...] = ()
-    description: str = "an environment"
+    # Words for messages: environments with the same folders are the same (one scan each).
+    description: str = field(default="an environment", compare=False)
 
     @classmethod
     def current(cls) -> Environment:
@@ -81,6 +87,22 @@ class Environment:
         executable = Path(python).absolute()
         folder = executable.parent
         prefix = folder.parent if folder.name in ("bin", "Scripts") else folder
+        return cls.from_prefix(prefix)
+
+    @classmethod
+    def at(cls, path: str | os.PathLike[str]) -> Environment | None:
+        """The environment an interpreter path or an environment folder names, or None when
+        `path` is neither (missing, or no pyvenv.cfg and no site-packages). Read, not run."""
+        target = Path(path).absolute()
+        if target.is_dir():
+            prefix = target
+        elif target.is_file():
+            folder = target.parent
+            prefix = folder.parent if folder.name in ("bin", "Scripts") else folder
+        else:
+            return None
+        if not (prefix / "pyvenv.cfg").is_file() and not _site_folders(prefix):
+            return None
         return cls.from_prefix(prefix)
 
 
@@ -427,3 +449,123 @@ def stdlib_modules(environment: Environment) -> frozenset[str]:
         names.update(FOLDERS.get(str(folder)).names)
     names.discard("site-packages")
     return frozenset(names)
+
+
+# -- the environment of a file's project ---------------------------------------------------------
+
+VENV_FOLDERS = (".venv", "venv")
+
+
+@dataclass(frozen=True)
+class ProjectEnvironment:
+    """The environment a project's imports are looked up in, and how it was chosen."""
+
+    environment: Environment
+    project: Path | None
+    # For the front end to say once per project: the fallback to the Python running
+    # Clearsight, or why the configured interpreter could not be used (`problem`).
+    notice: str | None = None
+    problem: bool = False
+
+
+def _configured_path(value: str, base: str | None, project: Path | None) -> Path:
+    """A configured path; a relative one is relative to the folder of the pyproject.toml
+    that configured it, else to the project root."""
+    path = Path(os.path.expanduser(value.strip()))
+    if path.is_absolute():
+        return path
+    return Path(base or project or os.getcwd()) / path
+
+
+def _fallback(
+    project: Path | None, reason: str, why: str = "no project interpreter is configured"
+) -> ProjectEnvironment:
+    current = Environment.current()
+    where = f"the project at {project}" if project is not None else "files outside a project"
+    environment = Environment(
+        current.site_packages,
+        current.stdlib,
+        description=(f"the environment of the Python running Clearsight ({sys.executable}; {why})"),
+    )
+    notice = (
+        f"{reason} for {where}: its imports are looked up in the environment of the "
+        f"Python running Clearsight ({sys.executable}). Set [tool.clearsight.dependencies] "
+        "python (or `clearsight check --python`, or the editor's interpreter) to the "
+        "project's interpreter."
+    )
+    return ProjectEnvironment(environment, project, notice)
+
+
+def resolve_project_environment(
+    project: Path | None, python: str | None, base: str | None, setting: str
+) -> ProjectEnvironment:
+    """The configured interpreter, else the project's `.venv/` or `venv/` (a folder with a
+    pyvenv.cfg), else the Python running Clearsight. Files are read; nothing is run (the
+    workspace, and so its interpreter, is not trusted)."""
+    if python is not None:
+        path = _configured_path(python, base, project)
+        found = Environment.at(path)
+        if found is not None:
+            description = f"{found.description} (set by {setting})"
+            return ProjectEnvironment(replace(found, description=description), project)
+        why = "does not exist" if not path.exists() else "is not a Python environment"
+        fallback = _fallback(project, "", f"the configured {path} {why}")
+        notice = (
+            f"The interpreter {path} ({setting}) {why}. Using the environment of the Python "
+            f"running Clearsight ({sys.executable}) instead."
+        )
+        return replace(fallback, notice=notice, problem=True)
+    for name in VENV_FOLDERS if project is not None else ():
+        folder = Path(project or ".") / name
+        if (folder / "pyvenv.cfg").is_file():
+            found = Environment.from_prefix(folder)
+            description = f"{found.description} (the project's {name})"
+            return ProjectEnvironment(replace(found, description=description), project)
+    return _fallback(project, "No interpreter is configured and there is no .venv or venv")
+
+
+class ProjectEnvironments:
+    """One place the dependency checks get a file's environment from, cached per (project
+    root, configured interpreter).
+
+    A check that has the file's settings passes them, and that configuration is remembered
+    for the project; a caller without them (`ApiExistenceCheck.finder_for`) gets the
+    environment of the project's remembered configuration. The engine runs the import
+    checks before the API check, so for one file both use the same environment.
+    """
+
+    def __init__(self) -> None:
+        self._resolved: dict[tuple[Path | None, str | None, str | None], ProjectEnvironment] = {}
+        self._configured: dict[Path | None, tuple[str | None, str | None, str]] = {}
+        self._lock = threading.Lock()
+
+    def for_file(self, path: str, settings: Settings | None = None) -> ProjectEnvironment:
+        project = None
+        if not path.startswith("<"):  # "<buffer>", "<stdin>": no place on disk
+            project = find_project_root(Path(path).absolute().parent)
+        if settings is not None:
+            dependencies = settings.dependencies
+            configured = (dependencies.python, settings.root, dependencies.python_setting)
+            with self._lock:
+                self._configured[project] = configured
+        else:
+            configured = self._configured.get(project, (None, None, ""))
+        python, base, setting = configured
+        key = (project, python, base if python is not None else None)
+        found = self._resolved.get(key)
+        if found is None:
+            found = resolve_project_environment(project, python, base, setting)
+            with self._lock:
+                if len(self._resolved) > 256:
+                    self._resolved.clear()
+                self._resolved[key] = found
+        return found
+
+    def clear(self) -> None:
+        """Forget resolutions (a .venv created or a setting changed since)."""
+        with self._lock:
+            self._resolved.clear()
+            self._configured.clear()
+
+
+ENVIRONMENTS = ProjectEnvironments()

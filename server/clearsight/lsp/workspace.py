@@ -166,7 +166,7 @@ def file_result_id(raw: bytes, settings: Settings, path: Path | None = None) -> 
     digest.update(f"\0{settings.fingerprint()}\0{__version__}".encode())
     if path is not None:
         if settings.dependencies.enabled:
-            digest.update(dependency_stamp(path).encode())
+            digest.update(dependency_stamp(path, settings.dependencies.base, settings).encode())
         if settings.provenance.enabled:
             digest.update(provenance_stamp(path, settings).encode())
     return "file-" + digest.hexdigest()[:16]
