@@ -17,8 +17,16 @@ import {
   TransportKind,
 } from "vscode-languageclient/node";
 import { describeGarbage, isMethodNotFound, shouldRestart } from "./errors";
-import { type ImportStrategy, interpreterCandidates, type Launch, resolveInterpreter, serverLaunch } from "./interpreter";
-import { explicitValue, serverSettings } from "./settings";
+import {
+  type ImportStrategy,
+  type InterpreterInputs,
+  interpreterCandidates,
+  type Launch,
+  projectInterpreter,
+  resolveInterpreter,
+  serverLaunch,
+} from "./interpreter";
+import { explicitValue, serverSettings, withProjectInterpreter } from "./settings";
 import { type Counts, countFindings, type ServerState, statusText, statusTooltip } from "./status";
 
 const SECTION = "clearsight";
@@ -39,6 +47,8 @@ let toldAboutGarbage = false;
 let starting: Promise<void> | undefined;
 let watchingPythonExtension = false;
 let extensionContext: vscode.ExtensionContext;
+/** The project's interpreter sent to the server (chosen with the server's interpreter). */
+let projectPython: string | undefined;
 
 function activeResource(): vscode.Uri | undefined {
   return vscode.window.activeTextEditor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
@@ -46,7 +56,10 @@ function activeResource(): vscode.Uri | undefined {
 
 function readSettings(scope: vscode.Uri | undefined): Record<string, unknown> {
   const config = vscode.workspace.getConfiguration(SECTION, scope);
-  return serverSettings((key) => explicitValue(config.inspect(key)));
+  return withProjectInterpreter(
+    serverSettings((key) => explicitValue(config.inspect(key))),
+    projectPython,
+  );
 }
 
 /** The Python extension's interpreter for `resource`, through its API, when it is installed. */
@@ -133,12 +146,19 @@ async function chooseLaunch(): Promise<Launch | undefined> {
   const raw: unknown = trusted ? config.get("interpreter") : config.inspect("interpreter")?.globalValue;
   // The schema says an array; a plain path in settings.json is taken as one too.
   const setting = typeof raw === "string" ? [raw] : Array.isArray(raw) ? raw.map(String) : undefined;
-  const candidates = interpreterCandidates({
+  const inputs: InterpreterInputs = {
     setting,
     pythonExtension: trusted ? await pythonExtensionInterpreter(resource) : undefined,
     trusted,
     workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath),
-  });
+  };
+  const candidates = interpreterCandidates(inputs);
+  projectPython = projectInterpreter(inputs);
+  output.info(
+    projectPython
+      ? `Imports are checked against the environment of ${projectPython}.`
+      : "No project interpreter selected: the server uses the project's .venv, else its own environment.",
+  );
   const choice = await resolveInterpreter(candidates, trusted);
   if (!choice.ok) {
     await describeLaunchFailure(choice.message);

@@ -71,6 +71,20 @@ export function interpreterCandidates(inputs: InterpreterInputs): InterpreterCan
   });
 }
 
+/**
+ * The project's interpreter, whose environment the server looks imports up in (it reads that
+ * environment's files and never runs it): the `clearsight.interpreter` setting or the Python
+ * extension's selection, under the same workspace-trust rules as for running the server, even
+ * when the server itself runs elsewhere (that interpreter is too old, say). Never the
+ * `python3` fallback, and only an absolute path (a bare name such as `py` names no folder):
+ * otherwise undefined, and the server uses the project's .venv or its own environment.
+ */
+export function projectInterpreter(inputs: InterpreterInputs): string | undefined {
+  const chosen = interpreterCandidates(inputs).find((candidate) => candidate.source !== "path");
+  const executable = chosen?.command[0];
+  return executable !== undefined && path.isAbsolute(executable) ? executable : undefined;
+}
+
 /** What one interpreter said about itself. */
 export interface ProbeResult {
   candidate: InterpreterCandidate;

@@ -50,6 +50,20 @@ export function serverSettings(read: ReadSetting): ServerSettings {
   return table;
 }
 
+/**
+ * The table with the project's interpreter (resolved by the client, see `projectInterpreter`)
+ * as `[tool.clearsight.dependencies] python`: the server checks imports against the user's
+ * selected environment. Without one the table is unchanged, and pyproject.toml decides.
+ */
+export function withProjectInterpreter(table: ServerSettings, python: string | undefined): ServerSettings {
+  if (python === undefined) {
+    return table;
+  }
+  const current = table.dependencies;
+  const dependencies = typeof current === "object" && current !== null ? (current as ServerSettings) : {};
+  return { ...table, dependencies: { ...dependencies, python } };
+}
+
 /** The explicitly set value from `WorkspaceConfiguration.inspect()`, most specific first. */
 export function explicitValue<T>(
   inspected:

@@ -9,6 +9,7 @@ import {
   parseProbe,
   probe,
   type ProbeResult,
+  projectInterpreter,
   resolveInterpreter,
   serverLaunch,
 } from "../interpreter";
@@ -51,6 +52,22 @@ test("an untrusted workspace ignores the Python extension and interpreters insid
 test("an untrusted workspace keeps a user-level interpreter outside the workspace", () => {
   const candidates = interpreterCandidates({ ...base, trusted: false, setting: ["/usr/bin/python3.12"] });
   assert.equal(candidates[0].command[0], "/usr/bin/python3.12");
+});
+
+test("the project interpreter is the setting's, else the Python extension's, never python3 on PATH", () => {
+  const venv = "/work/project/.venv/bin/python";
+  assert.equal(projectInterpreter({ ...base, setting: ["/opt/py/bin/python3.12"], pythonExtension: [venv] }), "/opt/py/bin/python3.12");
+  assert.equal(projectInterpreter({ ...base, pythonExtension: [venv] }), venv);
+  assert.equal(projectInterpreter(base), undefined);
+  // A bare name names no environment folder: the server then finds the project's .venv itself.
+  assert.equal(projectInterpreter({ ...base, setting: ["py", "-3.12"] }), undefined);
+});
+
+test("the project interpreter follows workspace trust as the server's interpreter does", () => {
+  const venv = "/work/project/.venv/bin/python";
+  assert.equal(projectInterpreter({ ...base, trusted: false, pythonExtension: [venv] }), undefined);
+  assert.equal(projectInterpreter({ ...base, trusted: false, setting: [venv] }), undefined);
+  assert.equal(projectInterpreter({ ...base, trusted: false, setting: ["/usr/bin/python3.12"] }), "/usr/bin/python3.12");
 });
 
 test("isInside tells workspace paths from the rest, without being fooled by prefixes or ..", () => {

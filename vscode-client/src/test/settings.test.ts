@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CLIENT_ONLY_SETTINGS, explicitValue, SETTING_MAP, serverSettings } from "../settings";
+import { CLIENT_ONLY_SETTINGS, explicitValue, SETTING_MAP, serverSettings, withProjectInterpreter } from "../settings";
 
 function reader(values: Record<string, unknown>): (key: string) => unknown {
   return (key) => values[key];
@@ -52,6 +52,20 @@ test("client-only settings never reach the server", () => {
   for (const key of CLIENT_ONLY_SETTINGS) {
     assert.ok(!SETTING_MAP.some(([name]) => name === key), key);
   }
+});
+
+test("the project interpreter is sent as dependencies.python, beside the other dependency settings", () => {
+  const table = serverSettings(reader({ "dependencies.enabled": true, select: ["CS-D"] }));
+  assert.deepEqual(withProjectInterpreter(table, "/work/project/.venv/bin/python"), {
+    select: ["CS-D"],
+    dependencies: { enabled: true, python: "/work/project/.venv/bin/python" },
+  });
+  assert.deepEqual(withProjectInterpreter({}, "/usr/bin/python3"), { dependencies: { python: "/usr/bin/python3" } });
+  assert.deepEqual(table, { select: ["CS-D"], dependencies: { enabled: true } }); // not changed in place
+});
+
+test("without a project interpreter nothing is added, so pyproject.toml decides", () => {
+  assert.deepEqual(withProjectInterpreter({ debounce: 0 }, undefined), { debounce: 0 });
 });
 
 test("every mapped setting is declared in package.json, and every declared one is mapped or client-only", async () => {
