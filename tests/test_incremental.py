@@ -170,6 +170,22 @@ def test_long_class_checked_method_by_method_matches() -> None:
     )
 
 
+def test_an_edit_in_a_method_holding_an_import_parses_that_method_only() -> None:
+    """Typing elsewhere in a method that imports leaves its imports as they were: only the
+    method is parsed. Changing the import itself changes what later calls resolve to, so
+    the class is parsed whole; both equal the whole-file analysis."""
+    analyzer = IncrementalAnalyzer("m.py")
+    text = long_class().replace("        return c\n\n", "        return c('setup')\n\n", 1)
+    assert_same(analyzer, text, Settings())
+    before = analyzer.parts_reparsed
+    text = text.replace("c('setup')", "c('setup, typed')", 1)
+    assert_same(analyzer, text, Settings())
+    assert analyzer.parts_reparsed == before + 1
+    text = text.replace("import call as c", "import check_call as c", 1)
+    assert_same(analyzer, text, Settings())
+    assert analyzer.parts_reparsed == before + 1
+
+
 def method(name: str, number: int, indent: str = "    ") -> str:
     """A method (a function at module level when `indent` is one level) with a finding,
     a call resolved through an import made elsewhere, and a `# nosec`."""

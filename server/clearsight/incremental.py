@@ -254,16 +254,16 @@ class IncrementalAnalyzer:
         old = split.pieces[index]
         lines = tuple(new[chunk.start : chunk.start + len(chunk.lines)])
         piece = split.pieces[index].reframed(lines)
-        # Imports (and their guards) come from the chunk's tree: a part holding none before
-        # and after the edit leaves them as they were.
-        if any(word in piece.plain or word in old.plain for word in _IMPORT_WORDS):
-            return None
         tree = piece.stands_alone(old)
         if tree is None:
             return None
         pieces = [*split.pieces[:index], piece, *split.pieces[index + 1 :]]
-        source = SourceText("".join(lines), path=self.path)
         units = [self._unit_facts(p, tree if p is piece else None) for p in pieces]
+        # Imports (and their guards) come from the chunk's tree: a part whose own imports
+        # are the same before and after the edit (none, usually) leaves them as they were.
+        if units[index].imports != self._unit_facts(old).imports:
+            return None
+        source = SourceText("".join(lines), path=self.path)
         facts = Split(pieces, split.class_header).facts(source, units)
         facts.imports, facts.kinds = chunk.facts.imports, chunk.facts.kinds
         self.parts_reparsed += 1
@@ -405,6 +405,9 @@ class UnitFacts:
     unit: Unit
     visitor_class: Class | None  # radon's view of the dummy class, for a class's parts
     complexity: ComplexityFacts
+    # The imports in the part's text, when it mentions imports at all (`_IMPORT_WORDS`):
+    # an edit that leaves them as they were leaves the chunk's imports as they were.
+    imports: ImportScan | None = None
 
     @classmethod
     def of(cls, source: SourceText, piece: Piece) -> UnitFacts:
@@ -421,7 +424,10 @@ class UnitFacts:
         skip = 1 if piece.opener else 0
         source.comments = {line + skip: text for line, text in comments.items()}
         first_class = visitor.classes[0] if visitor.classes else None
-        return cls(Unit(source), first_class, facts)
+        imports = None
+        if any(word in piece.text for word in _IMPORT_WORDS):
+            imports = scan_imports(source)
+        return cls(Unit(source), first_class, facts, imports)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,10 @@ language server converts units (the engine speaks code points)."""
 
 from __future__ import annotations
 
+import itertools
 import re
+
+from clearsight.source import lines_with_breaks
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 
@@ -39,8 +42,13 @@ def from_client(line_text: str, character: int, encoding: str) -> int:
 
 
 def line_starts(text: str) -> list[int]:
-    """Code-point offset of each line's first character."""
-    return [0, *(match.end() for match in LINE_BREAK.finditer(text))]
+    """Code-point offset of each line's first character (an empty last line included)."""
+    # Summing line lengths runs in C: every incremental change of a long buffer asks.
+    lines = lines_with_breaks(text)
+    starts = [0, *itertools.accumulate(map(len, lines))]
+    if lines and not lines[-1].endswith(("\n", "\r")):
+        starts.pop()  # the text's end is not the start of another line
+    return starts
 
 
 def offset_of(text: str, starts: list[int], line: int, character: int, encoding: str) -> int:
