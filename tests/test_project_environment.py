@@ -93,7 +93,7 @@ def test_without_a_setting_the_project_venv_is_used_dot_venv_first(
                    check=True)  # fmt: skip
     assert findings_for(path) == [UNRESOLVABLE_IMPORT]  # venv/ has no tabulate
     shutil.copytree(tabulate_venv, tmp_path / ".venv", symlinks=True)
-    ENVIRONMENTS.clear()
+    # Found as soon as it exists: no cache to clear, no restart.
     assert findings_for(path) == [UNDECLARED_DEPENDENCY, NONEXISTENT_API]
     resolved = ENVIRONMENTS.for_file(str(path), SettingsResolver().for_path(path))
     assert resolved.environment.description.endswith("(the project's .venv)")
@@ -288,3 +288,20 @@ async def test_the_fallback_is_logged_once_per_project(
     assert len(fallback) == 1, server.log_messages
     assert fallback[0].type == types.MessageType.Info and str(tmp_path) in fallback[0].message
     assert path.exists()
+
+
+async def test_an_unusable_editor_interpreter_is_a_warning_naming_it(
+    server: EditorClient, tmp_path: Path
+) -> None:
+    path = project_with(tmp_path)
+    options = {"debounce": 0, "dependencies": {"python": str(tmp_path / "gone" / "python")}}
+    await start(server, client_capabilities("visual-studio-code"), tmp_path, options)
+    uri = path.as_uri()
+    open_document(server, uri, USES_TABULATE)
+    await pushed_until(server, uri, lambda d: any(x.code == "CS-D001" for x in d))
+    (warning,) = [m for m in server.messages if "gone" in m.message]
+    assert warning.type == types.MessageType.Warning
+    assert f"{tmp_path / 'gone' / 'python'} (dependencies.python in the editor settings)" in (
+        warning.message
+    )
+    assert "does not exist" in warning.message

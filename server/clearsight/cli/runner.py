@@ -16,7 +16,7 @@ from clearsight.checks.api_existence import NONEXISTENT_API
 from clearsight.cli.cache import FindingCache
 from clearsight.deps.baseline import base_commit
 from clearsight.deps.environment import ENVIRONMENTS, Environment, site_packages_stamp
-from clearsight.deps.project import declaration_stamp, find_project_root
+from clearsight.deps.project import declaration_stamp
 from clearsight.engine import CHECK_FAILED, LIMIT_REACHED, analyze, unreadable_finding
 from clearsight.model import Finding
 from clearsight.provenance.service import SERVICE
@@ -78,7 +78,7 @@ def dependency_stamp(path: Path, base: str = "HEAD", settings: Settings | None =
     the installed packages of the project's environment (a site-packages folder changes when
     one is added/removed) and the git commit new dependencies (CS-D006) are compared with."""
     environment = ENVIRONMENTS.for_file(str(path.absolute()), settings).environment
-    root_stamp = _stamp_of_root(find_project_root(path.absolute().parent), environment)
+    root_stamp = _stamp_of_root(ENVIRONMENTS.project_of(str(path)), environment)
     return root_stamp + base_commit(path, base)
 
 

@@ -477,23 +477,11 @@ def _configured_path(value: str, base: str | None, project: Path | None) -> Path
     return Path(base or project or os.getcwd()) / path
 
 
-def _fallback(
-    project: Path | None, reason: str, why: str = "no project interpreter is configured"
-) -> ProjectEnvironment:
+def _own_environment(why: str) -> Environment:
+    """The Python running Clearsight's environment, described with why it is used."""
     current = Environment.current()
-    where = f"the project at {project}" if project is not None else "files outside a project"
-    environment = Environment(
-        current.site_packages,
-        current.stdlib,
-        description=(f"the environment of the Python running Clearsight ({sys.executable}; {why})"),
-    )
-    notice = (
-        f"{reason} for {where}: its imports are looked up in the environment of the "
-        f"Python running Clearsight ({sys.executable}). Set [tool.clearsight.dependencies] "
-        "python (or `clearsight check --python`, or the editor's interpreter) to the "
-        "project's interpreter."
-    )
-    return ProjectEnvironment(environment, project, notice)
+    description = f"the environment of the Python running Clearsight ({sys.executable}; {why})"
+    return replace(current, description=description)
 
 
 def resolve_project_environment(
@@ -509,19 +497,30 @@ def resolve_project_environment(
             description = f"{found.description} (set by {setting})"
             return ProjectEnvironment(replace(found, description=description), project)
         why = "does not exist" if not path.exists() else "is not a Python environment"
-        fallback = _fallback(project, "", f"the configured {path} {why}")
         notice = (
             f"The interpreter {path} ({setting}) {why}. Using the environment of the Python "
             f"running Clearsight ({sys.executable}) instead."
         )
-        return replace(fallback, notice=notice, problem=True)
-    for name in VENV_FOLDERS if project is not None else ():
-        folder = Path(project or ".") / name
-        if (folder / "pyvenv.cfg").is_file():
-            found = Environment.from_prefix(folder)
+        environment = _own_environment(f"the configured {path} {why}")
+        return ProjectEnvironment(environment, project, notice, problem=True)
+    for name in VENV_FOLDERS:
+        if project is not None and _is_venv(project, name):
+            found = Environment.from_prefix(project / name)
             description = f"{found.description} (the project's {name})"
             return ProjectEnvironment(replace(found, description=description), project)
-    return _fallback(project, "No interpreter is configured and there is no .venv or venv")
+    where = f"the project at {project}" if project is not None else "files outside a project"
+    notice = (
+        f"No interpreter is configured and there is no .venv or venv for {where}: its "
+        "imports are looked up in the environment of the Python running Clearsight "
+        f"({sys.executable}). Set [tool.clearsight.dependencies] python (or `clearsight "
+        "check --python`, or the editor's interpreter) to the project's interpreter."
+    )
+    environment = _own_environment("no project interpreter is configured")
+    return ProjectEnvironment(environment, project, notice)
+
+
+def _is_venv(project: Path | None, name: str) -> bool:
+    return project is not None and os.path.isfile(os.path.join(project, name, "pyvenv.cfg"))
 
 
 class ProjectEnvironments:
@@ -535,14 +534,26 @@ class ProjectEnvironments:
     """
 
     def __init__(self) -> None:
-        self._resolved: dict[tuple[Path | None, str | None, str | None], ProjectEnvironment] = {}
+        self._resolved: dict[tuple[object, ...], ProjectEnvironment] = {}
         self._configured: dict[Path | None, tuple[str | None, str | None, str]] = {}
+        # Project roots by folder: finding one takes dozens of stat calls, asked per file.
+        self._roots: dict[str, Path | None] = {}
         self._lock = threading.Lock()
 
+    def project_of(self, path: str) -> Path | None:
+        if path.startswith("<"):  # "<buffer>", "<stdin>": no place on disk
+            return None
+        folder = os.path.dirname(os.path.abspath(path))
+        if folder not in self._roots:
+            root = find_project_root(Path(folder))
+            with self._lock:
+                if len(self._roots) > 4096:
+                    self._roots.clear()
+                self._roots[folder] = root
+        return self._roots.get(folder)
+
     def for_file(self, path: str, settings: Settings | None = None) -> ProjectEnvironment:
-        project = None
-        if not path.startswith("<"):  # "<buffer>", "<stdin>": no place on disk
-            project = find_project_root(Path(path).absolute().parent)
+        project = self.project_of(path)
         if settings is not None:
             dependencies = settings.dependencies
             configured = (dependencies.python, settings.root, dependencies.python_setting)
@@ -551,7 +562,10 @@ class ProjectEnvironments:
         else:
             configured = self._configured.get(project, (None, None, ""))
         python, base, setting = configured
-        key = (project, python, base if python is not None else None)
+        if python is not None:
+            key: tuple[object, ...] = (project, python, base, setting)
+        else:  # a .venv created since is found at once (two stat calls)
+            key = (project, *(_is_venv(project, name) for name in VENV_FOLDERS))
         found = self._resolved.get(key)
         if found is None:
             found = resolve_project_environment(project, python, base, setting)
@@ -562,10 +576,11 @@ class ProjectEnvironments:
         return found
 
     def clear(self) -> None:
-        """Forget resolutions (a .venv created or a setting changed since)."""
+        """Forget resolutions (a .venv or pyproject.toml created, a setting changed since)."""
         with self._lock:
             self._resolved.clear()
             self._configured.clear()
+            self._roots.clear()
 
 
 ENVIRONMENTS = ProjectEnvironments()
