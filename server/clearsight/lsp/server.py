@@ -40,6 +40,7 @@ from clearsight.lsp.documents import Documents
 from clearsight.lsp.positions import from_client
 from clearsight.lsp.provenance import ProvenanceFeatures
 from clearsight.lsp.provenance import register as register_provenance
+from clearsight.lsp.stdio import serve_stdio
 from clearsight.lsp.workspace import register as register_workspace_diagnostics
 from clearsight.model import Finding, Fix
 from clearsight.settings import Settings, SettingsResolver, merge_tables
@@ -842,4 +843,4 @@ def run(tcp: str | None = None) -> None:
         host, _, port = tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
-        server.start_io()
+        serve_stdio(server)
