@@ -13,6 +13,7 @@ import asyncio
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -190,11 +191,14 @@ def test_an_injected_environment_still_wins(tmp_path: Path, tabulate_venv: Path)
 def test_warm_up_loads_what_the_first_analysis_needs(tmp_path: Path, tabulate_venv: Path) -> None:
     project_with(tmp_path, f'python = "{tabulate_venv}"\n')
     settings = SettingsResolver().for_path(tmp_path / "app.py")
-    done = warm_up(tmp_path, settings)
+    pauses: list[float] = []
+    done = warm_up(tmp_path, settings, pause=lambda: pauses.append(time.perf_counter()))
     assert done is not None
+    assert len(pauses) > 10  # the editor's analyses can take turns between its steps
     assert done.project.environment == Environment.from_prefix(tabulate_venv)
     assert Environment.from_prefix(tabulate_venv) in _CACHE  # installed packages read
     assert bundled_index()._names is not None  # the PyPI names loaded
+    assert bundled_index().popular._postings is not None  # and the typo index built
     print(f"\nwarm-up: {done.seconds * 1000:.0f} ms")
 
 

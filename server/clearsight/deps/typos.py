@@ -121,6 +121,10 @@ class PopularNames:
     def __len__(self) -> int:
         return len(self._names)
 
+    def prepare(self) -> None:
+        """Build the bigram index now rather than at the first search (editor start-up)."""
+        self._index()
+
     def _index(self) -> dict[str, list[int]]:
         if self._postings is None:
             postings: dict[str, list[int]] = {}

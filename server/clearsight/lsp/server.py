@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ LOG = logging.getLogger(__name__)
 FIX_ALL = "source.fixAll.clearsight"
 DEFAULT_DEBOUNCE_MS = 150
 CONFIGURATION_TIMEOUT = 5.0  # seconds to wait for the editor's settings before analysing
+WARM_UP_MAX_PAUSE = 30.0  # the start-up warm-up waits at most this long for analyses, per step
 EDITOR_ONLY_SETTINGS = ("debounce", "trace")  # not [tool.clearsight] settings
 _DEFINITION_NAME = re.compile(r"(?:async\s+)?(?:def|class)\s+(\w+)")
 
@@ -312,10 +314,17 @@ class ClearsightServer(LanguageServer):
         with self._busy_lock:  # counted, so `exit` does not wait for it either
             self.busy += 1
         try:
-            return warm_up(folder, settings)
+            return warm_up(folder, settings, self._yield_to_analyses)
         finally:
             with self._busy_lock:
                 self.busy -= 1
+
+    def _yield_to_analyses(self) -> None:
+        """Between warm-up steps: wait while an analysis runs (threads share the GIL), so
+        the warm-up never slows an edit's analysis down by more than one step."""
+        deadline = time.monotonic() + WARM_UP_MAX_PAUSE
+        while self.busy > 1 and not self.shut_down and time.monotonic() < deadline:
+            time.sleep(0.005)  # `busy` counts the warm-up itself: more means an analysis
 
     # -- scheduling -----------------------------------------------------------------------
 
