@@ -16,14 +16,16 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
+from bandit.core import constants as bandit_constants
 from bandit.core import docs_utils, extension_loader
 from bandit.core import metrics as bandit_metrics
 from bandit.core import node_visitor as bandit_node_visitor
 from bandit.core import test_set as bandit_test_set
 from bandit.core import tester as bandit_tester
+from bandit.core import utils as bandit_utils
 from bandit.core.config import BanditConfig
 from bandit.core.issue import Issue
 from bandit.core.manager import _parse_nosec_comment
@@ -112,6 +114,15 @@ class _Tester(bandit_tester.BanditTester):
         return super()._get_nosecs_from_contexts(context, test_result)
 
 
+@lru_cache(maxsize=1024)
+def _module_qualname(path: str) -> str:
+    """bandit's qualified module name for a path ("" when it has none), once per path."""
+    try:
+        return str(bandit_utils.get_module_qualname_from_path(path))
+    except bandit_utils.InvalidModulePath:
+        return ""
+
+
 class _Visitor(bandit_node_visitor.BanditNodeVisitor):
     """bandit's visitor, minus its per-node bookkeeping (context dict, line range, test
     look-up) for node types that no enabled test and no visit method looks at.
@@ -120,9 +131,36 @@ class _Visitor(bandit_node_visitor.BanditNodeVisitor):
     tests that walk the tree see the same tree.
     """
 
-    def __init__(self, *args: Any, interesting: frozenset[str]) -> None:
-        super().__init__(*args)
-        self.tester = _Tester(self.testset, self.debug, self.nosec_lines, self.metrics)
+    def __init__(
+        self,
+        fname: str,
+        fdata: Any,
+        metaast: Any,
+        testset: Any,
+        debug: bool,
+        nosec_lines: Any,
+        metrics: Any,
+        *,
+        interesting: frozenset[str],
+    ) -> None:
+        # bandit's __init__, with the module's qualified name cached per path: bandit looks
+        # for __init__.py in each folder above the file every time, on every edit.
+        self.debug = debug
+        self.nosec_lines = nosec_lines
+        self.scores = {
+            "SEVERITY": [0] * len(bandit_constants.RANKING),
+            "CONFIDENCE": [0] * len(bandit_constants.RANKING),
+        }
+        self.depth = 0
+        self.fname = fname
+        self.fdata = fdata
+        self.metaast = metaast
+        self.testset = testset
+        self.imports = set()
+        self.import_aliases = {}
+        self.namespace = _module_qualname(fname)
+        self.metrics = metrics
+        self.tester = _Tester(testset, debug, nosec_lines, metrics)
         self.interesting = interesting
 
     def _descend(self, node: ast.AST) -> None:
