@@ -15,7 +15,6 @@ import logging
 import os
 import re
 import threading
-import time
 from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,13 +30,12 @@ from pygls.uris import to_fs_path
 from clearsight import __version__
 from clearsight.carry import carry_over
 from clearsight.checks.complexity import analyse_complexity
-from clearsight.checks.warm_up import WarmUp, warm_up
-from clearsight.deps.environment import ENVIRONMENTS
 from clearsight.engine import CHECK_FAILED, all_rules, analyze
 from clearsight.fixes import safe_fix_edits, suppression_fixes
 from clearsight.incremental import IncrementalAnalyzer
 from clearsight.lsp import convert
 from clearsight.lsp.documents import Documents
+from clearsight.lsp.environments import EnvironmentFeatures
 from clearsight.lsp.positions import from_client
 from clearsight.lsp.provenance import ProvenanceFeatures
 from clearsight.lsp.provenance import register as register_provenance
@@ -51,7 +49,6 @@ LOG = logging.getLogger(__name__)
 FIX_ALL = "source.fixAll.clearsight"
 DEFAULT_DEBOUNCE_MS = 150
 CONFIGURATION_TIMEOUT = 5.0  # seconds to wait for the editor's settings before analysing
-WARM_UP_MAX_PAUSE = 30.0  # the start-up warm-up waits at most this long for analyses, per step
 EDITOR_ONLY_SETTINGS = ("debounce", "trace")  # not [tool.clearsight] settings
 _DEFINITION_NAME = re.compile(r"(?:async\s+)?(?:def|class)\s+(\w+)")
 
@@ -191,11 +188,7 @@ class ClearsightServer(LanguageServer):
         self.pull_diagnostics = False
         self.rule_help = {rule.code: rule.help for rule in all_rules()}
         self.provenance = ProvenanceFeatures(self)
-        # Environment notices already said (never cleared: once per project, per run).
-        self.said_environments: set[str] = set()
-        # The start-up warm-up has a thread of its own: it never takes an analysis worker.
-        self.warm_up_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-up")
-        self.warm_up_task: asyncio.Task[None] | None = None
+        self.environments = EnvironmentFeatures(self)
 
     # -- settings -----------------------------------------------------------------------
 
@@ -230,7 +223,7 @@ class ClearsightServer(LanguageServer):
         }
         self.resolver = SettingsResolver(engine_table)
         self.reported_problems.clear()
-        ENVIRONMENTS.clear()  # the interpreter setting, or a project's .venv, may have changed
+        self.environments.reset()
 
     def settings_for(self, uri: str) -> Settings:
         path = self.path_for(uri)
@@ -244,61 +237,8 @@ class ClearsightServer(LanguageServer):
                     )
                 )
         if path:
-            self.say_environment(path, settings)
+            self.environments.say(path, settings)
         return settings
-
-    def say_environment(self, path: str, settings: Settings) -> None:
-        """Once per project: that its imports are looked up in the server's own environment
-        (a log message), or that the configured interpreter cannot be used (a warning)."""
-        if not settings.dependencies.enabled:
-            return
-        found = ENVIRONMENTS.for_file(path, settings)
-        if found.notice is None or found.notice in self.said_environments:
-            return
-        self.said_environments.add(found.notice)
-        message = f"Clearsight: {found.notice}"
-        if found.problem:
-            self.window_show_message(
-                types.ShowMessageParams(type=types.MessageType.Warning, message=message)
-            )
-        else:
-            self.window_log_message(
-                types.LogMessageParams(type=types.MessageType.Info, message=message)
-            )
-
-    def start_warm_up(self) -> None:
-        """Load the workspace's dependency data in the background; analyses never wait for
-        it (they load what they need through the same caches)."""
-        roots = [to_fs_path(folder.uri) for folder in self.workspace.folders.values()]
-        if not roots and self.workspace.root_path:
-            roots = [self.workspace.root_path]
-        folders = [Path(root) for root in roots if root]
-        if folders:
-            self.warm_up_task = asyncio.get_running_loop().create_task(self._warm_up(folders))
-
-    async def _warm_up(self, folders: list[Path]) -> None:
-        loop = asyncio.get_running_loop()
-        for folder in folders:
-            settings = self.resolver.for_path(folder / "__init__.py")
-            self.say_environment(str(folder / "__init__.py"), settings)
-            try:
-                done = await loop.run_in_executor(
-                    self.warm_up_executor, self._warm_up_folder, folder, settings
-                )
-            except Exception as error:  # a warm-up is an optimisation: never fatal
-                LOG.warning("warming up %s failed: %r", folder, error)
-                continue
-            if done is not None:
-                self.window_log_message(
-                    types.LogMessageParams(
-                        type=types.MessageType.Log,
-                        message=(
-                            f"Clearsight: dependency data for {folder} loaded in the "
-                            f"background in {done.seconds * 1000:.0f} ms, from "
-                            f"{done.project.environment.description}"
-                        ),
-                    )
-                )
 
     def path_for(self, uri: str) -> str:
         try:
@@ -309,22 +249,6 @@ class ClearsightServer(LanguageServer):
             return path
         root = self.workspace.root_path if self.protocol.workspace else None
         return str(Path(root or ".") / "untitled.py")
-
-    def _warm_up_folder(self, folder: Path, settings: Settings) -> WarmUp | None:
-        with self._busy_lock:  # counted, so `exit` does not wait for it either
-            self.busy += 1
-        try:
-            return warm_up(folder, settings, self._yield_to_analyses)
-        finally:
-            with self._busy_lock:
-                self.busy -= 1
-
-    def _yield_to_analyses(self) -> None:
-        """Between warm-up steps: wait while an analysis runs (threads share the GIL), so
-        the warm-up never slows an edit's analysis down by more than one step."""
-        deadline = time.monotonic() + WARM_UP_MAX_PAUSE
-        while self.busy > 1 and not self.shut_down and time.monotonic() < deadline:
-            time.sleep(0.005)  # `busy` counts the warm-up itself: more means an analysis
 
     # -- scheduling -----------------------------------------------------------------------
 
@@ -671,7 +595,7 @@ def create_server() -> ClearsightServer:
             await _pull_configuration(ls)
         finally:
             ls.configured.set()
-        ls.start_warm_up()
+        ls.environments.start_warm_up()
 
     @server.feature(types.SHUTDOWN)
     def on_shutdown(ls: ClearsightServer, params: None) -> None:
