@@ -77,9 +77,8 @@ def main() -> None:
             warm_up.append(result["warm_up"])
         load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
         print(f"python {sys.version.split()[0]}; load average {load}; {args.runs} runs")
-        print(
-            f"first dependency analysis of subprocess.py + 3 imports ({len(text.splitlines())} lines)"
-        )
+        lines = len(text.splitlines())
+        print(f"first dependency analysis of subprocess.py + 3 imports ({lines} lines)")
         print(f"  cold:                      {statistics.median(cold) * 1000:6.0f} ms")
         print(f"  after the warm-up:         {statistics.median(warm) * 1000:6.0f} ms")
         print(f"  the warm-up (background):  {statistics.median(warm_up) * 1000:6.0f} ms")
