@@ -36,6 +36,7 @@ from clearsight.incremental import IncrementalAnalyzer
 from clearsight.lsp import convert
 from clearsight.lsp.documents import Documents
 from clearsight.lsp.environments import EnvironmentFeatures
+from clearsight.lsp.idle_gc import IdleCollector
 from clearsight.lsp.positions import from_client
 from clearsight.lsp.provenance import ProvenanceFeatures
 from clearsight.lsp.provenance import register as register_provenance
@@ -174,6 +175,7 @@ class ClearsightServer(LanguageServer):
         # Analyses running in worker threads; they outlive the tasks that wait for them.
         self.busy = 0
         self._busy_lock = threading.Lock()
+        self.idle_gc = IdleCollector(lambda: self.busy > 0)
         self.shut_down = False
         # Editor settings in layers: initializationOptions, then what the editor's own
         # settings say (workspace/configuration or didChangeConfiguration) on top.
@@ -257,6 +259,7 @@ class ClearsightServer(LanguageServer):
 
     def schedule(self, uri: str, delay: float | None = None) -> None:
         """Analyse the document's current text soon; any pending run for it is superseded."""
+        self.idle_gc.activity()
         state = self.state(uri)
         if state.task is not None and not state.task.done():
             state.task.cancel()
@@ -590,6 +593,7 @@ def create_server() -> ClearsightServer:
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: ClearsightServer, params: types.InitializedParams) -> None:
         ls.provenance.start()
+        ls.idle_gc.start()
         _watch_pyproject(ls)
         try:
             await _pull_configuration(ls)
