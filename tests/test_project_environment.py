@@ -109,6 +109,15 @@ def test_with_nothing_configured_the_running_python_is_used_and_said(tmp_path: P
     assert sys.executable in resolved.notice
 
 
+def test_a_configured_environment_created_later_is_found_then(
+    tmp_path: Path, tabulate_venv: Path
+) -> None:
+    path = project_with(tmp_path, 'python = "env/bin/python"\n')
+    assert findings_for(path) == [UNRESOLVABLE_IMPORT]
+    shutil.copytree(tabulate_venv, tmp_path / "env", symlinks=True)
+    assert findings_for(path) == [UNDECLARED_DEPENDENCY, NONEXISTENT_API]
+
+
 @pytest.mark.parametrize("configured", ["missing/bin/python", "pyproject.toml"])
 def test_an_unusable_configured_path_is_named_with_its_setting_and_falls_back(
     tmp_path: Path, configured: str

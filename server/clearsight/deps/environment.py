@@ -562,9 +562,10 @@ class ProjectEnvironments:
         else:
             configured = self._configured.get(project, (None, None, ""))
         python, base, setting = configured
-        if python is not None:
-            key: tuple[object, ...] = (project, python, base, setting)
-        else:  # a .venv created since is found at once (two stat calls)
+        if python is not None:  # an environment created since is found at once (one stat)
+            exists = _configured_path(python, base, project).exists()
+            key: tuple[object, ...] = (project, python, base, setting, exists)
+        else:  # likewise a .venv (two stat calls)
             key = (project, *(_is_venv(project, name) for name in VENV_FOLDERS))
         found = self._resolved.get(key)
         if found is None:
