@@ -429,13 +429,23 @@ class SettingsResolver:
         self, overrides: Mapping[str, Any] | None = None, overrides_name: str = "editor settings"
     ) -> None:
         self._by_dir: dict[Path, Settings] = {}
+        # The same answers by the path asked about: the editor asks on every keystroke, and
+        # resolving the folder costs a few system calls (a new resolver starts afresh).
+        self._by_path: dict[Path, Settings] = {}
         self._overrides = dict(overrides or {})
         self._overrides_name = overrides_name
 
     def for_path(self, path: Path) -> Settings:
+        cached = self._by_path.get(path)
+        if cached is not None:
+            return cached
         directory = path if path.is_dir() else path.parent
         directory = directory.resolve() if directory.exists() else directory.absolute()
-        return self._for_directory(directory)
+        settings = self._for_directory(directory)
+        if len(self._by_path) > 4096:
+            self._by_path.clear()
+        self._by_path[path] = settings
+        return settings
 
     def _for_directory(self, directory: Path) -> Settings:
         cached = self._by_dir.get(directory)
