@@ -318,3 +318,20 @@ async def test_an_unusable_editor_interpreter_is_a_warning_naming_it(
         warning.message
     )
     assert "does not exist" in warning.message
+
+
+def test_the_dependency_stamp_follows_declarations_in_a_long_running_process(
+    tmp_path: Path,
+) -> None:
+    """The language server lives for hours: result ids of closed files (workspace/diagnostic)
+    must change when the project's declarations do, without a restart."""
+    from clearsight.cli.runner import ROOT_STAMP_SECONDS, dependency_stamp
+
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "x"\ndependencies = []\n', encoding="utf-8")
+    module = tmp_path / "m.py"
+    module.write_text("import yaml\n", encoding="utf-8")
+    first = dependency_stamp(module)
+    pyproject.write_text('[project]\nname = "x"\ndependencies = ["PyYAML"]\n', encoding="utf-8")
+    time.sleep(ROOT_STAMP_SECONDS + 0.2)
+    assert dependency_stamp(module) != first

@@ -204,7 +204,7 @@ class ApiExistenceCheck:
         statement by statement, `segment_uses`, without parsing the whole text)."""
         if not uses.uses and not uses.from_imports:
             return
-        finder = self.finder_for(source.path)
+        finder = self.finder_for(source.path, settings)
         finder.new_run()
         package = package_of(source.path)
         for item in uses.from_imports:

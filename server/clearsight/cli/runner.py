@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import gc
 import hashlib
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -64,8 +64,26 @@ def read_file(path: Path) -> bytes | str:
         return error.strerror or str(error)
 
 
-@functools.lru_cache(maxsize=256)
+# Stamps of (project root, environment), each with when it was taken: the language server
+# asks for every file of a workspace/diagnostic pull; a package installed meanwhile shows
+# within this many seconds.
+_ROOT_STAMPS: dict[tuple[Path | None, Environment], tuple[float, str]] = {}
+ROOT_STAMP_SECONDS = 2.0
+
+
 def _stamp_of_root(root: Path | None, environment: Environment) -> str:
+    key = (root, environment)
+    now = time.monotonic()
+    taken = _ROOT_STAMPS.get(key)
+    if taken is not None and now - taken[0] < ROOT_STAMP_SECONDS:
+        return taken[1]
+    if len(_ROOT_STAMPS) > 256:
+        _ROOT_STAMPS.clear()
+    _ROOT_STAMPS[key] = (now, _take_root_stamp(root, environment))
+    return _ROOT_STAMPS[key][1]
+
+
+def _take_root_stamp(root: Path | None, environment: Environment) -> str:
     declared = declaration_stamp(root) if root is not None else ()
     installed = site_packages_stamp(environment)
     # The folders too: another environment with the same stamps is another environment.

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from clearsight.lsp.server import ClearsightServer
 
 LOG = logging.getLogger(__name__)
+TYPING_PAUSE = 0.5  # seconds without edits the warm-up waits for before a step
 MAX_PAUSE = 30.0  # seconds the warm-up waits for analyses before a step, at most
 
 
@@ -124,10 +125,13 @@ class EnvironmentFeatures:
         return await future
 
     def _pause(self) -> None:
-        """Between warm-up steps: wait while an analysis runs, so the warm-up slows an
-        edit's analysis by one step at most; stop when the server shuts down."""
+        """Between warm-up steps: wait while an analysis runs or the user is typing (a
+        step running beside an edit's analysis slows it down: one interpreter lock), so
+        the warm-up uses pauses; stop when the server shuts down."""
         deadline = time.monotonic() + MAX_PAUSE
-        while self.server.busy > 0 and time.monotonic() < deadline:
+        while (
+            self.server.busy > 0 or self.server.idle_gc.seconds_idle() < TYPING_PAUSE
+        ) and time.monotonic() < deadline:
             if self.server.shut_down:
                 break
             time.sleep(0.005)

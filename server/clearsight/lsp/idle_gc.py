@@ -52,11 +52,15 @@ class IdleCollector:
         """An edit or another event that starts an analysis arrived."""
         self._last_activity = time.monotonic()
 
+    def seconds_idle(self) -> float:
+        """Seconds since the last activity (background work waits for a pause too)."""
+        return time.monotonic() - self._last_activity
+
     def due(self) -> bool:
         pending = gc.get_count()[2]  # young collections since the last full one
         if pending >= FORCE_AFTER:
             return True
-        idle = time.monotonic() - self._last_activity >= self.quiet
+        idle = self.seconds_idle() >= self.quiet
         return pending > 0 and idle and not self._is_busy()
 
     async def _run(self) -> None:
