@@ -389,6 +389,23 @@ def test_exit_zero_reports_findings_but_exits_0(tmp_path: Path) -> None:
     assert "B506" in run.stdout
 
 
+def test_fail_on_sets_the_least_severity_that_fails(tmp_path: Path) -> None:
+    """`import subprocess` alone is information (bandit: low severity); yaml.load is a
+    warning or louder. Every finding is reported whatever --fail-on says."""
+    write(tmp_path, {"imports.py": "import subprocess\n"})
+    assert clearsight("--no-cache", cwd=tmp_path).returncode == 1  # any finding, by default
+    quiet = clearsight("--no-cache", "--fail-on", "warning", cwd=tmp_path)
+    assert quiet.returncode == 0
+    assert "B404 [info]" in quiet.stdout
+    write(tmp_path, {"loader.py": YAML_LOAD})
+    loud = clearsight("--no-cache", "--fail-on", "warning", cwd=tmp_path)
+    assert loud.returncode == 1
+    assert "B506" in loud.stdout and "B404" in loud.stdout
+    bad = clearsight("--no-cache", "--fail-on", "loud", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "invalid choice" in bad.stderr
+
+
 def test_missing_path_exits_2_with_a_clear_message_and_checks_the_rest(tmp_path: Path) -> None:
     write(tmp_path, {"loader.py": YAML_LOAD})
     run = clearsight("--no-cache", "loader.py", "nope.py", cwd=tmp_path)

@@ -23,7 +23,7 @@ from clearsight.cli.discovery import discover
 from clearsight.cli.runner import FileResult, analyze_bytes, default_jobs, is_terminal, run
 from clearsight.deps.environment import ENVIRONMENTS
 from clearsight.fixes import apply_edits, safe_fix_edits
-from clearsight.model import Family, Finding, TextEdit
+from clearsight.model import Family, Finding, Severity, TextEdit
 from clearsight.provenance.service import SERVICE
 from clearsight.settings import Settings, SettingsResolver
 from clearsight.source import SourceText
@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--select", type=_codes, help="only these codes or prefixes (B,CS-C001)")
     check.add_argument("--ignore", type=_codes, help="skip these codes or prefixes")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    check.add_argument(
+        "--fail-on", choices=["hint", "info", "warning", "error"], default="hint",
+        help="exit 1 only for findings at least this severe; all are still reported "
+        "(default: hint, any finding)",
+    )  # fmt: skip
     check.add_argument(
         "--stdin-filename", metavar="PATH",
         help="read the source from stdin and report it under PATH (settings come from PATH)",
@@ -219,9 +224,9 @@ def _check_stdin(args: argparse.Namespace, resolver: SettingsResolver, reported:
         if applied:
             findings, _ = analyze_bytes(fixed, path, settings)
         _report_fixes(applied, args)
-        return _exit_code(bool(findings), args)
+        return _exit_code(findings, args)
     _emit([FileResult(path, findings, text)], args)
-    return _exit_code(bool(findings), args)
+    return _exit_code(findings, args)
 
 
 def _emit(results: list[FileResult], args: argparse.Namespace) -> None:
@@ -281,7 +286,7 @@ def check(args: argparse.Namespace) -> int:
     _emit(results, args)
     if found.errors or any(r.unreadable for r in results):
         return EXIT_ERROR
-    return _exit_code(any(r.findings for r in results), args)
+    return _exit_code([f for r in results for f in r.findings], args)
 
 
 def _report_provenance_data(files: list[Path], settings_for: Callable[[Path], Settings]) -> None:
@@ -309,8 +314,11 @@ def _report_fixes(applied: int, args: argparse.Namespace) -> None:
         print(f"Applied {applied} fix{'es' if applied != 1 else ''}.", file=sys.stderr)
 
 
-def _exit_code(has_findings: bool, args: argparse.Namespace) -> int:
-    return EXIT_FINDINGS if has_findings and not args.exit_zero else EXIT_CLEAN
+def _exit_code(findings: list[Finding], args: argparse.Namespace) -> int:
+    """1 when a finding is at least as severe as --fail-on (and not --exit-zero)."""
+    threshold = Severity.parse(args.fail_on)
+    failing = any(finding.severity <= threshold for finding in findings)  # ERROR is 1
+    return EXIT_FINDINGS if failing and not args.exit_zero else EXIT_CLEAN
 
 
 def _output_errors(error: UnicodeError) -> tuple[str | bytes, int]:
