@@ -60,7 +60,7 @@ def safe_fix_edits(findings: Iterable[Finding]) -> list[TextEdit]:
     edits: list[TextEdit] = []
     for finding in findings:
         for fix in finding.fixes:
-            if fix.safe:
+            if fix.safe and fix.path is None:
                 edits.extend(fix.edits)
                 break
     return edits

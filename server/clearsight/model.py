@@ -78,6 +78,9 @@ class Fix:
     title: str
     edits: tuple[TextEdit, ...]
     safe: bool = True
+    # The file the edits apply to when it is not the finding's own (declaring a dependency
+    # edits pyproject.toml). Such a fix is never applied in bulk.
+    path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,9 @@ class Finding:
             )
 
         fixes = tuple(
-            replace(fix, edits=tuple(TextEdit(move(e.span), e.new_text) for e in fix.edits))
+            fix
+            if fix.path is not None  # another file's lines: they do not move
+            else replace(fix, edits=tuple(TextEdit(move(e.span), e.new_text) for e in fix.edits))
             for fix in self.fixes
         )
         metrics = dict(self.metrics)
@@ -159,6 +164,7 @@ class Finding:
                 title=f["title"],
                 edits=tuple(TextEdit(span(e["span"]), e["new_text"]) for e in f["edits"]),
                 safe=f["safe"],
+                path=f.get("path"),
             )
             for f in data.get("fixes", ())
         )

@@ -31,6 +31,7 @@ from clearsight.deps.imports import ImportedModule, ImportScan, scan_imports
 from clearsight.deps.names import DISTRIBUTION_TO_IMPORT, PYTHON2_MODULES, normalize
 from clearsight.deps.project import Declarations
 from clearsight.deps.pypi import PyPIIndex, bundled_index, snapshot_info
+from clearsight.deps.pyproject_edit import declaration_edit
 from clearsight.deps.resolve import FileContext, Origin, Resolution
 from clearsight.deps.typos import Near
 from clearsight.model import Family, Finding, Fix, Severity, Span, TextEdit
@@ -340,6 +341,7 @@ class DependencyCheck:
         )
         return self._finding(
             UNDECLARED_DEPENDENCY, severity, message, imported,
+            fixes=_declare_fixes(declarations, name),
             metrics={"module": imported.top, "distribution": name, "add_to": declarations.add_to},
         )  # fmt: skip
 
@@ -499,6 +501,33 @@ class DependencyCheck:
             fixes=fixes,
             metrics=dict(metrics or {}),
         )
+
+
+# Declaration edits by (pyproject.toml, its mtime and size, distribution): findings are
+# made on every keystroke, and tomlkit takes milliseconds to edit a file.
+_DECLARE_EDITS: dict[tuple[str, int, int, str], TextEdit | None] = {}
+
+
+def _declare_fixes(declarations: Declarations, distribution: str) -> tuple[Fix, ...]:
+    """Declaring the distribution in pyproject.toml's [project] dependencies (tomlkit keeps
+    the file's comments and layout). Not safe to apply in bulk: a human decides."""
+    pyproject = declarations.pyproject
+    if pyproject is None or declarations.add_to != "[project.dependencies]":
+        return ()  # Poetry's table or requirements files: not edited here
+    try:
+        status = pyproject.stat()
+    except OSError:
+        return ()
+    key = (str(pyproject), status.st_mtime_ns, status.st_size, distribution)
+    if key not in _DECLARE_EDITS:
+        if len(_DECLARE_EDITS) > 256:
+            _DECLARE_EDITS.clear()
+        _DECLARE_EDITS[key] = declaration_edit(pyproject, distribution)
+    edit = _DECLARE_EDITS[key]
+    if edit is None:
+        return ()
+    title = f"Declare `{distribution}` in pyproject.toml ([project] dependencies)"
+    return (Fix(title, (edit,), safe=False, path=str(pyproject)),)
 
 
 def _unreported_problems(declarations: Declarations, settings: Settings) -> list[str]:

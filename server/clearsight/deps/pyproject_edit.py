@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import tomlkit
 from tomlkit.items import Array, Table
 
 from clearsight.deps.names import normalize
 from clearsight.deps.project import requirement_name
+from clearsight.model import Position, Span, TextEdit
+from clearsight.segments import common_ends
+from clearsight.source import lines_with_breaks
 
 
 class CannotDeclare(ValueError):
@@ -58,3 +63,30 @@ def _indent_of(array: Array) -> str:
         if stripped and not stripped.startswith(("]", "#")):
             return line[: len(line) - len(stripped)]
     return "    "
+
+
+def declaration_edit(pyproject: Path, distribution: str) -> TextEdit | None:
+    """The edit of `pyproject` (as it is on disk) that declares `distribution` in
+    `[project] dependencies`: only the lines that change. None when the file cannot be
+    read or take it, or already declares it."""
+    try:
+        with pyproject.open(encoding="utf-8", newline="") as file:  # keep \r\n as it is
+            text = file.read()
+        declared = add_dependency(text, distribution)
+    except (OSError, UnicodeDecodeError, ValueError):  # CannotDeclare, tomlkit's ParseError
+        return None
+    return None if declared == text else lines_edit(text, declared)
+
+
+def lines_edit(old: str, new: str) -> TextEdit:
+    """One edit turning `old` into `new`, replacing whole lines between their common
+    leading and trailing lines (a small edit, not the whole file)."""
+    old_lines, new_lines = lines_with_breaks(old), lines_with_breaks(new)
+    prefix, suffix = common_ends(old_lines, new_lines)
+    end = len(old_lines) - suffix
+    replacement = "".join(new_lines[prefix : len(new_lines) - suffix])
+    if end < len(old_lines) or not old_lines or old_lines[-1].endswith(("\n", "\r")):
+        end_position = Position(end, 0)
+    else:  # up to the end of a last line without a line break
+        end_position = Position(end - 1, len(old_lines[-1]))
+    return TextEdit(Span(Position(prefix, 0), end_position), replacement)

@@ -438,6 +438,8 @@ class ClearsightServer(LanguageServer):
                 continue  # not ours, or no longer where the diagnostic says: no fix is safe
             finding = analysis.findings[index]
             for number, fix in enumerate(self.fixes_for(analysis, finding)):
+                if fix.path is not None and self._other_file_text(fix.path) is None:
+                    continue  # unreadable, or open with unsaved changes the edit did not see
                 action = types.CodeAction(
                     title=fix.title,
                     kind=types.CodeActionKind.QuickFix,
@@ -504,9 +506,33 @@ class ClearsightServer(LanguageServer):
             action.edit = self._edit(analysis, fixes[number])
         return action
 
-    def _edit(self, analysis: Analysis, fix: Fix) -> types.WorkspaceEdit:
+    def _edit(self, analysis: Analysis, fix: Fix) -> types.WorkspaceEdit | None:
+        if fix.path is not None:
+            return self._other_file_edit(fix.path, fix)
         edits = convert.text_edits(analysis.source, fix, self.encoding)
         return convert.workspace_edit(analysis.uri, analysis.version, analysis.source, edits)
+
+    def _other_file_text(self, path: str) -> str | None:
+        """Another file a fix edits (pyproject.toml), as on disk; None when it cannot be
+        read or is open in the editor with changes not saved (the edit was made for the
+        file on disk, and could land on the wrong line of the buffer)."""
+        try:
+            with open(path, encoding="utf-8", newline="") as file:  # keep \r\n as it is
+                text = file.read()
+        except (OSError, UnicodeDecodeError):
+            return None
+        document = self.documents.get(Path(path).as_uri())
+        return None if document is not None and document.text != text else text
+
+    def _other_file_edit(self, path: str, fix: Fix) -> types.WorkspaceEdit | None:
+        text = self._other_file_text(path)
+        if text is None:
+            return None
+        uri = Path(path).as_uri()
+        source = SourceText(text, path=path)
+        document = self.documents.get(uri)
+        edits = convert.text_edits(source, fix, self.encoding)
+        return convert.workspace_edit(uri, document.version if document else None, source, edits)
 
     def _client_resolves_edits(self) -> bool:
         text_document = self.client_capabilities.text_document
