@@ -12,10 +12,11 @@ from its text alone, which is exact because:
   of its cache key, and its file-level test (trojan source) keeps bandit's first-only rule;
 - an import's guards (try/except ImportError, version checks) are statements around it,
   in the same top-level statement (`combine_scans`).
-A long class or if/try chunk is cut further into *parts* (a class statement by statement,
-an if/try block by block), each checked on its own text with what makes it parse around
-it, so an edit in one method re-checks that method only. When an edit stays inside one
-such statement and keeps the line count, only that statement is parsed again.
+A long class, function or if/try chunk is cut further into *parts* (a class statement by
+statement, a function's body a few statements at a time, an if/try block by block; see
+`incremental_split`), each checked on its own text with what makes it parse around it, so
+an edit in one method, or in one statement of a long function, re-checks that part only.
+When an edit stays inside one such part and keeps the line count, only it is parsed again.
 Other families run on the whole text, as the engine would run them; one that only needs
 the file's imports (`ScanCheck`) gets them from the chunks' scans instead, and one that
 needs its module attribute uses (`UsesCheck`) gets them from `DocumentUses`, which parses
@@ -63,6 +64,7 @@ from clearsight.engine import (
     inline_ignores,
     run_check,
 )
+from clearsight.incremental_split import ClassHeader, Piece, Split, first_line, split_chunk
 from clearsight.model import Family, Finding
 from clearsight.segments import common_ends
 from clearsight.settings import Settings
@@ -208,7 +210,7 @@ class IncrementalAnalyzer:
         """Chunks for lines[start:end], which must parse on their own."""
         text = "".join(lines[start:end])
         tree = ast.parse(text)  # SyntaxError: the caller falls back to the engine
-        firsts = [_first_line(statement) for statement in tree.body]
+        firsts = [first_line(statement) for statement in tree.body]
         bounds = [0, *firsts[1:], end - start] if firsts else [0, end - start]
         pairs = [(first, last) for first, last in itertools.pairwise(bounds) if last > first]
         chunks = []
@@ -229,7 +231,7 @@ class IncrementalAnalyzer:
         kinds = tuple(statement_kind(node) for node in source.tree.body)
         split = split_chunk(source, lines)
         if split is not None:
-            facts = split.facts(source, [self._unit_facts(piece) for piece in split.pieces])
+            facts = split_facts(split, source, [self._unit_facts(piece) for piece in split.pieces])
         else:
             facts = ChunkFacts(
                 source, complexity_facts(source), dict(source.comments), [(0, Unit(source))]
@@ -264,7 +266,7 @@ class IncrementalAnalyzer:
         if units[index].imports != self._unit_facts(old).imports:
             return None
         source = SourceText("".join(lines), path=self.path)
-        facts = Split(pieces, split.class_header).facts(source, units)
+        facts = split_facts(Split(pieces, split.class_header), source, units)
         facts.imports, facts.kinds = chunk.facts.imports, chunk.facts.kinds
         self.parts_reparsed += 1
         return [Chunk(chunk.start, lines, facts)]
@@ -348,55 +350,6 @@ class IncrementalAnalyzer:
         return cached
 
 
-# Classes and if/try statements shorter than this are checked whole; longer ones part by
-# part (a class statement by statement, an if/try block by block).
-SPLIT_LINES = 80
-# `try`/`except*` (ast.TryStar) exists from Python 3.11.
-_TRY_NODES: tuple[type[ast.stmt], ...] = (
-    ast.Try,
-    *([ast.TryStar] if hasattr(ast, "TryStar") else []),
-)
-_PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
-
-
-@dataclass(frozen=True)
-class Piece:
-    """The text one part is checked on, and the chunk lines it stands for. Its own lines
-    keep their columns; only a first line (`opener`) may be added to make it parse.
-    Nothing in it depends on where the part is, so it is found again after lines above
-    it were added or removed."""
-
-    text: str
-    plain: str  # the chunk lines it stands for, for raw line counts
-    offset: int  # the chunk line the text's first line stands for
-    opener: str = ""  # "class Name:\n" for a class's parts, "if 1:\n" in an if/try block
-    wrappers: int = 0  # synthetic `if 1:` statements in `text` (radon counts each)
-    # Chunk lines [start, end) of one statement of a block, which can be re-parsed alone.
-    leaf: tuple[int, int] | None = None
-
-    def reframed(self, lines: tuple[str, ...]) -> Piece:
-        """This leaf, with its lines taken from `lines` (as many as before)."""
-        start, end = self.leaf or (0, 0)
-        plain = "".join(lines[start:end])
-        return replace(self, text=self.opener + plain, plain=plain)
-
-    def stands_alone(self, old: Piece) -> ast.Module | None:
-        """The tree of this (edited) leaf if it still is one statement of the same block
-        as `old`: the opener holding exactly one statement, starting on the leaf's first
-        line with the same indentation. Otherwise the edit changed what is around it."""
-        try:
-            tree = ast.parse(self.text)
-        except _PARSE_ERRORS:
-            return None
-        frame = tree.body[0] if len(tree.body) == 1 else None
-        if not isinstance(frame, ast.ClassDef | ast.If) or len(frame.body) != 1:
-            return None
-        if isinstance(frame, ast.If) and frame.orelse:
-            return None
-        same_indent = _indent(self.plain) == _indent(old.plain)
-        return tree if same_indent and _first_line(frame.body[0]) == 1 else None
-
-
 @dataclass
 class UnitFacts:
     """One part of a split chunk: its text's facts (without what the text adds to make it
@@ -430,254 +383,65 @@ class UnitFacts:
         return cls(Unit(source), first_class, facts, imports)
 
 
-@dataclass(frozen=True)
-class _ClassHeader:
-    name: str
-    line: int  # 1-based, in the chunk
-    byte_column: int
-    end_line: int
+def split_facts(split: Split, source: SourceText, units: list[UnitFacts]) -> ChunkFacts:
+    """The facts of a chunk from those of its parts (`units`, one per piece)."""
+    pairs = list(zip(split.pieces, units, strict=True))
+    complexity, folded = _function_blocks_folded(pairs)
+    if split.class_header is not None:
+        class_block, real = _class_block(split.class_header, units, folded)
+        blocks = (class_block, *(b for b in complexity.blocks if b.kind != "class"))
+        complexity = replace(complexity, blocks=blocks, total_complexity=real)
+    comments = {
+        line + piece.offset: text
+        for piece, unit in pairs
+        for line, text in unit.unit.source.comments.items()
+    }
+    parts = [(piece.offset, unit.unit) for piece, unit in pairs]
+    return ChunkFacts(source, complexity, comments, parts, split=split)
 
 
-@dataclass
-class Split:
-    """How a long chunk was cut into parts, in bandit's visiting order."""
-
-    pieces: list[Piece]
-    class_header: _ClassHeader | None  # for a class: its block is built from its parts'
-
-    def leaf_holding(self, first: int, end: int) -> int | None:
-        """The index of the leaf whose lines include chunk lines [first, end)."""
-        for index, piece in enumerate(self.pieces):
-            if piece.leaf is not None and piece.leaf[0] <= first < end <= piece.leaf[1]:
-                return index
-        return None
-
-    def facts(self, source: SourceText, units: list[UnitFacts]) -> ChunkFacts:
-        pairs = list(zip(self.pieces, units, strict=True))
-        complexity = combine_facts([(piece.offset, unit.complexity) for piece, unit in pairs])
-        if self.class_header is not None:
-            class_block, real = _class_block(self.class_header, units)
-            blocks = (class_block, *(b for b in complexity.blocks if b.kind != "class"))
-            complexity = replace(complexity, blocks=blocks, total_complexity=real)
-        comments = {
-            line + piece.offset: text
-            for piece, unit in pairs
-            for line, text in unit.unit.source.comments.items()
-        }
-        parts = [(piece.offset, unit.unit) for piece, unit in pairs]
-        return ChunkFacts(source, complexity, comments, parts, split=self)
-
-
-@dataclass(frozen=True)
-class _Frame:
-    """What opens the block a part's statements sit in: nothing at module level,
-    `class Name:` for a class's parts, `if 1:` for the blocks of a module-level if/try
-    (radon counts that `if`; `wrappers` says how many to take off)."""
-
-    opener: str = ""
-    wrappers: int = 0
-
-    def inner(self) -> _Frame:
-        """The frame for the statements in the blocks of a statement in this frame."""
-        return self if self.opener else _Frame("if 1:\n", 1)
-
-    def piece(
-        self, start: int, text: str, plain: str, leaf: tuple[int, int] | None = None
-    ) -> Piece:
-        """A part whose own text starts at chunk line `start`."""
-        offset = start - (1 if self.opener else 0)
-        return Piece(self.opener + text, plain, offset, self.opener, self.wrappers, leaf)
+def _function_blocks_folded(pairs: list[tuple[Piece, UnitFacts]]) -> tuple[ComplexityFacts, int]:
+    """The parts' facts combined, the blocks of a split function's body and decorators
+    (their `def name():`) folded into its head's: radon's complexity of a function is 1
+    plus its body statements'. Also the complexity folded in all (a class's methods add
+    theirs to the class's)."""
+    extra: dict[int, int] = {}
+    ends: dict[int, int] = {}
+    parts = []
+    for piece, unit in pairs:
+        facts = unit.complexity
+        if piece.function_line is not None and piece.role != "head":
+            line = piece.function_line
+            extra[line] = extra.get(line, 0) + sum(b.complexity - 1 for b in facts.blocks)
+            if piece.role == "body":
+                ends[line] = _body_end(piece, facts, line)
+            facts = replace(facts, blocks=())
+        parts.append((piece.offset, facts))
+    complexity = combine_facts(parts)
+    if not extra:
+        return complexity, 0
+    blocks = tuple(
+        replace(b, complexity=b.complexity + extra[b.line], end_line=ends[b.line])
+        if b.kind != "class" and b.line in extra
+        else b
+        for b in complexity.blocks
+    )
+    return replace(complexity, blocks=blocks), sum(extra.values())
 
 
-def split_chunk(source: SourceText, lines: tuple[str, ...]) -> Split | None:
-    """A long top-level class or if/try statement as parts checked on their own text.
-    None for short or unsplittable statements."""
-    tree = source.tree
-    if tree is None or len(tree.body) != 1 or len(lines) < SPLIT_LINES:
-        return None
-    node = tree.body[0]
-    if isinstance(node, ast.ClassDef):
-        return split_class(node, lines)
-    pieces = _compound_pieces(node, 0, len(lines), lines, _Frame())
-    return Split(pieces, None) if pieces is not None else None
+def _body_end(piece: Piece, facts: ComplexityFacts, line: int) -> int:
+    """radon's end line of a function whose body ends with this part: the last line its
+    last statement's nodes start on, or the `def` line when none does (a closure)."""
+    end = max((b.end_line for b in facts.blocks), default=0) + piece.offset
+    return end if end > piece.offset + 1 else line
 
 
-def split_class(node: ast.ClassDef, lines: tuple[str, ...]) -> Split | None:
-    """A long class: the class line with its bases, each statement of its body (long
-    if/try statements block by block), then its decorators, the order bandit visits them
-    in, so the imports a method makes reach what follows it. None where a body statement
-    shares a line with the class header."""
-    if node.end_lineno is None:
-        return None
-    firsts = [_first_line(statement) for statement in node.body]
-    if firsts[0] < _header_end(node):
-        return None
-    ends = [*firsts[1:], node.end_lineno]
-    frame = _Frame(f"class {node.name}:\n")
-    pieces = [_class_shell(node, lines, firsts[0])]
-    for statement, first, end in zip(node.body, firsts, ends, strict=True):
-        pieces.extend(_pieces(statement, first, end, lines, frame))
-    if node.decorator_list:
-        pieces.append(_class_decorators(node, lines, firsts[0]))
-    header = _ClassHeader(node.name, node.lineno, node.col_offset, node.end_lineno)
-    return Split(pieces, header)
-
-
-def _header_end(node: ast.ClassDef) -> int:
-    """The last line (1-based) of `class Name(bases, keywords):`."""
-    return max([node.lineno, *((n.end_lineno or 0) for n in (*node.bases, *node.keywords))])
-
-
-def _class_shell(node: ast.ClassDef, lines: tuple[str, ...], body_start: int) -> Piece:
-    """The class line(s) with bases and keywords; comments around; no decorators."""
-    decorators = range(_first_line(node), node.lineno - 1)
-    text = ["\n" if index in decorators else line for index, line in enumerate(lines[:body_start])]
-    text.append(f"{_indent(lines[body_start])}pass\n")
-    plain = lines[:body_start] + lines[node.end_lineno or node.lineno :]
-    return Piece("".join(text), "".join(plain), 0)
-
-
-def _class_decorators(node: ast.ClassDef, lines: tuple[str, ...], body_start: int) -> Piece:
-    """The decorators, on a class with nothing else (their lines count in the shell)."""
-    decorators = range(_first_line(node), node.lineno - 1)
-    text = [line if index in decorators else "\n" for index, line in enumerate(lines[:body_start])]
-    text[node.lineno - 1] = f"class {node.name}:\n"
-    text.append(f"{_indent(lines[body_start])}pass\n")
-    return Piece("".join(text), "", 0)
-
-
-def _indent(line: str) -> str:
-    return line[: len(line) - len(line.lstrip())]
-
-
-def _pieces(
-    node: ast.stmt, start: int, end: int, lines: tuple[str, ...], frame: _Frame
-) -> list[Piece]:
-    """The parts of a statement standing for lines[start:end] (its own lines and the
-    comments after it): itself, or, for a long if/try, its blocks' statements apart."""
-    if end - start >= SPLIT_LINES:
-        pieces = _compound_pieces(node, start, end, lines, frame)
-        if pieces is not None:
-            return pieces
-    text = "".join(lines[start:end])
-    return [frame.piece(start, text, text, leaf=(start, end))]
-
-
-def _compound_pieces(
-    node: ast.stmt, start: int, end: int, lines: tuple[str, ...], frame: _Frame
-) -> list[Piece] | None:
-    """An if/try statement (lines[start:end]) as its header and its blocks' statements.
-
-    The header part keeps everything not split out (the test, `else:`, the handlers) with
-    `pass` for each block; an `elif` chain is one more part, its `elif` written `if  `
-    (columns kept). Parts come in bandit's visiting order. None when a block statement
-    shares a line with something else."""
-    split = _blocks_to_split(node, lines)
-    if split is None:
-        return None
-    blocks, chain = split
-    header = _Header(lines, start, end)
-    pieces: list[Piece] = []
-    for block in blocks:
-        ranges = _statement_ranges(block)
-        header.replace_block(ranges)
-        for statement, (first, last) in zip(block, ranges, strict=True):
-            pieces.extend(_pieces(statement, first, last, lines, frame.inner()))
-    if chain is not None:
-        chain_start, chain_end = chain.lineno - 1, node.end_lineno or chain.lineno
-        header.blank(chain_start, chain_end)
-        pieces.append(_elif_piece(lines, chain_start, chain_end, frame))
-    if isinstance(node, ast.If):
-        return [header.piece(frame), *pieces]
-    return [*pieces, header.piece(frame)]
-
-
-def _blocks_to_split(
-    node: ast.stmt, lines: tuple[str, ...]
-) -> tuple[list[list[ast.stmt]], ast.If | None] | None:
-    """The blocks of an if/try checked statement by statement, and an elif chain."""
-    chain = None
-    if isinstance(node, ast.If):
-        chain = _elif(node, lines)
-        blocks = [node.body] if chain is not None or not node.orelse else [node.body, node.orelse]
-    elif isinstance(node, _TRY_NODES):
-        blocks = [node.body]  # type: ignore[attr-defined]
-    else:
-        return None
-    if not all(_on_own_lines(block, lines) for block in blocks):
-        return None
-    return blocks, chain
-
-
-def _elif(node: ast.If, lines: tuple[str, ...]) -> ast.If | None:
-    orelse = node.orelse
-    chained = len(orelse) == 1 and isinstance(orelse[0], ast.If)
-    if chained and lines[orelse[0].lineno - 1].lstrip().startswith("elif"):
-        return orelse[0]  # type: ignore[return-value]
-    return None
-
-
-def _on_own_lines(block: list[ast.stmt], lines: tuple[str, ...]) -> bool:
-    """Whether each statement starts its line and the next one starts on a later line."""
-    previous_end = -1
-    for statement in block:
-        first = _first_line(statement)
-        text = lines[first]
-        if first != statement.lineno - 1:
-            starts = text.lstrip().startswith("@")
-        else:
-            # col_offset counts UTF-8 bytes; only whitespace before it means bytes == chars.
-            starts = not text[: statement.col_offset].strip()
-        if not starts or first <= previous_end:
-            return False
-        previous_end = (statement.end_lineno or statement.lineno) - 1
-    return True
-
-
-def _statement_ranges(block: list[ast.stmt]) -> list[tuple[int, int]]:
-    """Lines each statement of a block stands for: its own and the comments after it,
-    up to the next statement (the last one: its own lines only)."""
-    firsts = [_first_line(statement) for statement in block]
-    ends = [*firsts[1:], block[-1].end_lineno or block[-1].lineno]
-    return list(zip(firsts, ends, strict=True))
-
-
-class _Header:
-    """The header part of a split if/try: its lines, minus those split out."""
-
-    def __init__(self, lines: tuple[str, ...], start: int, end: int) -> None:
-        self.lines, self.start = lines, start
-        self.text = list(lines[start:end])
-        self.owned = [True] * (end - start)
-
-    def blank(self, start: int, end: int) -> None:
-        for index in range(start - self.start, end - self.start):
-            self.text[index], self.owned[index] = "\n", False
-
-    def replace_block(self, ranges: list[tuple[int, int]]) -> None:
-        first = ranges[0][0]
-        for a, b in ranges:
-            self.blank(a, b)
-        self.text[first - self.start] = f"{_indent(self.lines[first])}pass\n"
-
-    def piece(self, frame: _Frame) -> Piece:
-        own = zip(self.lines[self.start :], self.owned, strict=False)
-        plain = "".join(line for line, owned in own if owned)
-        return frame.piece(self.start, "".join(self.text), plain)
-
-
-def _elif_piece(lines: tuple[str, ...], start: int, end: int, frame: _Frame) -> Piece:
-    first = lines[start]
-    indent = _indent(first)
-    patched = indent + "if  " + first[len(indent) + len("elif") :]
-    return frame.piece(start, patched + "".join(lines[start + 1 : end]), "".join(lines[start:end]))
-
-
-def _class_block(header: _ClassHeader, units: list[UnitFacts]) -> tuple[Block, int]:
-    """radon's block for the whole class, from its parts' dummy classes; and the class's
-    real complexity (its contribution to the module's total)."""
+def _class_block(header: ClassHeader, units: list[UnitFacts], folded: int) -> tuple[Block, int]:
+    """radon's block for the whole class, from its parts' dummy classes and the complexity
+    folded into its split methods; and the class's real complexity (its contribution to
+    the module's total)."""
     classes = [u.visitor_class for u in units if u.visitor_class is not None]
-    real = 1 + sum(c.real_complexity - 1 for c in classes)
+    real = 1 + sum(c.real_complexity - 1 for c in classes) + folded
     methods = [m for c in classes for m in c.methods]
     inner = [i for c in classes for i in c.inner_classes]
     whole = Class(
@@ -801,9 +565,3 @@ def _untouched(
     before = [c for c in chunks if c.start + len(c.lines) <= prefix]
     after = [c for c in chunks if c.start >= max(old_length - suffix, prefix)]
     return before, after
-
-
-def _first_line(statement: ast.stmt) -> int:
-    """0-based first line of a top-level statement, decorators included."""
-    decorators = getattr(statement, "decorator_list", [])
-    return min([statement.lineno, *(d.lineno for d in decorators)]) - 1
