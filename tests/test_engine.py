@@ -210,7 +210,54 @@ def test_inline_ignore_with_code() -> None:
 
 
 def test_inline_ignore_of_other_code_keeps_finding() -> None:
-    assert codes(analyze("eval(a)  # clearsight: ignore[B101]\n", "m.py")) == ["B307"]
+    """...and says the ignore is unused (CS-E004, a hint)."""
+    assert codes(analyze("eval(a)  # clearsight: ignore[B101]\n", "m.py")) == ["B307", "CS-E004"]
+
+
+def unused(source: str, settings: Settings | None = None) -> list[Finding]:
+    return [f for f in analyze(source, "m.py", settings) if f.code == "CS-E004"]
+
+
+def test_an_ignore_that_suppresses_nothing_is_reported_with_a_fix_that_removes_it() -> None:
+    source = "x = 1  # clearsight: ignore[B307]\n"
+    (finding,) = unused(source)
+    assert finding.severity is Severity.HINT
+    assert (finding.span.start.column, finding.span.end.column) == (7, 33)
+    assert "`B307`" in finding.message
+    (fix,) = finding.fixes
+    assert fix.safe
+    assert apply_edits(source, fix.edits)[0] == "x = 1\n"
+    assert unused("x = 1  # clearsight: ignore\n")[0].message.startswith(
+        "This `# clearsight: ignore` suppresses nothing"
+    )
+    # A comment-only line goes whole.
+    (alone,) = unused("# clearsight: ignore\nx = 1\n")
+    assert apply_edits("# clearsight: ignore\nx = 1\n", alone.fixes[0].edits)[0] == "x = 1\n"
+
+
+def test_an_ignore_that_is_partly_used_keeps_the_used_codes() -> None:
+    source = "eval(a)  # clearsight: ignore[B307, CS-C001]\n"
+    (finding,) = unused(source)
+    assert "`CS-C001`" in finding.message and "B307" not in finding.message
+    fixed = apply_edits(source, finding.fixes[0].edits)[0]
+    assert fixed == "eval(a)  # clearsight: ignore[B307]\n"
+    assert codes(analyze(fixed, "m.py")) == []
+
+
+def test_ignores_that_cannot_be_judged_are_not_reported() -> None:
+    """Codes of families switched off or not selected, unknown codes, a comment that keeps
+    itself with CS-E004, a file that does not parse, a `#` inside a string."""
+    off = settings_from_tables({"security": {"enabled": False}})
+    assert unused("x = 1  # clearsight: ignore[B307]\n", off) == []
+    assert (
+        unused("x = 1  # clearsight: ignore[B307]\n", settings_from_tables({"select": ["CS-C"]}))
+        == []
+    )
+    assert unused("x = 1  # clearsight: ignore[XYZ999]\n") == []
+    assert unused("x = 1  # clearsight: ignore[B307, CS-E004]\n") == []
+    assert unused("def f(:\n    pass  # clearsight: ignore[B307]\n") == []
+    (finding,) = unused("s = '# clearsight: ignore'  # clearsight: ignore[B101]\n")
+    assert finding.span.start.column == 28
 
 
 def test_bare_inline_ignore_silences_every_code() -> None:

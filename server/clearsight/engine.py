@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from clearsight.checks.base import Check, Rule, docs_url
 from clearsight.checks.registry import CHECKS
-from clearsight.model import Family, Finding, Severity, Span
+from clearsight.model import Family, Finding, Fix, Severity, Span, TextEdit
 from clearsight.settings import Settings
 from clearsight.source import SourceText
 
@@ -27,6 +27,7 @@ LOG = logging.getLogger(__name__)
 SYNTAX_ERROR = "CS-E001"
 UNREADABLE = "CS-E002"
 CHECK_FAILED = "CS-E003"
+UNUSED_IGNORE = "CS-E004"
 LIMIT_REACHED = "CS-E005"
 
 _INLINE_IGNORE = re.compile(r"#\s*clearsight:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
@@ -51,6 +52,16 @@ ENGINE_RULES: tuple[Rule, ...] = (
         "One check family raised an error on this file; the others still ran. Please report "
         "it with the file that triggers it.",
         docs_url(CHECK_FAILED), Severity.WARNING,
+    ),
+    Rule(
+        UNUSED_IGNORE, "unused-ignore", Family.ENGINE,
+        "A `# clearsight: ignore` comment suppresses nothing",
+        "No finding on this line has the code the comment names (or, for a bare "
+        "`# clearsight: ignore`, no finding at all): the code was fixed, or the code in the "
+        "comment is wrong. A stale suppression hides the next real problem on the line; "
+        "remove it (the quick fix does). Codes of families that are switched off or not "
+        "selected are not judged, and nothing is judged while the file does not parse.",
+        docs_url(UNUSED_IGNORE), Severity.HINT,
     ),
     Rule(
         LIMIT_REACHED, "limit-reached", Family.ENGINE,
@@ -156,11 +167,15 @@ def inline_ignores(comments: dict[int, str]) -> dict[int, frozenset[str] | None]
     return found
 
 
-def _is_ignored(finding: Finding, ignores: dict[int, frozenset[str] | None]) -> bool:
+def _ignored_by(finding: Finding, ignores: dict[int, frozenset[str] | None]) -> str | None:
+    """The code of the line's ignore comment that suppresses the finding ("*" for a bare
+    ignore), None when none does."""
     if finding.line not in ignores:
-        return False
+        return None
     codes = ignores[finding.line]
-    return codes is None or any(finding.code.upper().startswith(code) for code in codes)
+    if codes is None:
+        return "*"
+    return next((code for code in sorted(codes) if finding.code.upper().startswith(code)), None)
 
 
 def source_problems(source: SourceText) -> list[Finding]:
@@ -195,19 +210,113 @@ def source_problems(source: SourceText) -> list[Finding]:
 
 
 def apply_user_choices(
-    findings: list[Finding], ignores: dict[int, frozenset[str] | None], settings: Settings
+    findings: list[Finding],
+    comments: dict[int, str],
+    settings: Settings,
+    unused_in: SourceText | None = None,
 ) -> list[Finding]:
-    """Selection, inline ignores and severity overrides, then position order."""
+    """Selection, inline ignores (from `comments`: 1-based line -> comment) and severity
+    overrides, then position order. With `unused_in` (the text, when the findings are all
+    there are: it parses), ignore comments that suppressed nothing are reported too."""
+    ignores = inline_ignores(comments)
     result = []
+    used: set[tuple[int, str]] = set()
     for finding in findings:
-        if not settings.is_selected(finding.code) or _is_ignored(finding, ignores):
+        if not settings.is_selected(finding.code):
             continue
-        severity = settings.severity_for(finding.code, finding.severity)
-        result.append(
-            finding if severity == finding.severity else replace(finding, severity=severity)
-        )
+        suppressor = _ignored_by(finding, ignores)
+        if suppressor is not None:
+            used.add((finding.line, suppressor))
+            continue
+        result.append(finding)
+    if unused_in is not None and ignores:
+        result.extend(_unused_ignores(unused_in, comments, ignores, used, settings))
+    result = [_with_severity(finding, settings) for finding in result]
     result.sort(key=lambda f: (f.span.start, f.code))
     return result
+
+
+def _with_severity(finding: Finding, settings: Settings) -> Finding:
+    severity = settings.severity_for(finding.code, finding.severity)
+    return finding if severity == finding.severity else replace(finding, severity=severity)
+
+
+def _unused_ignores(
+    source: SourceText,
+    comments: dict[int, str],
+    ignores: dict[int, frozenset[str] | None],
+    used: set[tuple[int, str]],
+    settings: Settings,
+) -> Iterator[Finding]:
+    if not settings.is_selected(UNUSED_IGNORE):
+        return
+    for line, codes in sorted(ignores.items()):
+        unused = _unused_codes(line, codes, used, settings)
+        match = _ignore_comment(source.line_text(line), comments.get(line + 1))
+        if unused and match is not None:
+            kept = sorted(c for c in codes or () if c not in unused)
+            yield _unused_ignore_finding(source, line, match, unused, kept)
+
+
+def _unused_codes(
+    line: int, codes: frozenset[str] | None, used: set[tuple[int, str]], settings: Settings
+) -> list[str]:
+    """The codes of one line's ignore comment that suppressed nothing (["*"]: a bare
+    ignore that did not), leaving out those that cannot be judged."""
+    if codes is None:
+        return [] if (line, "*") in used else ["*"]
+    if UNUSED_IGNORE in codes:
+        return []  # the comment keeps itself: it may be there for another configuration
+    return sorted(c for c in codes if (line, c) not in used and _judged(c, settings))
+
+
+def _judged(code: str, settings: Settings) -> bool:
+    """Whether a finding with this code could have been reported here: its family is on
+    and it is selected (an unknown code, or a prefix of none, is not judged)."""
+    families = {rule.family for rule in all_rules() if rule.code.upper().startswith(code)}
+    return (
+        bool(families)
+        and settings.is_selected(code)
+        and all(getattr(getattr(settings, f.value, None), "enabled", True) for f in families)
+    )
+
+
+def _ignore_comment(text: str, comment: str | None) -> re.Match[str] | None:
+    """The `# clearsight: ignore…` text in the line's comment (not in a string before it)."""
+    start = text.rfind(comment) if comment else text.find("#")
+    return _INLINE_IGNORE.search(text, max(start, 0))
+
+
+def _unused_ignore_finding(
+    source: SourceText, line: int, match: re.Match[str], unused: list[str], kept: list[str]
+) -> Finding:
+    span = Span.of(line, match.start(), line, match.end())
+    if unused == ["*"]:
+        what = "This `# clearsight: ignore` suppresses nothing: no finding is on this line."
+    else:
+        names = ", ".join(f"`{code}`" for code in unused)
+        what = f"No finding on this line has the ignored code {names}."
+    message = (
+        f"{what} A stale suppression hides the next real problem here: remove it, or name "
+        "the code that is reported."
+    )
+    if kept:  # the other codes still suppress findings: keep those
+        title = "Remove the unused code" + ("s" if len(unused) > 1 else "")
+        edit = TextEdit(span, f"# clearsight: ignore[{', '.join(kept)}]")
+    else:
+        title = "Remove the unused `# clearsight: ignore`"
+        edit = TextEdit(_removal_span(source.line_text(line), line, match), "")
+    finding = engine_finding(UNUSED_IGNORE, message, span, Severity.HINT)
+    # "unnecessary": editors show the comment faded (LSP's Unnecessary tag).
+    return replace(finding, fixes=(Fix(title, (edit,), safe=True),), metrics={"unnecessary": True})
+
+
+def _removal_span(text: str, line: int, match: re.Match[str]) -> Span:
+    """The comment and the blanks before it; the whole line if nothing else is on it."""
+    start = len(text[: match.start()].rstrip(" \t"))
+    if start == 0 and not text[match.end() :].strip():
+        return Span.of(line, 0, line + 1, 0)
+    return Span.of(line, start, line, match.end())
 
 
 def finalize_findings(
@@ -256,8 +365,9 @@ def analyze(
         if check.enabled(settings) and (source.tree is not None or not check.needs_tree):
             findings.extend(run_check(check, source, settings))
     findings = finalize_findings(source, findings, settings, checks)
-    ignores = inline_ignores(_comments_for_ignores(source))
-    return apply_user_choices(findings, ignores, settings)
+    comments = _comments_for_ignores(source)
+    parsed = source.tree is not None
+    return apply_user_choices(findings, comments, settings, source if parsed else None)
 
 
 def all_rules() -> list[Rule]:

@@ -286,7 +286,7 @@ def check(args: argparse.Namespace) -> int:
     _emit(results, args)
     if found.errors or any(r.unreadable for r in results):
         return EXIT_ERROR
-    return _exit_code([f for r in results for f in r.findings], args)
+    return _exit_code(_all_findings(results), args)
 
 
 def _report_provenance_data(files: list[Path], settings_for: Callable[[Path], Settings]) -> None:
@@ -312,6 +312,10 @@ def _report_discovery(warnings: list[str], errors: list[tuple[str, str]]) -> Non
 def _report_fixes(applied: int, args: argparse.Namespace) -> None:
     if not args.quiet:
         print(f"Applied {applied} fix{'es' if applied != 1 else ''}.", file=sys.stderr)
+
+
+def _all_findings(results: list[FileResult]) -> list[Finding]:
+    return [finding for result in results for finding in result.findings]
 
 
 def _exit_code(findings: list[Finding], args: argparse.Namespace) -> int:

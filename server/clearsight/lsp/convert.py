@@ -73,6 +73,7 @@ def diagnostic(
         code_description=types.CodeDescription(href=finding.docs_url) if finding.docs_url else None,
         source=SOURCE,
         related_information=related_information(source, finding, uri, encoding),
+        tags=[types.DiagnosticTag.Unnecessary] if finding.metrics.get("unnecessary") else None,
         # Which finding of the analysed version this is, so code actions can find its fixes.
         data={"index": index, "fixes": len(finding.fixes)},
     )
