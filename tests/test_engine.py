@@ -230,9 +230,8 @@ def test_an_ignore_that_suppresses_nothing_is_reported_with_a_fix_that_removes_i
     assert unused("x = 1  # clearsight: ignore\n")[0].message.startswith(
         "This `# clearsight: ignore` suppresses nothing"
     )
-    # A comment-only line goes whole.
-    (alone,) = unused("# clearsight: ignore\nx = 1\n")
-    assert apply_edits("# clearsight: ignore\nx = 1\n", alone.fixes[0].edits)[0] == "x = 1\n"
+    # Only comments that trail code are judged.
+    assert unused("# clearsight: ignore\nx = 1\n") == []
 
 
 def test_an_ignore_that_is_partly_used_keeps_the_used_codes() -> None:

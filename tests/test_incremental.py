@@ -415,3 +415,21 @@ def test_edits_in_methods_of_a_long_class_match_for_module_attributes(  # type: 
     for version in string_edits(edited, 6, seed=len(edited)):
         assert_same(analyzer, version, Settings())
     assert_same(analyzer, text, Settings())
+
+
+def test_unused_ignores_match_the_whole_file_analysis() -> None:
+    """CS-E004 from the incremental analysis equals the engine's, edit after edit: an
+    ignore becomes unused when the code it silenced is fixed, and used again."""
+    analyzer = IncrementalAnalyzer("m.py")
+    text = long_class() + "\nvalue = eval('1')  # clearsight: ignore[B307, B101]\n"
+    assert_same(analyzer, text, Settings())
+    edits = [
+        ("eval('1')", "int('1')"),
+        ("int('1')", "eval('1')"),
+        ("# trailing comment", "# trailing comment  # clearsight: ignore"),
+    ]
+    for old, new in edits:
+        text = text.replace(old, new, 1)
+        assert_same(analyzer, text, Settings())
+    _, found = analyzer.analyze(text, Settings())
+    assert [f.line for f in found if f.code == "CS-E004"] != []

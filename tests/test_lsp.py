@@ -1116,3 +1116,22 @@ async def test_a_cancelled_workspace_request_is_answered_and_ends_its_progress(
     assert kinds == [] or kinds[-1] == "end"
     # Asked again, it completes.
     assert len((await workspace_pull(pull_client)).items) == 42
+
+
+async def test_an_unused_ignore_is_faded_and_its_fix_removes_it(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    """CS-E004 in the editor: a hint with the Unnecessary tag (shown faded); its quick fix
+    removes the comment, and the hint goes."""
+    await start(client, emacs_capabilities(), tmp_path)
+    text = "total = 1 + 2  # clearsight: ignore[B307]\n"
+    uri = (tmp_path / "app.py").as_uri()
+    open_document(client, uri, text)
+    diagnostic = only(await diagnostics_of(client, uri, 1), "CS-E004")
+    assert diagnostic.severity == types.DiagnosticSeverity.Hint
+    assert list(diagnostic.tags or []) == [types.DiagnosticTag.Unnecessary]
+    action = titled(await code_actions(client, uri, [diagnostic]), "Remove the unused")
+    new_text = apply_workspace_edit(text, uri, 1, action.edit, client.encoding)
+    assert new_text == "total = 1 + 2\n"
+    replace_all(client, uri, new_text, 2)
+    assert codes(await diagnostics_of(client, uri, 2)) == []

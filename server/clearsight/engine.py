@@ -252,8 +252,12 @@ def _unused_ignores(
         return
     for line, codes in sorted(ignores.items()):
         unused = _unused_codes(line, codes, used, settings)
-        match = _ignore_comment(source.line_text(line), comments.get(line + 1))
-        if unused and match is not None:
+        text = source.line_text(line)
+        start = _comment_start(text, comments.get(line + 1))
+        match = _INLINE_IGNORE.search(text, start)
+        # On a line of its own the comment trails no code: not judged (the editor's
+        # statement-by-statement analysis does not keep comments between statements).
+        if unused and match is not None and text[:start].strip():
             kept = sorted(c for c in codes or () if c not in unused)
             yield _unused_ignore_finding(source, line, match, unused, kept)
 
@@ -281,10 +285,9 @@ def _judged(code: str, settings: Settings) -> bool:
     )
 
 
-def _ignore_comment(text: str, comment: str | None) -> re.Match[str] | None:
-    """The `# clearsight: ignore…` text in the line's comment (not in a string before it)."""
-    start = text.rfind(comment) if comment else text.find("#")
-    return _INLINE_IGNORE.search(text, max(start, 0))
+def _comment_start(text: str, comment: str | None) -> int:
+    """Where the line's comment starts (a `#` in a string before it is not one)."""
+    return max(text.rfind(comment) if comment else text.find("#"), 0)
 
 
 def _unused_ignore_finding(
@@ -312,10 +315,8 @@ def _unused_ignore_finding(
 
 
 def _removal_span(text: str, line: int, match: re.Match[str]) -> Span:
-    """The comment and the blanks before it; the whole line if nothing else is on it."""
+    """The comment and the blanks between it and the code before it."""
     start = len(text[: match.start()].rstrip(" \t"))
-    if start == 0 and not text[match.end() :].strip():
-        return Span.of(line, 0, line + 1, 0)
     return Span.of(line, start, line, match.end())
 
 

@@ -61,7 +61,6 @@ from clearsight.engine import (
     analyze,
     apply_user_choices,
     finalize_findings,
-    inline_ignores,
     run_check,
 )
 from clearsight.incremental_split import ClassHeader, Piece, Split, first_line, split_chunk
@@ -307,7 +306,8 @@ class IncrementalAnalyzer:
             # Families without a per-statement form run on the whole text, as the engine would.
             findings.extend(run_check(self._per_statement(check, chunks), source, settings))
         findings = finalize_findings(source, findings, settings, CHECKS)
-        return apply_user_choices(findings, inline_ignores(comments), settings)
+        # The text parses (else the engine runs): unused ignores can be judged.
+        return apply_user_choices(findings, comments, settings, source)
 
     def _per_statement(self, check: Check, chunks: list[Chunk]) -> Check:
         """The check, given what it needs collected statement by statement if it can take
