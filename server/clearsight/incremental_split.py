@@ -76,12 +76,8 @@ class Piece:
             tree = ast.parse(self.text)
         except PARSE_ERRORS:
             return None
-        frame = tree.body[0] if len(tree.body) == 1 else None
-        if not isinstance(frame, ast.ClassDef | ast.If | ast.FunctionDef | ast.AsyncFunctionDef):
-            return None
-        if not isinstance(frame, _FUNCTIONS) and len(frame.body) != 1:
-            return None
-        if isinstance(frame, ast.If) and frame.orelse:
+        frame = _holding_opener(tree)
+        if frame is None:
             return None
         same_indent = _indent(self.plain) == _indent(old.plain)
         return tree if same_indent and first_line(frame.body[0]) == 1 else None
@@ -93,6 +89,19 @@ class Piece:
             return True
         words = ("nosec", *_WHOLE_FUNCTION_WORDS)
         return not any(word in self.plain and word not in old.plain for word in words)
+
+
+def _holding_opener(
+    tree: ast.Module,
+) -> ast.ClassDef | ast.If | ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The opener's statement, when the text is it and the statements under it are one
+    (in a class or an if/try block) or any number (in a function's body)."""
+    frame = tree.body[0] if len(tree.body) == 1 else None
+    if isinstance(frame, _FUNCTIONS):
+        return frame
+    if isinstance(frame, ast.ClassDef) or (isinstance(frame, ast.If) and not frame.orelse):
+        return frame if len(frame.body) == 1 else None
+    return None
 
 
 @dataclass(frozen=True)
