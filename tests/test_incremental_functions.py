@@ -251,3 +251,18 @@ def test_random_edits_in_long_functions_of_stdlib_modules_match(name: str) -> No
     for version in function_edits(text, 12, seed=len(name)):
         assert_same(analyzer, version, STRICT)
     assert analyzer.parts_reparsed > 0
+
+
+def test_a_nosec_typed_into_a_long_function_silences_its_default_password() -> None:
+    """bandit looks for a `# nosec` on every line of a function for B107 (a password as
+    a parameter's default): typing one into the body of a split function checks it whole."""
+    analyzer = IncrementalAnalyzer("m.py")
+    text = long_functions()
+    line = text.count("\n", 0, text.index("def judged("))
+    _, findings = analyzer.analyze(text, Settings())
+    assert "B107" in {f.code for f in findings if f.line == line}
+    at = text.rindex("    yaml.load(cmd)\n")
+    edited = text[:at] + "    yaml.load(cmd)  # nosec\n" + text[at + len("    yaml.load(cmd)\n") :]
+    assert_same(analyzer, edited, Settings())
+    _, findings = analyzer.analyze(edited, Settings())
+    assert "B107" not in {f.code for f in findings if f.line == line}
