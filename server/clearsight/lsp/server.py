@@ -615,11 +615,12 @@ def create_server() -> ClearsightServer:
         options = params.initialization_options
         if isinstance(options, dict):
             ls.update_editor_settings(initialization=options.get("settings", options))
+        # Before the response: a didOpen may be handled before `initialized`'s task runs.
+        ls.provenance.start()
+        ls.idle_gc.start()
 
     @server.feature(types.INITIALIZED)
     async def on_initialized(ls: ClearsightServer, params: types.InitializedParams) -> None:
-        ls.provenance.start()
-        ls.idle_gc.start()
         _watch_pyproject(ls)
         try:
             await _pull_configuration(ls)
