@@ -179,8 +179,12 @@ def test_an_edit_inside_one_statement_of_a_long_function_parses_that_part_only()
     text = long_functions()
     analyzer.analyze(text, Settings())
     before = analyzer.parts_reparsed, analyzer.parts_analysed
-    for number, old in enumerate(["'x 3'", "# text 9", "'x 12'"]):
-        text = text.replace(old, old.replace("x", "typed x").replace("text", "typed"), 1)
+    # In a group of the function, in a block of its long if, in a method, in a coroutine.
+    edits = [("", "'x 3'"), ("", "# text 9"), ("def start(", "'x 4'"), ("async def", "'x 1'")]
+    for number, (where, old) in enumerate(edits):
+        at = text.index(old, text.index(where))
+        new = old.replace("x", "typed x").replace("text", "typed")
+        text = text[:at] + new + text[at + len(old) :]
         assert_same(analyzer, text, Settings())
         # Parsed on its own, and analysed (nothing else was).
         assert analyzer.parts_reparsed - before[0] == number + 1
