@@ -270,3 +270,22 @@ def test_a_nosec_typed_into_a_long_function_silences_its_default_password() -> N
     assert_same(analyzer, edited, Settings())
     _, findings = analyzer.analyze(edited, Settings())
     assert "B107" not in {f.code for f in findings if f.line == line}
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda t: t.replace("# after the function\n", "# after \u202e the function\n", 1),
+        lambda t: t.replace("    password = 'class level'\n\n\n",
+                            "    password = 'class level'\n\n# after \u202e the class\n", 1),
+    ],
+    ids=["function", "class"],
+)  # fmt: skip
+def test_comments_after_a_long_statement_are_checked(edit) -> None:  # type: ignore[no-untyped-def]
+    """The comment lines between a long statement and the next are part of its last
+    part's text (or the class line's): a trojan-source character there is found."""
+    analyzer = IncrementalAnalyzer("m.py")
+    text = edit(long_functions())
+    assert_same(analyzer, text, Settings())
+    _, findings = analyzer.analyze(text, Settings())
+    assert "B613" in {f.code for f in findings}

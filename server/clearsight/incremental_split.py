@@ -189,11 +189,16 @@ def _header_end(node: ast.ClassDef) -> int:
 
 
 def _class_shell(node: ast.ClassDef, lines: tuple[str, ...], body_start: int) -> Piece:
-    """The class line(s) with bases and keywords; comments around; no decorators."""
+    """The class line(s) with bases and keywords; comments around (those after the class
+    in their place, for their `# nosec`s and trojan-source characters); no decorators."""
     decorators = range(first_line(node), node.lineno - 1)
     text = ["\n" if index in decorators else line for index, line in enumerate(lines[:body_start])]
     text.append(f"{_indent(lines[body_start])}pass\n")
-    plain = lines[:body_start] + lines[node.end_lineno or node.lineno :]
+    end = node.end_lineno or node.lineno
+    after = lines[end:]
+    if any(line.strip() for line in after):
+        text.extend(["\n"] * (end - body_start - 1) + list(after))
+    plain = lines[:body_start] + after
     return Piece("".join(text), "".join(plain), 0)
 
 
