@@ -38,7 +38,7 @@ def long_body(
     """A long function's body: a docstring, imports (one under try/except ImportError),
     `global`/`nonlocal`, closures with their own complexity, a nested class, `yield`,
     `await` in a coroutine, an if statement (long, checked block by block, with `branch`
-    14) and comments between statements."""
+    14, which adds long loops and a with statement too) and comments between statements."""
     waits = (
         f"{indent}await asyncio.sleep(0)\n"
         f"{indent}async with lock:\n{indent}    async for item in stream:\n"
@@ -67,8 +67,22 @@ def long_body(
         f"{indent}elif cmd == 'other':\n{inner}import pickle\n"
         f"{indent}else:\n{statements(2, inner, nosec)}"
         f"{statements(6, indent, nosec)}"
+        f"{loops(indent, nosec) if branch > 10 else ''}"
         f"{indent}yaml.load(cmd)\n"
         f"{indent}return c('end', shell=True)\n"
+    )
+
+
+def loops(indent: str, nosec: str) -> str:
+    """Long for and with statements (checked statement by statement), and a loop with an
+    `else:` (bandit visits it after the body: checked whole)."""
+    inner = indent + "    "
+    return (
+        f"{indent}for item in eval(cmd):\n{statements(10, inner, nosec)}"
+        f"{indent}with open(cmd) as handle:\n{inner}import marshal\n"
+        f"{statements(10, inner, nosec)}"
+        f"{indent}while cmd:\n{inner}cmd = c(cmd)\n{statements(10, inner, nosec)}"
+        f"{indent}else:\n{inner}marshal.loads(cmd)\n"
     )
 
 
@@ -134,6 +148,7 @@ def test_long_functions_checked_part_by_part_match() -> None:
                             "    from os import system as c\n", 1),
         lambda t: t.replace("    from subprocess import call as c\n", "    x = 1\n", 1),
         lambda t: t.replace("        import pickle\n", "        import pickle as c\n", 1),
+        lambda t: t.replace("        import marshal\n", "        import marshal as c\n", 1),
         # A nosec where B107 looks for one: the function is checked whole from then on.
         lambda t: t.replace("    yaml.load(cmd)\n", "    yaml.load(cmd)  # nosec\n",
                             t.count("    yaml.load(cmd)\n")),
@@ -156,7 +171,8 @@ def test_long_functions_checked_part_by_part_match() -> None:
         lambda t: t.replace("# after the function\n", "x = '\u202e'  # after the function\n", 1),
     ],
     ids=[
-        "import-added", "import-removed", "import-in-branch", "nosec-added", "mark-safe",
+        "import-added", "import-removed", "import-in-branch", "import-in-with", "nosec-added",
+        "mark-safe",
         "new-line", "line-removed", "dedent", "open-bracket", "indent", "commented-out",
         "return-annotation-call", "judged-default", "decorator", "not-a-coroutine",
         "closure", "last-statement", "trojan-source",
@@ -179,8 +195,12 @@ def test_an_edit_inside_one_statement_of_a_long_function_parses_that_part_only()
     text = long_functions()
     analyzer.analyze(text, Settings())
     before = analyzer.parts_reparsed, analyzer.parts_analysed
-    # In a group of the function, in a block of its long if, in a method, in a coroutine.
-    edits = [("", "'x 3'"), ("", "# text 9"), ("def start(", "'x 4'"), ("async def", "'x 1'")]
+    # In a group of the function, in a block of its long if, in its long for and with
+    # statements, in a method, in a coroutine.
+    edits = [
+        ("", "'x 3'"), ("", "# text 9"), ("for item", "'x 2'"), ("with open", "# text 5"),
+        ("def start(", "'x 4'"), ("async def", "'x 1'"),
+    ]  # fmt: skip
     for number, (where, old) in enumerate(edits):
         at = text.index(old, text.index(where))
         new = old.replace("x", "typed x").replace("text", "typed")

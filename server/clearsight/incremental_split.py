@@ -26,7 +26,11 @@ SPLIT_LINES = 80
 # once it is `GROUP_LINES` long.
 GROUP_SPREAD = 4
 GROUP_LINES = 24
+# In a function's body, compound statements this long are cut block by block too.
+BODY_COMPOUND_LINES = 2 * GROUP_LINES
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_WITHS = (ast.With, ast.AsyncWith)
 # bandit's B703 (django_mark_safe) judges a call by assignments anywhere in the function
 # around it: a function naming what it looks for is checked whole.
 _WHOLE_FUNCTION_WORDS = ("mark_safe", "SafeText", "SafeUnicode", "SafeString", "SafeBytes")
@@ -241,7 +245,8 @@ def _long_statement_pieces(
 def _compound_pieces(
     node: ast.stmt, start: int, end: int, lines: tuple[str, ...], frame: _Frame
 ) -> list[Piece] | None:
-    """An if/try statement (lines[start:end]) as its header and its blocks' statements.
+    """An if/try, loop or with statement (lines[start:end]) as its header and its blocks'
+    statements.
 
     The header part keeps everything not split out (the test, `else:`, the handlers) with
     `pass` for each block; an `elif` chain is one more part, its `elif` written `if  `
@@ -262,20 +267,21 @@ def _compound_pieces(
         chain_start, chain_end = chain.lineno - 1, node.end_lineno or chain.lineno
         header.blank(chain_start, chain_end)
         pieces.append(_elif_piece(lines, chain_start, chain_end, frame))
-    if isinstance(node, ast.If):
-        return [header.piece(frame), *pieces]
-    return [*pieces, header.piece(frame)]
+    if isinstance(node, _TRY_NODES):
+        return [*pieces, header.piece(frame)]  # the handlers come after the body
+    return [header.piece(frame), *pieces]
 
 
 def _blocks_to_split(
     node: ast.stmt, lines: tuple[str, ...]
 ) -> tuple[list[list[ast.stmt]], ast.If | None] | None:
-    """The blocks of an if/try checked statement by statement, and an elif chain."""
+    """The blocks of an if/try checked statement by statement, and an elif chain. A loop
+    or with statement: its body (not a loop with `else:`, which bandit visits after it)."""
     chain = None
     if isinstance(node, ast.If):
         chain = _elif(node, lines)
         blocks = [node.body] if chain is not None or not node.orelse else [node.body, node.orelse]
-    elif isinstance(node, _TRY_NODES):
+    elif isinstance(node, (*_TRY_NODES, *_WITHS)) or (isinstance(node, _LOOPS) and not node.orelse):
         blocks = [node.body]  # type: ignore[attr-defined]
     else:
         return None
@@ -424,7 +430,7 @@ def _body_pieces(
     group: int | None = None  # where the open group starts
     for statement, (first, last) in zip(body, ranges, strict=True):
         compound = None
-        if last - first >= SPLIT_LINES:
+        if last - first >= BODY_COMPOUND_LINES:
             compound = _compound_pieces(statement, first, last, lines, frame)
         if compound is not None:
             if group is not None:
