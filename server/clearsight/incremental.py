@@ -94,8 +94,8 @@ class ChunkFacts:
     source: SourceText  # the chunk's text (for lines; not necessarily parsed)
     complexity: ComplexityFacts
     comments: dict[int, str]
-    # The whole chunk, or the parts of a long class or if/try statement, each with the
-    # chunk line its text's first line stands for.
+    # The whole chunk, or the parts of a long class, function or if/try statement, each
+    # with the chunk line its text's first line stands for.
     units: list[tuple[int, Unit]]
     # The chunk's imports (for the dependency family) and its top-level statements'
     # `statement_kind`s, set by the analyzer once the chunk is parsed.
