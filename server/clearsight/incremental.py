@@ -490,19 +490,28 @@ class ScanCheck(Protocol):
     ) -> Iterator[Finding]: ...
 
 
-class _Scanned:
+class _Given:
+    """A check family run with something the editor collected statement by statement: it
+    stands for the family (name, settings, rules); subclasses say how it runs."""
+
+    def __init__(self, check: ScanCheck | UsesCheck) -> None:
+        self.family, self.needs_tree = check.family, check.needs_tree
+        self._check = check
+
+    def enabled(self, settings: Settings) -> bool:
+        return self._check.enabled(settings)
+
+    def rules(self) -> Iterable[Rule]:
+        return self._check.rules()
+
+
+class _Scanned(_Given):
     """A `ScanCheck`, given the imports already scanned (it would parse the whole text to
     find them)."""
 
     def __init__(self, check: ScanCheck, scan: ImportScan) -> None:
+        super().__init__(check)
         self.check, self.scan = check, scan
-        self.family, self.needs_tree = check.family, check.needs_tree
-
-    def enabled(self, settings: Settings) -> bool:
-        return self.check.enabled(settings)
-
-    def rules(self) -> Iterable[Rule]:
-        return self.check.rules()
 
     def run(self, source: SourceText, settings: Settings) -> Iterator[Finding]:
         return self.check.run_scan(source, settings, self.scan)
@@ -528,18 +537,12 @@ class UsesCheck(Protocol):
     ) -> Iterator[Finding]: ...
 
 
-class _Used:
+class _Used(_Given):
     """A `UsesCheck`, run on the uses collected statement by statement."""
 
     def __init__(self, check: UsesCheck, uses: DocumentUses) -> None:
+        super().__init__(check)
         self.check, self.uses = check, uses
-        self.family, self.needs_tree = check.family, check.needs_tree
-
-    def enabled(self, settings: Settings) -> bool:
-        return self.check.enabled(settings)
-
-    def rules(self) -> Iterable[Rule]:
-        return self.check.rules()
 
     def run(self, source: SourceText, settings: Settings) -> Iterator[Finding]:
         return self.check.run_uses(source, settings, self.uses.uses(source))

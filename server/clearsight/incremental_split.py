@@ -457,6 +457,21 @@ def _leaf(frame: _Frame, start: int, end: int, lines: tuple[str, ...]) -> Piece:
     return frame.piece(start, text, text, leaf=(start, end))
 
 
+def _head_lines(
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    start: int,
+    own: tuple[str, ...],
+    decorators: bool,
+) -> list[str]:
+    """The lines before a function's body with either its decorators or the rest blanked
+    (each part keeps every line, so line numbers stay those of the file)."""
+    lines_of_decorators = range(first_line(node), node.lineno - 1)
+    return [
+        line if (start + index in lines_of_decorators) == decorators else "\n"
+        for index, line in enumerate(own)
+    ]
+
+
 def _function_head(
     node: ast.FunctionDef | ast.AsyncFunctionDef,
     start: int,
@@ -466,9 +481,8 @@ def _function_head(
 ) -> Piece:
     """The lines before the body (decorators blanked: they are checked after the body)
     and `pass`; its raw line counts are those of all these lines."""
-    decorators = range(first_line(node), node.lineno - 1)
     own = lines[start:body_start]
-    text = ["\n" if start + index in decorators else line for index, line in enumerate(own)]
+    text = _head_lines(node, start, own, decorators=False)
     text.append(f"{_indent(lines[body_start])}pass\n")
     head = frame.piece(start, "".join(text), "".join(own))
     return replace(head, role="head")
@@ -483,9 +497,7 @@ def _function_decorators(
 ) -> Piece:
     """The decorators, on a function with nothing else, at module level or under `if 1:`
     (in a class it would count as one more method); their lines count in the head."""
-    decorators = range(first_line(node), node.lineno - 1)
-    own = lines[start:body_start]
-    text = [line if start + index in decorators else "\n" for index, line in enumerate(own)]
+    text = _head_lines(node, start, lines[start:body_start], decorators=True)
     text[node.lineno - 1 - start] = f"{_indent(lines[node.lineno - 1])}def {node.name}():\n"
     text.append(f"{_indent(lines[body_start])}pass\n")
     outer = _Frame("if 1:\n", 1) if frame.opener else _Frame()
