@@ -9,6 +9,7 @@ selection, inline ignores and severity overrides.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 import signal
@@ -277,12 +278,19 @@ def _unused_codes(
 def _judged(code: str, settings: Settings) -> bool:
     """Whether a finding with this code could have been reported here: its family is on
     and it is selected (an unknown code, or a prefix of none, is not judged)."""
-    families = {rule.family for rule in all_rules() if rule.code.upper().startswith(code)}
+    families = {family for known, family in _rule_families() if known.startswith(code)}
     return (
         bool(families)
         and settings.is_selected(code)
         and all(getattr(getattr(settings, f.value, None), "enabled", True) for f in families)
     )
+
+
+@functools.cache
+def _rule_families() -> tuple[tuple[str, Family], ...]:
+    """Every rule's code (upper case) and family, gathered once (the editor asks on each
+    edit of a file with ignore comments)."""
+    return tuple((rule.code.upper(), rule.family) for rule in all_rules())
 
 
 def _comment_start(text: str, comment: str | None) -> int:
