@@ -39,6 +39,7 @@ from radon.visitors import Class, ComplexityVisitor
 from clearsight.checks.base import Check, Rule
 from clearsight.checks.complexity import (
     Block,
+    ComplexityCheck,
     ComplexityFacts,
     block_findings,
     combine_facts,
@@ -48,7 +49,12 @@ from clearsight.checks.complexity import (
 )
 from clearsight.checks.raw_metrics import raw_metrics
 from clearsight.checks.registry import CHECKS
-from clearsight.checks.security import ImportState, issue_findings, run_bandit_from
+from clearsight.checks.security import (
+    ImportState,
+    SecurityCheck,
+    issue_findings,
+    run_bandit_from,
+)
 from clearsight.deps.imports import (
     EXTENDS_IMPORT_PATH,
     ImportScan,
@@ -69,7 +75,8 @@ from clearsight.segments import common_ends
 from clearsight.settings import Settings
 from clearsight.source import SourceText, lines_with_breaks
 
-_SUPPORTED_FAMILIES = {"complexity", "security"}
+# The families this module checks statement by statement itself.
+_PER_STATEMENT = (ComplexityCheck, SecurityCheck)
 # bandit's file-level tests report only the first occurrence in a file.
 _FILE_LEVEL_TESTS = {"B613"}
 _NO_IMPORTS = ImportScan((), extends_import_path=False, compiles=True)
@@ -301,7 +308,7 @@ class IncrementalAnalyzer:
             maintainability = module_maintainability([chunk.facts.complexity for chunk in chunks])
             findings.extend(module_findings(source, maintainability, settings))
         for check in CHECKS:
-            if check.family.value in _SUPPORTED_FAMILIES or not check.enabled(settings):
+            if isinstance(check, _PER_STATEMENT) or not check.enabled(settings):
                 continue
             # Families without a per-statement form run on the whole text, as the engine would.
             findings.extend(run_check(self._per_statement(check, chunks), source, settings))

@@ -41,6 +41,13 @@ class SecuritySettings:
     enabled: bool = True
     severity: str = "LOW"  # bandit's --severity-level: report this level and above
     confidence: str = "LOW"  # bandit's --confidence-level
+    # The dataflow (taint) analysis: untrusted data followed to dangerous calls (CS-S).
+    dataflow: bool = True
+    # How flows from local sources (command line, environment, console) are reported:
+    # a severity, or "OFF" to leave them out.
+    local_sources: str = "INFO"
+    # The user's catalogue entries (sources, sinks, sanitizers, guards, propagators) as JSON.
+    catalogue_json: str = "{}"
 
 
 @dataclass(frozen=True)
@@ -242,6 +249,33 @@ def _bandit_table(bandit: Mapping[str, Any] | None, problems: list[str]) -> dict
 
 
 SEVERITY_NAMES = ("ERROR", "WARNING", "INFO", "HINT")
+CATALOGUE_KEYS = ("sources", "sinks", "sanitizers", "guards", "propagators")
+
+
+def _catalogue_entries(table: _Reader) -> str:
+    """The user's taint catalogue entries, those that have the catalogue's shape."""
+    from clearsight.dataflow.catalogue import check_user_entries
+
+    entries: dict[str, list[Any]] = {}
+    for key in CATALOGUE_KEYS:
+        value = table.table.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
+            table.problems.append(f"{table.where}.{key}: expected an array of tables; ignored")
+            continue
+        entries[key] = value
+    if not entries:
+        return "{}"
+    problems = check_user_entries(entries)
+    table.problems.extend(problems)
+    if problems:
+        # Keep only the entries that load (each is checked on its own).
+        kept: dict[str, list[Any]] = {}
+        for key, items in entries.items():
+            kept[key] = [item for item in items if not check_user_entries({key: [item]})]
+        entries = kept
+    return json.dumps(entries, sort_keys=True, default=str)
 
 
 def _provenance(table: _Reader) -> ProvenanceSettings:
@@ -296,6 +330,9 @@ def settings_from_tables(
         enabled=sec.boolean("enabled", True),
         severity=sec.choice("severity", "LOW", BANDIT_LEVELS),
         confidence=sec.choice("confidence", "LOW", BANDIT_LEVELS),
+        dataflow=sec.boolean("dataflow", True),
+        local_sources=sec.choice("local-sources", "INFO", ("OFF", "HINT", "INFO", "WARNING")),
+        catalogue_json=_catalogue_entries(sec),
     )
     dep = top.subtable("dependencies")
     deps = DependencySettings(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from clearsight.checks.api_existence import ApiExistenceCheck
 from clearsight.checks.base import Check
 from clearsight.checks.complexity import ComplexityCheck
+from clearsight.checks.dataflow import DataflowCheck
 from clearsight.checks.dependencies import DependencyCheck
 from clearsight.checks.new_dependency import NewDependencyCheck
 from clearsight.checks.provenance import ProvenanceCheck
@@ -13,6 +14,7 @@ from clearsight.checks.security import SecurityCheck
 CHECKS: tuple[Check, ...] = (
     ComplexityCheck(),
     SecurityCheck(),
+    DataflowCheck(),
     DependencyCheck(),
     ApiExistenceCheck(),
     NewDependencyCheck(),
