@@ -34,6 +34,11 @@ SARIF_SCHEMA_IN_PACKAGE = "package/lib/schemas/sarif-2.1.0-rtm.5.json"
 YAML_LOAD = "import yaml\n\n\ndef load(text):\n    return yaml.load(text)\n"  # B506 at 5:12
 ASSERT = "def check(x):\n    assert x\n"  # B101 at 2:5
 CLEAN = "def add(a, b):\n    return a + b\n"
+# A dataflow finding (CS-S001 at 6:12) whose path is lines 5 and 6.
+FLOW = (
+    "from flask import Flask, request\napp = Flask(__name__)\n\n@app.route('/f')\n"
+    "def f():\n    name = request.args['name']\n    return open(name).read()\n"
+)
 
 
 def branches(name: str, count: int) -> str:
@@ -286,6 +291,7 @@ def varied_sarif(tmp_path_factory: pytest.TempPathFactory) -> SarifRun:
             "with space #1 %.py": ASSERT,
             "scheme:like.py": ASSERT,
             "clean.py": CLEAN,
+            "flows.py": FLOW,
         },
     )
     (project / "unreadable.py").symlink_to("/proc/self/mem")  # EIO even for root
@@ -303,6 +309,19 @@ def test_sarif_output_validates_against_the_sarif_2_1_0_schema(
     codes = {result["ruleId"] for result in document["runs"][0]["results"]}
     assert {"B506", "B501", "B101", "CS-C001", "CS-E001", "CS-E002"} <= codes
     validate_sarif(document, sarif_schema)
+
+
+def test_sarif_carries_a_dataflow_finding_s_path_as_a_code_flow(varied_sarif: SarifRun) -> None:
+    run = varied_sarif.document["runs"][0]
+    (flow,) = [r for r in run["results"] if r["ruleId"] == "CS-S001"]
+    steps = flow["codeFlows"][0]["threadFlows"][0]["locations"]
+    lines = [s["location"]["physicalLocation"]["region"]["startLine"] for s in steps]
+    assert lines == [6, 6, 7]
+    assert steps[0]["location"]["message"]["text"].startswith("source: the request parameter")
+    assert steps[-1]["location"]["message"]["text"].startswith("sink:")
+    rule = run["tool"]["driver"]["rules"][flow["ruleIndex"]]
+    assert "external/cwe/cwe-22" in rule["properties"]["tags"]
+    assert float(rule["properties"]["security-severity"]) > 0
 
 
 def test_sarif_without_findings_validates(tmp_path: Path, sarif_schema: dict[str, Any]) -> None:

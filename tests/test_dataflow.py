@@ -655,3 +655,39 @@ def test_the_rules_document_lists_the_catalogue_that_runs() -> None:
     rules = Path(__file__).parent.parent / "docs" / "rules.md"
     current = rules.read_text(encoding="utf-8")
     assert updated(current) == current, "run scripts/taint_catalogue_docs.py"
+
+
+def test_the_catalogue_is_extended_from_pyproject() -> None:
+    settings = {
+        "security": {
+            "sources": [{"call": "myapp.http.param", "label": "request parameter"}],
+            "sinks": [{"call": "myapp.db.run_sql", "class": "sql", "args": [0]}],
+            "sanitizers": [{"calls": ["myapp.db.quote"], "classes": ["sql"]}],
+        }
+    }
+    code = """
+        from myapp.http import param
+        from myapp.db import run_sql, quote
+        run_sql("SELECT " + param("q"))
+        run_sql("SELECT " + quote(param("q")))
+        """
+    assert flows(code, settings=settings) == [("CS-S003", 4)]
+    assert flows(code) == []
+
+
+def test_a_catalogue_entry_of_the_wrong_shape_is_reported_and_the_rest_kept() -> None:
+    options = settings_from_tables(
+        {
+            "security": {
+                "sinks": [
+                    {"call": "myapp.db.run_sql", "class": "sql"},
+                    {"call": "myapp.other", "class": "no-such-class"},
+                ]
+            }
+        }
+    )
+    (problem,) = options.problems
+    assert "unknown class 'no-such-class'" in problem
+    code = "from myapp.db import run_sql\nfrom flask import request\nrun_sql(request.args['q'])\n"
+    found = analyze(code, "app.py", options)
+    assert [f.code for f in found if f.code.startswith("CS-S")] == ["CS-S003"]

@@ -142,9 +142,55 @@ def _related_locations(finding: Finding, own: dict[str, Any]) -> list[dict[str, 
     return out
 
 
+def _code_flows(finding: Finding, own: dict[str, Any]) -> list[dict[str, Any]]:
+    """A dataflow finding's path as one SARIF thread flow: the source, each step, the sink."""
+    steps = []
+    for related in finding.related:
+        artifact = own
+        region: dict[str, Any] = {"startLine": related.span.start.line + 1}
+        if related.path is not None:
+            uri, relative = _artifact_uri(related.path)
+            artifact = {"uri": uri, **({"uriBaseId": "%SRCROOT%"} if relative else {})}
+        else:
+            region.update(
+                startColumn=related.span.start.column + 1,
+                endLine=related.span.end.line + 1,
+                endColumn=related.span.end.column + 1,
+            )
+        steps.append((artifact, region, related.message))
+    start, end = finding.span.start, finding.span.end
+    sink_region = {
+        "startLine": start.line + 1,
+        "startColumn": start.column + 1,
+        "endLine": end.line + 1,
+        "endColumn": end.column + 1,
+    }
+    if not any(message.startswith("sink:") for _, _, message in steps):
+        steps.append((own, sink_region, "sink: " + finding.message.split(":", 1)[0]))
+    locations = [
+        {
+            "location": {
+                "physicalLocation": {"artifactLocation": artifact, "region": region},
+                "message": {"text": message},
+            }
+        }
+        for artifact, region, message in steps
+    ]
+    return [{"threadFlows": [{"locations": locations}]}]
+
+
+# GitHub code scanning ranks security alerts by this score (CVSS-like, 0-10).
+_SECURITY_SEVERITY = {Severity.ERROR: "8.0", Severity.WARNING: "5.5", Severity.INFO: "2.0"}
+
+
 def _sarif_rule(rule: Rule) -> dict[str, Any]:
     # SARIF's tags are a set (uniqueItems); "security" is the tag GitHub code scanning reads.
     tags = [rule.family.value]
+    properties: dict[str, Any] = {"tags": tags}
+    cwe = _rule_cwe(rule)
+    if cwe is not None:
+        tags.append(f"external/cwe/cwe-{cwe}")
+        properties["security-severity"] = _SECURITY_SEVERITY.get(rule.default_severity, "2.0")
     return {
         "id": rule.code,
         "name": rule.name,
@@ -156,8 +202,16 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
         },
         "helpUri": rule.docs_url,
         "defaultConfiguration": {"level": _SARIF_LEVEL[rule.default_severity]},
-        "properties": {"tags": tags},
+        "properties": properties,
     }
+
+
+def _rule_cwe(rule: Rule) -> int | None:
+    """The CWE of a dataflow rule (its help ends with it), None for other rules."""
+    if not rule.code.startswith("CS-S") or not rule.help.endswith(")"):
+        return None
+    tail = rule.help.rsplit("(CWE-", 1)
+    return int(tail[1][:-1]) if len(tail) == 2 and tail[1][:-1].isdigit() else None
 
 
 def _artifact_uri(path: str) -> tuple[str, bool]:
@@ -223,6 +277,8 @@ def format_sarif(results: list[FileResult]) -> str:
             }
             if finding.related:
                 entry["relatedLocations"] = _related_locations(finding, location)
+                if finding.metrics.get("dataflow"):
+                    entry["codeFlows"] = _code_flows(finding, location)
             if finding.security is not None:
                 entry["properties"] = {
                     "bandit_severity": finding.security.bandit_severity,
