@@ -55,6 +55,7 @@ from clearsight.checks.security import (
     issue_findings,
     run_bandit_from,
 )
+from clearsight.dataflow.document import DocumentFlows
 from clearsight.deps.imports import (
     EXTENDS_IMPORT_PATH,
     ImportScan,
@@ -138,6 +139,7 @@ class IncrementalAnalyzer:
         self._units: dict[str, UnitFacts] = {}
         self.parsed = False  # whether the last text analysed parses
         self._uses = DocumentUses()  # module attribute uses, statement by statement
+        self._flows = DocumentFlows()  # the dataflow family's units and their results
         self._lock = threading.Lock()
 
     def analyze(self, text: str, settings: Settings) -> tuple[SourceText, list[Finding]]:
@@ -325,6 +327,10 @@ class IncrementalAnalyzer:
         if isinstance(check, UsesCheck):
             # One that needs the module attribute uses gets them statement by statement.
             return _Used(check, self._uses)
+        if isinstance(check, DocumentCheck):
+            # One that analyses unit by unit keeps its own per-document state.
+            statements = [(chunk.start, "".join(chunk.lines)) for chunk in chunks]
+            return _Documented(check, self._flows, statements)
         return check
 
     def _chunk_findings(
@@ -553,6 +559,41 @@ class _Used(_Given):
 
     def run(self, source: SourceText, settings: Settings) -> Iterator[Finding]:
         return self.check.run_uses(source, settings, self.uses.uses(source))
+
+
+@runtime_checkable
+class DocumentCheck(Protocol):
+    """A check family that analyses a document from its top-level statements' texts and
+    keeps what it needs between edits in a per-document object, as the dataflow family's
+    `run_document` does with `DocumentFlows`: it never needs the whole text parsed."""
+
+    family: Family
+    needs_tree: bool
+
+    def enabled(self, settings: Settings) -> bool: ...
+
+    def rules(self) -> Iterable[Rule]: ...
+
+    def run_document(
+        self,
+        source: SourceText,
+        settings: Settings,
+        document: DocumentFlows,
+        chunks: list[tuple[int, str]],
+    ) -> Iterator[Finding]: ...
+
+
+class _Documented(_Given):
+    """A `DocumentCheck`, run on the chunks with the document's own state."""
+
+    def __init__(
+        self, check: DocumentCheck, document: DocumentFlows, chunks: list[tuple[int, str]]
+    ) -> None:
+        super().__init__(check)  # type: ignore[arg-type]
+        self.check, self.document, self.chunks = check, document, chunks
+
+    def run(self, source: SourceText, settings: Settings) -> Iterator[Finding]:
+        return self.check.run_document(source, settings, self.document, self.chunks)
 
 
 def _release_trees(facts: ChunkFacts, path: str) -> None:

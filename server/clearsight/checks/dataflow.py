@@ -19,6 +19,7 @@ from dataclasses import replace
 
 from clearsight.checks.base import Rule, docs_url
 from clearsight.dataflow.catalogue import Catalogue, VulnerabilityClass, bundled, extended
+from clearsight.dataflow.document import DocumentFlows
 from clearsight.dataflow.interpreter import Options, Result, analyze_tree
 from clearsight.dataflow.project import ProjectModules
 from clearsight.dataflow.sinks import SettingFinding
@@ -45,7 +46,9 @@ def is_test_file(path: str) -> bool:
 
 
 # bandit tests whose finding means nothing when what they look at is a constant.
-_CONSTANT_HARMLESS = frozenset({"B602", "B604", "B605", "B608", "B307", "B102", "B609"})
+_CONSTANT_HARMLESS = frozenset(
+    {"B602", "B604", "B605", "B608", "B307", "B102", "B609", "B301", "B302", "B506"}
+)
 
 
 def catalogue_for(settings: Settings) -> Catalogue:
@@ -73,7 +76,12 @@ def analyze_source(source: SourceText, settings: Settings) -> Result:
     if tree is None:
         raise ValueError("the dataflow analysis needs a syntax tree")
     return analyze_tree(
-        tree, source.path, catalogue_for(settings), options_for(settings), project_for(source.path)
+        tree,
+        source.path,
+        catalogue_for(settings),
+        options_for(settings),
+        project_for(source.path),
+        source.lines,
     )
 
 
@@ -90,6 +98,24 @@ class DataflowCheck:
 
     def run(self, source: SourceText, settings: Settings) -> Iterator[Finding]:
         result = analyze_source(source, settings)
+        yield from result_findings(source, result, settings)
+
+    def run_document(
+        self,
+        source: SourceText,
+        settings: Settings,
+        document: DocumentFlows,
+        chunks: list[tuple[int, str]],
+    ) -> Iterator[Finding]:
+        """The same findings, for the editor: from the document's top-level statements,
+        reusing what the units an edit did not change found (`dataflow.document`)."""
+        result = document.analyze(
+            chunks,
+            catalogue_for(settings),
+            options_for(settings),
+            project_for(source.path),
+            (settings.fingerprint(),),
+        )
         yield from result_findings(source, result, settings)
 
     def finalize(

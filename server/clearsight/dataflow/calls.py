@@ -21,6 +21,7 @@ from clearsight.dataflow.values import (
     UNKNOWN,
     Step,
     Value,
+    Where,
     constant,
     container,
     join,
@@ -47,6 +48,16 @@ _COUNTING_METHODS = frozenset(
      "wait", "returncode", "tell", "seek", "bit_length", "rowcount", "lastrowid"}
 )  # fmt: skip
 MAX_DEPTH = 4  # calls followed into the analysed code below an entry point
+
+
+def _made_of_constants(value: Value) -> bool:
+    if value.taints:
+        return False
+    if value.fixed or value.consts is not None:
+        return True
+    if value.items is not None:
+        return all(_made_of_constants(item) for item in value.items)
+    return False
 
 
 class Calls:
@@ -157,6 +168,9 @@ class Calls:
         pytype = receiver.pytype
         if pytype in ("str", "bytes") or (pytype is None and language.is_text(receiver)):
             return language.str_method(receiver, name, args, kwargs)
+        if receiver.fixed and not receiver.taints and name in language.SAME_STR_METHODS:
+            made = all(_made_of_constants(a) for a in args)
+            return Value(pytype="bytes" if name == "encode" else "str", fixed=made)
         if (
             pytype is None
             and receiver.taints
@@ -367,7 +381,10 @@ class Calls:
             flags = flags | ({"normalised"} if catalogue.views[name] else set())
             return replace(value, view_of=view_of, flags=frozenset(flags))
         if name in catalogue.propagators:
-            return Value(taints=taints_of(inputs), type=result_type, flags=frozenset(flags))
+            fixed = bool(inputs) and all(_made_of_constants(v) for v in inputs)
+            return Value(
+                taints=taints_of(inputs), type=result_type, flags=frozenset(flags), fixed=fixed
+            )
         if result_type is not None:
             keyed = catalogue.containers.get(result_type)
             return Value(type=result_type, flags=frozenset(flags), entries=() if keyed else None)
@@ -442,29 +459,46 @@ class Calls:
     ) -> Value:
         if definition.is_class:
             return self.instantiate(definition, args, kwargs, node, frame)
-        function = definition.node
         if self.is_staticmethod(definition):
             receiver = None
         key = (definition, tuple(args), tuple(sorted(kwargs.items())), receiver)
         cached = self.memo.get(key)
         if cached is not None:
             return cached
-        inputs = [*args, *kwargs.values(), *([receiver] if receiver is not None else [])]
-        if (
-            frame.depth >= MAX_DEPTH
-            or definition in self.active
-            or self.budget <= 0
-            or (isinstance(function, ast.Lambda) and False)
-        ):
+        if frame.depth >= MAX_DEPTH or definition in self.active or self.budget <= 0:
             # Too deep, recursive or over budget: what it returns is not followed.
-            return (
-                self.unknown_call(definition.name, inputs, node, frame)
-                if any(v.taints for v in inputs)
-                else UNKNOWN
-            )
+            return self.not_followed(definition, args, kwargs, receiver, node, frame)
         call_site = where(node, frame)
+        result = self.run_call(definition, args, kwargs, receiver, call_site, frame.depth + 1)
+        self.memo[key] = result
+        return result
+
+    def not_followed(
+        self: Interpreter,
+        definition: Definition,
+        args: list[Value],
+        kwargs: dict[str, Value],
+        receiver: Value | None,
+        node: ast.Call,
+        frame: Frame,
+    ) -> Value:
+        inputs = [*args, *kwargs.values(), *([receiver] if receiver is not None else [])]
+        if any(v.taints for v in inputs):
+            return self.unknown_call(definition.name, inputs, node, frame)
+        return UNKNOWN
+
+    def run_call(
+        self: Interpreter,
+        definition: Definition,
+        args: list[Value],
+        kwargs: dict[str, Value],
+        receiver: Value | None,
+        call_site: Where,
+        depth: int,
+    ) -> Value:
+        """The value a function of analysed code returns for these arguments."""
         env = self.bind_parameters(definition, args, kwargs, receiver, call_site)
-        inner = Frame(definition.module, definition, env, depth=frame.depth + 1)
+        inner = Frame(definition.module, definition, env, depth=depth, anchor=definition.anchor)
         self.active.append(definition)
         try:
             result = self.run_function(definition, inner)
@@ -472,7 +506,6 @@ class Calls:
             self.active.pop()
         if result.taints:
             result = result.with_step(Step(call_site, f"returned by `{definition.name}()`"))
-        self.memo[key] = result
         return result
 
     def run_function(self: Interpreter, definition: Definition, frame: Frame) -> Value:
@@ -503,7 +536,7 @@ class Calls:
         env: dict[str, Value] = {}
         defaults = parameters.defaults
         first_default = len(positional) - len(defaults)
-        module_frame = Frame(definition.module, None, {})
+        module_frame = Frame(definition.module, None, {}, anchor=definition.anchor)
         for index, parameter in enumerate(positional):
             if index < len(values):
                 value = values[index]
@@ -564,20 +597,31 @@ class Calls:
             return cached
         if frame.depth >= MAX_DEPTH or init in self.active or self.budget <= 0:
             return instance
-        call_site = where(node, frame)
+        built = self.run_init(definition, init, args, kwargs, where(node, frame), frame.depth + 1)
+        self.memo[key] = built
+        return built
+
+    def run_init(
+        self: Interpreter,
+        definition: Definition,
+        init: Definition,
+        args: list[Value],
+        kwargs: dict[str, Value],
+        call_site: Where,
+        depth: int,
+    ) -> Value:
+        """The instance a class of analysed code's `__init__` builds from these arguments."""
+        instance = Value(instance_of=definition)
         env = self.bind_parameters(init, args, kwargs, instance, call_site)
-        inner = Frame(init.module, init, env, depth=frame.depth + 1)
+        inner = Frame(init.module, init, env, depth=depth, anchor=init.anchor)
         self.active.append(init)
         try:
-            end = self.run_block(init.node.body, inner.env, inner)
+            end = self.run_block(init.node.body, inner.env, inner)  # type: ignore[union-attr]
         finally:
             self.active.pop()
         self_name = self.first_parameter(init)
         built = (end or inner.env).get(self_name, instance) if self_name else instance
-        if built.instance_of is not definition:
-            built = instance
-        self.memo[key] = built
-        return built
+        return built if built.instance_of is definition else instance
 
     def class_member(self: Interpreter, definition: Definition, name: str) -> Value | None:
         """A name defined in a class body or in one of its analysed base classes."""

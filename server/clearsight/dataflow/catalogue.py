@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -218,6 +219,79 @@ class Catalogue:
                 seen.append(current)
                 pending.extend(self.bases.get(current, ()))
         return tuple(seen)
+
+    @functools.cached_property
+    def markers(self) -> tuple[frozenset[str], frozenset[str]]:
+        """Names that mark code able to reach a source or a judged setting, as the code
+        writes them: (local ones, others). Local: a local source's dotted name
+        (`sys.argv`, `os.environ`, `os.getenv`). Others: the `random` module, the cookie
+        setters and settings (see `module.ModuleEvaluator._interesting`). Framework
+        objects such as Flask's `request` and sockets count through the imports that bind
+        them (`source_names`), library base classes through `source_bases`, builtins
+        through calls (`source_builtins`)."""
+        local: set[str] = set()
+        other: set[str] = set()
+        for name in [*self.value_sources, *self.call_sources]:
+            parts = name.split(".")
+            if parts[0] == "builtins":
+                continue
+            source = self.value_sources.get(name) or self.call_sources[name]
+            if source.kind == "random":
+                other.add(parts[0])
+            elif source.kind == "local":
+                local.add(".".join(parts[:2]))
+            else:
+                other.add(".".join(parts[:2]))
+        other.update(cookie.method for cookie in self.cookies)
+        other.update(self.secure_settings)
+        return frozenset(local), frozenset(other)
+
+    @functools.cached_property
+    def local_pattern(self) -> re.Pattern[str]:
+        """Text naming a local source (`sys.argv`, `os.environ`)."""
+        local, _ = self.markers
+        alternatives = "|".join(sorted(re.escape(m) for m in local)) or "(?!)"
+        return re.compile(rf"\b(?:{alternatives})\b")
+
+    @functools.cached_property
+    def source_builtins(self) -> frozenset[str]:
+        """Builtins whose call gives untrusted data (`input()`)."""
+        return frozenset(n[9:] for n in self.call_sources if n.startswith("builtins."))
+
+    @functools.cached_property
+    def source_bases(self) -> frozenset[str]:
+        """Names of library classes whose instances have source attributes: a class of the
+        analysed code deriving from one (`BaseHTTPRequestHandler`) reads them on `self`."""
+        return frozenset(t.rpartition(".")[2] for t in self.object_sources)
+
+    @functools.cached_property
+    def source_names(self) -> frozenset[str]:
+        """Qualified names of remote and random sources: importing one of them, or a module
+        they are in, marks the names the import binds."""
+        names = {t for t, s in self.object_sources.items() if s.kind != "local"}
+        names |= {n for n, s in self.call_sources.items() if s.kind != "local"}
+        names |= {a for a, t in self.aliases.items() if t in names}
+        return frozenset(names)
+
+    @functools.cached_property
+    def source_words(self) -> re.Pattern[str]:
+        """A pattern for a project module's text that may hand on remote data: an import of
+        a module remote sources live in (`flask`, `socket`, `http.server`). Local sources
+        (the environment) in a helper are that helper's business."""
+        modules = set()
+        for name in self.source_names:
+            parts = name.split(".")
+            # The module a source is in, as an import names it (`http.server`, `flask`).
+            modules.add(".".join(parts[:2]) if parts[0] in ("http", "xml") else parts[0])
+        imports = "|".join(sorted(re.escape(m) for m in modules))
+        return re.compile(rf"(?:^|\n)\s*(?:from|import)\s+(?:{imports})\b")
+
+    def imports_source(self, module: str) -> bool:
+        return any(name == module or name.startswith(module + ".") for name in self.source_names)
+
+    @functools.cached_property
+    def handler_decorators(self) -> frozenset[str]:
+        return frozenset(d for handler in self.handlers for d in handler.decorators)
 
     def class_of(self, code_or_key: str) -> VulnerabilityClass | None:
         if code_or_key in self.classes:

@@ -28,6 +28,11 @@ class Fact:
     classes: frozenset[str] = frozenset()  # classes it is now safe for
     excludes: frozenset[str] = frozenset()  # text it cannot contain
     value: Value | None = None  # the constant(s) it must be
+    # Text it starts and ends with, and text it cannot contain between its first and its
+    # last character (`"'" not in s[1:-1]`): together, a quoted literal (`'...'`).
+    starts: str | None = None
+    ends: str | None = None
+    inner: frozenset[str] = frozenset()
 
     def both(self, other: Fact) -> Fact:
         """Both facts hold (`a and b`)."""
@@ -35,7 +40,17 @@ class Fact:
             self.classes | other.classes,
             self.excludes | other.excludes,
             self.value if self.value is not None else other.value,
+            self.starts or other.starts,
+            self.ends or other.ends,
+            self.inner | other.inner,
         )
+
+    def literal_quote(self) -> str | None:
+        """The quote of the string literal the value must be, if it must be one."""
+        quote = self.starts
+        if quote in ("'", '"') and self.ends == quote and quote in self.inner:
+            return quote
+        return None
 
     def either(self, other: Fact) -> Fact | None:
         """One of the facts holds (`a or b`): what is true either way."""
@@ -47,8 +62,16 @@ class Fact:
             classes = other.classes
         elif other.value is not None and self.value is None:
             classes = self.classes
-        fact = Fact(classes, self.excludes & other.excludes, value)
-        return fact if fact.classes or fact.excludes or fact.value is not None else None
+        fact = Fact(
+            classes,
+            self.excludes & other.excludes,
+            value,
+            self.starts if self.starts == other.starts else None,
+            self.ends if self.ends == other.ends else None,
+            self.inner & other.inner,
+        )
+        useful = fact.classes or fact.excludes or fact.value is not None or fact.inner
+        return fact if useful or fact.starts or fact.ends else None
 
 
 Facts = dict[str, Fact]
@@ -99,7 +122,12 @@ class Conditions:
                 if fact.value is not None:
                     env[name] = fact.value
                 elif current.taints:
-                    env[name] = current.cleared(fact.classes).excluding(fact.excludes)
+                    value = current.cleared(fact.classes).excluding(fact.excludes)
+                    quote = fact.literal_quote()
+                    if quote is not None:
+                        # A quoted literal that cannot end early: inert as code or data.
+                        value = value.quoted_by(quote).excluding(frozenset({quote}))
+                    env[name] = value
         finally:
             frame.env = saved
         return env
@@ -172,6 +200,9 @@ class Conditions:
         if isinstance(op, ast.In | ast.NotIn):
             needle = self.evaluate(left, frame)
             if needle.known and isinstance(needle.const, str) and needle.const and not holds:
+                inner = _inner_of(right)
+                if inner is not None:
+                    return {inner: Fact(inner=frozenset({needle.const}))}
                 classes = frozenset({"path"}) if ".." in needle.const else frozenset()
                 return self._vouched(right, classes, frame, frozenset({needle.const}))
         if not isinstance(op, ast.Eq | ast.NotEq | ast.In | ast.NotIn):
@@ -184,9 +215,10 @@ class Conditions:
         if name is None:
             return {}
         other = self.evaluate(right, frame)
-        if isinstance(op, ast.Eq) and other.known:
+        # `holds`: on this branch the positive relation (== or in) is true.
+        if isinstance(op, ast.Eq | ast.NotEq) and other.known:
             return {name: Fact(value=other)}
-        if isinstance(op, ast.In):
+        if isinstance(op, ast.In | ast.NotIn):
             allowed = _constant_members(other)
             if allowed is not None:
                 return {name: Fact(value=allowed)}
@@ -204,6 +236,11 @@ class Conditions:
             viewed = self._variable(func.value, frame)
             if viewed is not None:
                 receiver = self.lookup(viewed, frame)
+            if func.attr in ("startswith", "endswith") and test.args and viewed is not None:
+                affix = self.evaluate(test.args[0], frame)
+                if affix.known and affix.const in ("'", '"'):
+                    kind = "starts" if func.attr == "startswith" else "ends"
+                    return {viewed: Fact(**{kind: affix.const})}  # type: ignore[arg-type]
             if func.attr == "startswith" and test.args:
                 prefix = self.evaluate(test.args[0], frame)
                 text = prefix.const if prefix.known else None
@@ -241,6 +278,23 @@ class Conditions:
             if argument is not None:
                 return self._vouched(argument, guard.classes, frame)
         return {}
+
+
+def _inner_of(node: ast.expr) -> str | None:
+    """The variable `node` is the inside of (`s[1:-1]`), if it is that."""
+    if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)):
+        return None
+    part = node.slice
+    if not isinstance(part, ast.Slice) or part.step is not None:
+        return None
+    lower = part.lower.value if isinstance(part.lower, ast.Constant) else None
+    upper = part.upper
+    upper_value = None
+    if isinstance(upper, ast.UnaryOp) and isinstance(upper.op, ast.USub):
+        upper_value = -upper.operand.value if isinstance(upper.operand, ast.Constant) else None
+    if lower == 1 and upper_value == -1:
+        return node.value.id
+    return None
 
 
 def _constant_members(value: Value) -> Value | None:

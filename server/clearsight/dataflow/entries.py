@@ -46,7 +46,7 @@ class Entries:
             else:
                 env[first] = Value(instance_of=definition.owner)
             own = positional[1:]
-        frame = Frame(definition.module, definition, env)
+        frame = Frame(definition.module, definition, env, anchor=definition.anchor)
         for handler in definition.module.handlers:
             if handler.parameters in ("path-template", "typed"):
                 template = self._route(definition, handler)
@@ -116,7 +116,7 @@ class Entries:
         frame: Frame,
     ) -> None:
         defaults = _defaults(definition.node)
-        module_frame = Frame(definition.module, None, {})
+        module_frame = Frame(definition.module, None, {}, anchor=definition.anchor)
         clean = frozenset(handler.clean_annotations)
         for parameter in parameters:
             default = defaults.get(parameter.arg)
@@ -174,7 +174,7 @@ class Entries:
         """A Django-style view or helper: the parameter named (or annotated as) the request
         is one. Its other parameters are not followed: a function taking `request` may be
         a helper rather than a view, and URL converters are typed in another file."""
-        module_frame = Frame(definition.module, None, {})
+        module_frame = Frame(definition.module, None, {}, anchor=definition.anchor)
         for parameter in parameters:
             annotation = self._annotation(parameter.annotation, module_frame)
             if (

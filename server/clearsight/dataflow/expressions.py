@@ -50,12 +50,17 @@ _COMPARE: dict[type[ast.AST], Callable[[Any, Any], Any]] = {
 
 
 def where(node: ast.AST, frame: Frame) -> Where:
+    line = getattr(node, "lineno", 1)
+    end_line = getattr(node, "end_lineno", None) or line
+    anchor = frame.anchor
+    base = anchor.base if anchor is not None else 0
     return Where(
-        getattr(node, "lineno", 1),
+        line - base,
         getattr(node, "col_offset", 0),
-        getattr(node, "end_lineno", None) or getattr(node, "lineno", 1),
+        end_line - base,
         getattr(node, "end_col_offset", None) or getattr(node, "col_offset", 0),
         frame.module.path,
+        anchor.key if anchor is not None and frame.module.path is None else None,
     )
 
 
@@ -107,6 +112,10 @@ class Expressions:
         value = frame.lookup_closure(name)
         if value is not None:
             return value
+        if frame.class_definition is not None and frame.definition is None:
+            value = frame.class_definition.namespace.get(name)  # a class body's own names
+            if value is not None:
+                return value
         value = frame.module.globals.get(name)
         if value is not None:
             return value
@@ -548,7 +557,9 @@ class Expressions:
     ) -> Frame:
         """A frame for a comprehension's body: targets bound to their iterables' elements,
         conditions applied (variables do not leak out)."""
-        inner = Frame(frame.module, frame.definition, dict(frame.env), depth=frame.depth)
+        inner = Frame(
+            frame.module, frame.definition, dict(frame.env), depth=frame.depth, anchor=frame.anchor
+        )
         inner.class_definition = frame.class_definition
         for generator in generators:
             iterable = self.evaluate(generator.iter, inner)

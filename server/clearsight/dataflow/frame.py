@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from clearsight.dataflow.catalogue import Handler
+
+if TYPE_CHECKING:
+    from clearsight.dataflow.module import Anchor
 from clearsight.dataflow.scope import Definition, ModuleScope
 from clearsight.dataflow.values import Value, join
 
@@ -51,6 +55,8 @@ class Frame:
     # `if ok:` vouches as the test would.
     conditions: dict[str, ast.expr] = field(default_factory=dict)
     depth: int = 0  # calls between the entry point and this frame
+    # The unit of the analysed file this frame's code is in (positions are relative to it).
+    anchor: Anchor | None = None
 
     def lookup_closure(self, name: str) -> Value | None:
         if self.definition is not None:

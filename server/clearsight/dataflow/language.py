@@ -12,6 +12,7 @@ import string
 from collections.abc import Sequence
 
 from clearsight.dataflow.values import (
+    MAX_CONSTS,
     MAX_ITEMS,
     NUMBER,
     UNKNOWN,
@@ -68,6 +69,9 @@ def concat(parts: Sequence[Value]) -> Value:
     if all(p.known and isinstance(c, str) for p, c in zip(parts, consts, strict=True)):
         text = "".join(consts)  # type: ignore[arg-type]
         return fold(text)
+    combined = _combinations(parts)
+    if combined is not None:
+        return combined
     prefix = ""
     for part in parts:
         if part.known and isinstance(part.const, str):
@@ -84,6 +88,24 @@ def concat(parts: Sequence[Value]) -> Value:
         break
     taints = taints_of(_quoted(parts))
     return Value(taints=taints, prefix=prefix[:MAX_TEXT], suffix=suffix[-MAX_TEXT:], pytype="str")
+
+
+def _combinations(parts: Sequence[Value]) -> Value | None:
+    """The strings a few parts of a few constants each can make (`"sh -c " or "cmd /c "`
+    then `"echo x"`), when there are few enough of them."""
+    texts = [""]
+    for part in parts:
+        options = part.consts
+        if options is None or not all(isinstance(o, str) for o in options):
+            return None
+        texts = [t + o for t in texts for o in sorted(options)]  # type: ignore[operator]
+        if len(texts) > MAX_CONSTS or any(len(t) > MAX_TEXT for t in texts):
+            return None
+    values = [fold(t) for t in texts]
+    result = values[0]
+    for value in values[1:]:
+        result = join(result, value)
+    return result
 
 
 def _quoted(parts: Sequence[Value]) -> list[Value]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import threading
 from collections import OrderedDict
 from functools import lru_cache
@@ -47,6 +48,14 @@ class ProjectModules:
             return self.package
         return f"{self.package}.{stem}" if self.package else stem
 
+    def mentions_sources(self, module: str, words: re.Pattern[str], depth: int = 2) -> bool:
+        """Whether a project module's text (or that of the project modules it imports, two
+        levels down) names anything a source could come from."""
+        path = self.find(module)
+        if path is None:
+            return False
+        return _mentions(path, words, self, depth)
+
     def find(self, module: str) -> str | None:
         parts = module.split(".")
         if not parts or parts[0] in STDLIB_NAMES or not all(p.isidentifier() for p in parts):
@@ -57,6 +66,42 @@ class ProjectModules:
                 if os.path.isfile(candidate) and os.path.abspath(candidate) != self.path:
                     return candidate
         return None
+
+
+_MENTIONS: dict[tuple[str, int, int, int], bool] = {}
+_IMPORTED = re.compile(r"^\s*(?:from\s+([.\w]+)\s+import|import\s+([.\w]+))", re.MULTILINE)
+
+
+def _mentions(path: str, words: re.Pattern[str], project: ProjectModules, depth: int) -> bool:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return False
+    key = (path, stat.st_mtime_ns, stat.st_size, id(words))
+    known = _MENTIONS.get(key)
+    if known is not None:
+        return known
+    _MENTIONS[key] = False  # a cycle of imports: not through this path
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(MAX_MODULE_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return False
+    found = words.search(text) is not None
+    if not found and depth > 0:
+        for match in _IMPORTED.finditer(text):
+            name = (match.group(1) or match.group(2) or "").lstrip(".")
+            if (
+                name
+                and project.find(name)
+                and _mentions(project.find(name) or "", words, project, depth - 1)
+            ):
+                found = True
+                break
+    if len(_MENTIONS) > 4096:
+        _MENTIONS.clear()
+    _MENTIONS[key] = found
+    return found
 
 
 @lru_cache(maxsize=256)
@@ -177,6 +222,9 @@ class Project:
         if sum(1 for scope in self.modules.values() if scope is not None) >= MAX_MODULES:
             return None
         stamp, cached = SCOPES.get(path, id(self.catalogue))
+        bucket = self.bucket()
+        if bucket is not None:
+            bucket.modules[path] = stamp  # the results depend on this version of it
         if cached is not None or stamp is None:
             self.modules[name] = cached
             return cached

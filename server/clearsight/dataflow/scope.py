@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from clearsight.dataflow.catalogue import Handler
 
 if TYPE_CHECKING:
+    from clearsight.dataflow.module import Anchor
     from clearsight.dataflow.values import Value
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
@@ -53,6 +54,7 @@ class Definition:
     namespace: dict[str, Value] = field(default_factory=dict)
     bases: tuple[Value, ...] = ()
     decorators: tuple[Value, ...] = ()
+    anchor: Anchor | None = None  # the unit it is defined in (analysed file only)
 
     @property
     def name(self) -> str:

@@ -111,12 +111,20 @@ class Sinks:
         sink_where = self.report_place(where(node, frame))
         if sink_where is None:
             return
-        taint = taints[0]
-        key = (sink_where.line, sink_where.column, vulnerability)
-        old = self.flows.get(key)
-        if old is not None and old.taint.sort_key() <= taint.sort_key():
+        bucket = self.bucket()
+        if bucket is None:
             return
-        self.flows[key] = Flow(vulnerability, sink_where, sink_label, taint, detail)
+        # The best-explained taints (ties kept: positions settle them once absolute).
+        best = taints[0].sort_key()
+        chosen = [t for t in taints if t.sort_key() == best][:4]
+        key = (sink_where.anchor, sink_where.line, sink_where.column, vulnerability)
+        old = bucket.flows.get(key)
+        if old and old[0].taint.sort_key() < best:
+            return
+        new = [Flow(vulnerability, sink_where, sink_label, t, detail) for t in chosen]
+        if old and old[0].taint.sort_key() == best:
+            new = [*old, *(f for f in new if f not in old)][:8]
+        bucket.flows[key] = new
 
     def report_place(self: Interpreter, sink: Where) -> Where | None:
         """Where a flow is reported: at the sink in the analysed file, or, for a sink in
@@ -346,11 +354,11 @@ class Sinks:
         self: Interpreter, vulnerability: str, node: ast.AST, frame: Frame, detail: str
     ) -> None:
         place = where(node, frame)
-        if place.path is not None:
+        bucket = self.bucket()
+        if place.path is not None or bucket is None:
             return
-        self.settings_found[(place.line, place.column, vulnerability)] = SettingFinding(
-            vulnerability, place, detail
-        )
+        key = (place.anchor, place.line, place.column, vulnerability)
+        bucket.settings[key] = SettingFinding(vulnerability, place, detail)
 
     def check_call_policies(
         self: Interpreter,

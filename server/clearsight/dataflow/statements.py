@@ -423,7 +423,14 @@ class Statements:
     def _s_ClassDef(self: Interpreter, node: ast.ClassDef, env: Env, frame: Frame) -> Env | None:
         definition = self.define(node, frame)
         definition.bases = tuple(self.evaluate(base, frame) for base in node.bases)
-        body = Frame(frame.module, None, {}, class_definition=definition, depth=frame.depth)
+        body = Frame(
+            frame.module,
+            None,
+            {},
+            class_definition=definition,
+            depth=frame.depth,
+            anchor=frame.anchor,
+        )
         body.env = dict(frame.env) if frame.definition is not None else {}
         before = set(body.env)
         self.run_block(node.body, body.env, body)
@@ -448,12 +455,17 @@ class Statements:
             for name, value in frame.definition.closure.items():
                 closure.setdefault(name, value)
         owner = frame.class_definition
-        definition = Definition(node, frame.module, closure, owner)
+        definition = Definition(node, frame.module, closure, owner, anchor=frame.anchor)
         decorators = getattr(node, "decorator_list", [])
         definition.decorators = tuple(self.evaluate(d, frame) for d in decorators)
         self.definitions[id(node)] = definition
         if not isinstance(node, ast.ClassDef | ast.Lambda) and frame.module.path is None:
-            self.entries.append(definition)
+            # An entry point: of the statement being run at module (or class) level, or
+            # of the entry whose run defines it (a nested function).
+            if frame.definition is None and self.defining is not None:
+                self.defining.append(definition)
+            elif frame.definition is not None:
+                self.nested.append(definition)
         return definition
 
     def _s_Import(self: Interpreter, node: ast.Import, env: Env, frame: Frame) -> Env | None:

@@ -40,11 +40,9 @@ class Where:
     end_line: int
     end_column: int
     path: str | None = None  # another module's file; None: the analysed file
-
-    def shifted(self, lines: int) -> Where:
-        if not lines or self.path is not None:
-            return self
-        return replace(self, line=self.line + lines, end_line=self.end_line + lines)
+    # The unit of the analysed file the lines are relative to (`module.Anchor.key`);
+    # None: lines of the whole file (or of `path`).
+    anchor: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +72,10 @@ class Taint:
     # The quote that encloses it in the string it is part of (`"name = '" + x + "'"`).
     quoted: str | None = None
 
-    def sort_key(self) -> tuple[int, int, int, int, str]:
-        return (int(self.assumed), len(self.steps), self.where.line, self.where.column, self.label)
+    def sort_key(self) -> tuple[int, int, str]:
+        """Best explained first; where a source is does not count, so the choice does not
+        depend on which lines an edit moved (ties are settled by absolute position)."""
+        return (int(self.assumed), len(self.steps), self.label)
 
     def with_step(self, step: Step) -> Taint:
         if self.steps and self.steps[-1] == step:
@@ -109,7 +109,12 @@ def bounded(taints: Iterable[Taint]) -> frozenset[Taint]:
     unique = frozenset(taints)
     if len(unique) <= MAX_TAINTS:
         return unique
-    return frozenset(sorted(unique, key=Taint.sort_key)[:MAX_TAINTS])
+    return frozenset(sorted(unique, key=_full_key)[:MAX_TAINTS])
+
+
+def _full_key(taint: Taint) -> tuple[object, ...]:
+    where = taint.where
+    return (*taint.sort_key(), where.anchor or ("", 0), where.line, where.column, repr(taint))
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +153,9 @@ class Value:
     receiver: Value | None = None
     # A source mapping whose client data is only under keys with these prefixes.
     key_prefixes: tuple[str, ...] | None = None
+    # Made from constants only, through calls that add nothing (`b64decode("...")`),
+    # though its value is not computed.
+    fixed: bool = False
 
     # -- what it holds ----------------------------------------------------------------
 
@@ -158,7 +166,7 @@ class Value:
     def taints_for(self, vulnerability: str, kinds: frozenset[str]) -> list[Taint]:
         """The taints that reach a sink of this class, best explained first."""
         found = [t for t in self.taints if t.reaches(vulnerability, kinds)]
-        return sorted(found, key=Taint.sort_key)
+        return sorted(found, key=_full_key)
 
     @property
     def const(self) -> Const | None:
@@ -335,6 +343,7 @@ def join(a: Value, b: Value) -> Value:
         pytype=a.pytype if a.pytype == b.pytype else None,
         lead=_join_lead(a, b),
         receiver=a.receiver if a.receiver == b.receiver else None,
+        fixed=a.fixed and b.fixed,
     )
 
 

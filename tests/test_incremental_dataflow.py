@@ -1,0 +1,230 @@
+"""The editor's dataflow analysis, unit by unit, must equal the whole-file engine's.
+
+An edit between a source and a sink updates the finding; an edit in a helper updates the
+findings of the functions that call it; and random edits of web apps and of standard
+library modules give, after every edit, exactly what `engine.analyze` gives on the text.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from clearsight.engine import analyze
+from clearsight.incremental import IncrementalAnalyzer
+from clearsight.model import Finding
+from clearsight.settings import Settings
+
+STDLIB = Path(os.__file__).parent
+
+APP = textwrap.dedent(
+    '''
+    import os
+    import sqlite3
+    import subprocess
+    from flask import Flask, request, redirect, session
+
+    app = Flask(__name__)
+    ALLOWED = {"a.txt", "b.txt"}
+
+
+    def clean(value):
+        return value
+
+
+    def load(name):
+        return open(os.path.join("files", name)).read()
+
+
+    class Store:
+        def __init__(self, path):
+            self.connection = sqlite3.connect(path)
+
+        def find(self, name):
+            cursor = self.connection.cursor()
+            cursor.execute("SELECT * FROM users WHERE name = '%s'" % name)
+            return cursor.fetchall()
+
+        def safe(self, name):
+            cursor = self.connection.cursor()
+            cursor.execute("SELECT * FROM users WHERE name = ?", (name,))
+            return cursor.fetchall()
+
+
+    @app.route("/file")
+    def file():
+        name = clean(request.args["name"])
+        return load(name)
+
+
+    @app.route("/user")
+    def user():
+        store = Store("db.sqlite")
+        return str(store.find(request.args.get("name", "")))
+
+
+    @app.route("/ping")
+    def ping():
+        host = request.args["host"]
+        return subprocess.check_output(f"ping -c 1 {host}", shell=True)
+
+
+    @app.route("/go")
+    def go():
+        target = request.args.get("next", "/")
+        if target not in ALLOWED:
+            return redirect("/")
+        return redirect(target)
+
+
+    @app.route("/remember", methods=["POST"])
+    def remember():
+        session["user"] = request.form["user"]
+        return "ok"
+    '''
+).lstrip()
+
+
+def dataflow(findings: list[Finding]) -> list[tuple[str, int, int, str, tuple[object, ...]]]:
+    return [
+        (f.code, f.line, f.column, f.message, tuple((r.span, r.message) for r in f.related))
+        for f in findings
+        if f.code.startswith("CS-S")
+    ]
+
+
+def normal(findings: list[Finding]) -> list[str]:
+    return sorted(repr(sorted(f.to_dict().items())) for f in findings)
+
+
+def check(analyzer: IncrementalAnalyzer, text: str) -> list[Finding]:
+    _, incremental = analyzer.analyze(text, Settings())
+    whole = analyze(text, analyzer.path, Settings())
+    assert dataflow(incremental) == dataflow(whole)
+    assert normal(incremental) == normal(whole)
+    return incremental
+
+
+def codes(findings: list[Finding]) -> list[tuple[str, int]]:
+    return [(f.code, f.line + 1) for f in findings if f.code.startswith("CS-S")]
+
+
+def test_the_app_s_flows_are_found_in_the_editor_as_by_the_engine() -> None:
+    analyzer = IncrementalAnalyzer("app.py")
+    found = codes(check(analyzer, APP))
+    assert ("CS-S001", 15) in found  # open() in load(), reached from file()
+    assert ("CS-S003", 24) in found  # Store.find's execute, reached from user()
+    assert ("CS-S002", 48) in found
+    assert ("CS-S011", 61) in found
+    assert not [line for code, line in found if code == "CS-S007"]  # allow-listed
+
+
+def test_a_sanitizer_typed_between_source_and_sink_removes_the_finding() -> None:
+    analyzer = IncrementalAnalyzer("app.py")
+    check(analyzer, APP)
+    quoted = APP.replace('host = request.args["host"]', 'host = shlex.quote(request.args["host"])')
+    quoted = "import shlex\n" + quoted
+    assert ("CS-S002", 48) in codes(check(analyzer, APP))
+    assert ("CS-S002", 49) not in codes(check(analyzer, quoted))
+    assert ("CS-S002", 48) in codes(check(analyzer, APP))
+
+
+def test_editing_a_helper_updates_the_findings_of_its_callers() -> None:
+    analyzer = IncrementalAnalyzer("app.py")
+    assert ("CS-S001", 15) in codes(check(analyzer, APP))
+    sanitised = APP.replace("    return value\n", "    return os.path.basename(value)\n", 1)
+    assert ("CS-S001", 15) not in codes(check(analyzer, sanitised))
+    assert ("CS-S001", 15) in codes(check(analyzer, APP))
+
+
+def test_lines_added_above_move_the_findings_and_reuse_the_units() -> None:
+    analyzer = IncrementalAnalyzer("app.py")
+    check(analyzer, APP)
+    moved = "# a comment\n\n" + APP
+    found = codes(check(analyzer, moved))
+    assert ("CS-S002", 50) in found
+    assert analyzer._flows.units_run <= 2
+
+
+def test_an_edit_in_one_route_runs_that_route_only() -> None:
+    analyzer = IncrementalAnalyzer("app.py")
+    check(analyzer, APP)
+    edited = APP.replace('return "ok"', 'return "done"')
+    check(analyzer, edited)
+    assert analyzer._flows.units_run == 1
+
+
+def _random_edits(text: str, count: int, seed: int) -> list[str]:
+    """Versions of `text` after characters typed and deleted, lines duplicated, removed and
+    moved, and snippets pasted (a sanitizer, a constant, a half-typed line)."""
+    rng = random.Random(seed)
+    lines = text.splitlines(keepends=True)
+    snippets = [
+        "    value = 'constant'\n",
+        "    name = os.path.basename(name)\n",
+        "    x = (\n",
+        "    # clearsight: ignore\n",
+        "    if 7 * 18 > 200:\n        name = request.args['q']\n",
+    ]
+    versions = []
+    for _ in range(count):
+        index = rng.randrange(len(lines))
+        action = rng.randrange(6)
+        if action == 0 and lines[index].strip():
+            column = rng.randrange(len(lines[index].rstrip("\n")) + 1)
+            lines[index] = lines[index][:column] + rng.choice("ab_'\"(") + lines[index][column:]
+        elif action == 1 and len(lines[index]) > 1:
+            column = rng.randrange(len(lines[index]) - 1)
+            lines[index] = lines[index][:column] + lines[index][column + 1 :]
+        elif action == 2:
+            lines.insert(index, lines[index])
+        elif action == 3 and len(lines) > 2:
+            del lines[index]
+        elif action == 4 and len(lines) > 2:
+            line = lines.pop(index)
+            lines.insert(rng.randrange(len(lines)), line)
+        else:
+            lines.insert(index, rng.choice(snippets))
+        versions.append("".join(lines))
+    return versions
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_edits_of_a_web_app_match_the_whole_file_engine(seed: int) -> None:
+    analyzer = IncrementalAnalyzer("app.py")
+    check(analyzer, APP)
+    for version in _random_edits(APP, 40, seed):
+        check(analyzer, version)
+
+
+@pytest.mark.parametrize(
+    "name", ["http/server.py", "socketserver.py", "wsgiref/simple_server.py", "subprocess.py"]
+)
+def test_random_edits_of_standard_library_modules_match_the_whole_file_engine(name: str) -> None:
+    path = STDLIB / name
+    text = path.read_text(encoding="utf-8")
+    analyzer = IncrementalAnalyzer(str(path))
+    check(analyzer, text)
+    for version in _random_edits(text, 15, seed=len(name)):
+        check(analyzer, version)
+
+
+def test_an_edit_in_a_long_class_parses_the_member_it_is_in_only() -> None:
+    methods = "".join(
+        f"    def method_{i}(self, value):\n        return value + '{i}'\n\n" for i in range(60)
+    )
+    code = (
+        "from flask import request\n\n\nclass Handler:\n"
+        f"{methods}"
+        "    def view(self):\n        return open(self.method_3(request.args['p'])).read()\n"
+    )
+    analyzer = IncrementalAnalyzer("app.py")
+    found = codes(check(analyzer, code))
+    assert found and found[0][0] == "CS-S001"
+    edited = code.replace("value + '10'", "value + '10x'")
+    check(analyzer, edited)
+    assert analyzer._flows.parsed == 1
