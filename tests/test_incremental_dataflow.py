@@ -22,7 +22,7 @@ from clearsight.settings import Settings
 STDLIB = Path(os.__file__).parent
 
 APP = textwrap.dedent(
-    '''
+    """
     import os
     import sqlite3
     import subprocess
@@ -85,7 +85,7 @@ APP = textwrap.dedent(
     def remember():
         session["user"] = request.form["user"]
         return "ok"
-    '''
+    """
 ).lstrip()
 
 
