@@ -313,9 +313,17 @@ def test_eval_of_a_request_parameter_is_code_injection() -> None:
     ]
 
 
-def test_console_input_to_eval_is_reported_as_information() -> None:
-    (finding,) = [f for f in findings("print(eval(input()))\n") if f.code == "CS-S004"]
+def test_console_input_to_a_shell_is_reported_as_information() -> None:
+    code = "import subprocess\nsubprocess.run(['sh', '-c', input()])\n"
+    (finding,) = [f for f in findings(code) if f.code == "CS-S002"]
     assert finding.severity is Severity.INFO
+    assert "console input" in finding.message
+
+
+def test_a_flow_standing_for_a_louder_bandit_finding_keeps_bandit_s_severity() -> None:
+    (finding,) = [f for f in findings("print(eval(input()))\n") if f.family.value == "security"]
+    assert finding.code == "CS-S004"  # B307 on the same line is folded into it
+    assert finding.severity is Severity.WARNING  # bandit's, louder than a local source's
     assert "console input" in finding.message
 
 

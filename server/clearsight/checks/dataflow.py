@@ -285,6 +285,7 @@ def judge_bandit(findings: list[Finding], settings: Settings) -> list[Finding]:
             for test in vulnerability.bandit if vulnerability else ():
                 flows.setdefault((finding.line, test), finding)
     merged_fixes: dict[int, list] = {}
+    louder: dict[int, Severity] = {}  # bandit's severity, when it was louder than the flow's
     kept: list[Finding] = []
     for finding in findings:
         if finding.code == _CONSTANTS:
@@ -292,7 +293,10 @@ def judge_bandit(findings: list[Finding], settings: Settings) -> list[Finding]:
         bandit = finding.security is not None and finding.security.bandit_severity != ""
         if bandit and (finding.line, finding.code) in flows:
             flow = flows[(finding.line, finding.code)]
-            merged_fixes.setdefault(id(flow), []).extend(finding.fixes)
+            merged = merged_fixes.setdefault(id(flow), [])
+            merged.extend(finding.fixes)
+            louder.setdefault(id(flow), finding.severity)
+            louder[id(flow)] = min(louder[id(flow)], finding.severity)
             continue
         if bandit and finding.code in _CONSTANT_HARMLESS and _at_constant(finding, constants):
             finding = replace(
@@ -304,10 +308,19 @@ def judge_bandit(findings: list[Finding], settings: Settings) -> list[Finding]:
         kept.append(finding)
     if merged_fixes:
         kept = [
-            replace(f, fixes=f.fixes + tuple(merged_fixes[id(f)])) if id(f) in merged_fixes else f
+            _merged(f, merged_fixes[id(f)], louder[id(f)]) if id(f) in merged_fixes else f
             for f in kept
         ]
     return kept
+
+
+def _merged(flow: Finding, fixes: list, bandit_severity: Severity) -> Finding:
+    """The flow, with bandit's fixes and, when bandit's rule says more (`eval` of an
+    environment variable: the flow's local source is information, bandit's rule a
+    warning), bandit's severity: one finding, never quieter than either."""
+    return replace(
+        flow, fixes=flow.fixes + tuple(fixes), severity=min(flow.severity, bandit_severity)
+    )
 
 
 def _at_constant(finding: Finding, constants: set[tuple[int, int]]) -> bool:

@@ -153,7 +153,7 @@ class Calls:
             return UNKNOWN  # a database query's result
         if receiver.taints and name in _MAPPING_READS and receiver.pytype is None:
             return self._mapping_read(receiver, name, args, node, frame)
-        return self.unknown_call(name, [receiver, *args, *kwargs.values()], node, frame)
+        return self.unknown_call(name, receiver)
 
     def _builtin_method(
         self: Interpreter,
@@ -322,9 +322,7 @@ class Calls:
             method = self.class_member(callee.instance_of, "__call__")
             if method is not None and method.local is not None:
                 return self.invoke(method.local, args, kwargs, node, frame, receiver=callee)
-        return self.unknown_call(
-            describe(node.func), [callee, *args, *kwargs.values()], node, frame
-        )
+        return self.unknown_call(describe(node.func), None)
 
     def call_qualified(
         self: Interpreter,
@@ -394,10 +392,9 @@ class Calls:
             return UNKNOWN
         last = name.rpartition(".")[2]
         if last[:1].isupper():
-            # A library class: its instance, with the taint of what made it.
-            value = self.unknown_call(name, inputs, node, frame)
-            return replace(value, type=name, flags=frozenset(flags))
-        return self.unknown_call(name, inputs, node, frame)
+            # A library class nothing models: its instance (what made it is not followed).
+            return Value(type=name, flags=frozenset(flags))
+        return self.unknown_call(name, receiver)
 
     def _builtin_call(
         self: Interpreter,
@@ -434,17 +431,16 @@ class Calls:
             )
         return None
 
-    def unknown_call(
-        self: Interpreter, name: str, inputs: list[Value], node: ast.Call, frame: Frame
-    ) -> Value:
-        """A call nothing models: it is assumed to hand its inputs' taint on."""
+    def unknown_call(self: Interpreter, name: str, receiver: Value | None) -> Value:
+        """A call nothing models. A method of untrusted data (`upload.read()`) is assumed to
+        give untrusted data (marked as assumed); a function is not followed at all: what it
+        does with its arguments is unknown, and unknown is silent."""
         last = name.rpartition(".")[2].rstrip("()")
         if last in _COUNTING_METHODS or last.startswith(_COUNTING_PREFIXES):
             return NUMBER
-        taints = taints_of(inputs)
-        if not taints:
+        if receiver is None or not receiver.taints:
             return UNKNOWN
-        return Value(taints=taints).assumed()
+        return Value(taints=receiver.taints).assumed()
 
     # -- the analysed code's own functions and classes ----------------------------------
 
@@ -482,10 +478,7 @@ class Calls:
         node: ast.Call,
         frame: Frame,
     ) -> Value:
-        inputs = [*args, *kwargs.values(), *([receiver] if receiver is not None else [])]
-        if any(v.taints for v in inputs):
-            return self.unknown_call(definition.name, inputs, node, frame)
-        return UNKNOWN
+        return self.unknown_call(definition.name, receiver)
 
     def run_call(
         self: Interpreter,
@@ -584,11 +577,6 @@ class Calls:
         instance = Value(instance_of=definition)
         initializer = self.class_member(definition, "__init__")
         if initializer is None or initializer.local is None:
-            bases = self.library_bases(definition)
-            if bases:
-                # A subclass of a library class: its instance carries what made it.
-                made = self.unknown_call(bases[0], [*args, *kwargs.values()], node, frame)
-                return replace(instance, taints=made.taints)
             return instance
         init = initializer.local
         key = (init, tuple(args), tuple(sorted(kwargs.items())), instance)
