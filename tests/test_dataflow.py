@@ -475,6 +475,26 @@ def test_a_header_from_the_request_in_an_http_server_handler_is_header_injection
     assert flows(code) == [("CS-S013", 7)]
 
 
+def test_a_header_value_without_line_breaks_is_clean() -> None:
+    code = """
+        from http.server import BaseHTTPRequestHandler
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                name = self.headers.get("X-Name", "").replace("\\r", "").replace("\\n", "")
+                self.send_header("X-Echo", name)
+        """
+    assert flows(code) == []
+
+
+def test_a_constant_template_with_request_data_as_variables_is_clean() -> None:
+    code = route(
+        "from flask import render_template_string\n"
+        'return render_template_string("<p>{{ n }}</p>", n=request.args["n"])\n'
+    )
+    assert flows(code) == []
+
+
 def test_a_request_parameter_logged_is_log_injection_as_information() -> None:
     body = (
         'import logging\nlogging.getLogger(__name__).info("user %s", request.args["u"])\n'

@@ -40,7 +40,7 @@ from clearsight.segments import top_level_segments
 LONG_CLASS = 80  # lines: a longer class is cut into its members without parsing it whole
 _PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
 _KEPT_TEXTS = 4096  # units' descriptions kept per document (by text)
-_KEPT_TREES = 8  # parsed texts kept per document
+_KEPT_TREES = 2  # parsed texts kept per document (the edited unit and one it uses)
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,6 @@ SAME_STR_METHODS = frozenset(
      "__str__", "tobytes", "hex"}
 )  # fmt: skip
 SPLIT_STR_METHODS = frozenset({"split", "rsplit", "splitlines", "partition", "rpartition"})
-# Text that, removed or replaced, makes a value safe to log or put in a header.
-LINE_BREAKS = frozenset({"\n", "\r", "\r\n"})
 SAFE_WORD_CHECKS = frozenset({"isdigit", "isnumeric", "isdecimal", "isalpha", "isalnum"})
 
 
@@ -180,8 +178,6 @@ def str_method(
         )
         if method == "replace" and len(args) >= 2 and args[0].known and args[1].known:
             old, new = args[0].const, args[1].const
-            if old in LINE_BREAKS:
-                value = value.cleared(frozenset({"log", "header"}))
             if isinstance(old, str) and len(old) == 1 and isinstance(new, str) and old not in new:
                 value = value.excluding(frozenset({old}))  # every occurrence is gone
         return value

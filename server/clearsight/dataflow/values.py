@@ -27,6 +27,9 @@ MAX_STEPS = 10
 MAX_ITEMS = 64
 # Classes whose injection needs to close a quoted literal (SQL also needs no backslash).
 QUOTED_SAFE = frozenset({"sql", "xpath", "code"})
+# Classes whose injection needs a line break.
+LINE_CLASSES = frozenset({"header", "log"})
+LINE_BREAKS = frozenset({"\r", "\n"})
 
 Const = Hashable  # str, bytes, int, float, bool, None, or a tuple of those
 
@@ -93,6 +96,8 @@ class Taint:
     def reaches(self, vulnerability: str, kinds: frozenset[str]) -> bool:
         if self.kind not in kinds or vulnerability in self.cleared:
             return False
+        if vulnerability in LINE_CLASSES and self.excludes >= LINE_BREAKS:
+            return False  # no line break left: it cannot start a new header or log line
         if (
             self.quoted is not None
             and self.quoted in self.excludes

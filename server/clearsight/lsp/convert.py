@@ -102,12 +102,15 @@ def hover_markdown(finding: Finding, rule_help: str | None) -> str:
     lines.append(finding.message)
     if finding.security is not None and finding.security.cwe:
         cwe = finding.security.cwe
-        lines += [
-            "",
-            f"[CWE-{cwe}](https://cwe.mitre.org/data/definitions/{cwe}.html) · bandit "
-            f"severity {finding.security.bandit_severity.lower()}, confidence "
-            f"{finding.security.confidence.lower()}",
-        ]
+        link = f"[CWE-{cwe}](https://cwe.mitre.org/data/definitions/{cwe}.html)"
+        if finding.security.bandit_severity:
+            detail = (
+                f"bandit severity {finding.security.bandit_severity.lower()}, confidence "
+                f"{finding.security.confidence.lower()}"
+            )
+        else:  # a dataflow finding: its path is in the related information
+            detail = f"dataflow, confidence {finding.security.confidence.lower()}"
+        lines += ["", f"{link} · {detail}"]
     if rule_help:
         lines += ["", rule_help]
     if finding.fixes:
