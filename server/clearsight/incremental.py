@@ -329,7 +329,11 @@ class IncrementalAnalyzer:
             return _Used(check, self._uses)
         if isinstance(check, DocumentCheck):
             # One that analyses unit by unit keeps its own per-document state.
-            statements = [(chunk.start, "".join(chunk.lines)) for chunk in chunks]
+            # The chunks parsed by this analysis hand their trees over (no second parse).
+            statements = [
+                (chunk.start, chunk.facts.source.text, chunk.facts.source.tree_if_parsed)
+                for chunk in chunks
+            ]
             return _Documented(check, self._flows, statements)
         return check
 
@@ -579,7 +583,7 @@ class DocumentCheck(Protocol):
         source: SourceText,
         settings: Settings,
         document: DocumentFlows,
-        chunks: list[tuple[int, str]],
+        chunks: list[tuple[int, str, ast.Module | None]],
     ) -> Iterator[Finding]: ...
 
 
@@ -587,7 +591,10 @@ class _Documented(_Given):
     """A `DocumentCheck`, run on the chunks with the document's own state."""
 
     def __init__(
-        self, check: DocumentCheck, document: DocumentFlows, chunks: list[tuple[int, str]]
+        self,
+        check: DocumentCheck,
+        document: DocumentFlows,
+        chunks: list[tuple[int, str, ast.Module | None]],
     ) -> None:
         super().__init__(check)  # type: ignore[arg-type]
         self.check, self.document, self.chunks = check, document, chunks

@@ -175,6 +175,11 @@ class SourceText:
         return self._tree
 
     @property
+    def tree_if_parsed(self) -> ast.Module | None:
+        """The tree when the text has been parsed already; None otherwise (never parses)."""
+        return self._tree if self._parsed else None
+
+    @property
     def parse_problem(self) -> ParseProblem | None:
         self._parse()
         return self._parse_problem

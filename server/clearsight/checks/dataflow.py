@@ -55,11 +55,11 @@ def catalogue_for(settings: Settings) -> Catalogue:
     return extended(settings.security.catalogue_json)
 
 
-def options_for(settings: Settings) -> Options:
+def options_for(settings: Settings, path: str = "") -> Options:
     kinds = {"remote", "random"}
     if settings.security.local_sources != "OFF":
         kinds.add("local")
-    return Options(kinds=frozenset(kinds))
+    return Options(kinds=frozenset(kinds), shallow=bool(path) and is_test_file(path))
 
 
 def project_for(path: str) -> ProjectModules | None:
@@ -79,7 +79,7 @@ def analyze_source(source: SourceText, settings: Settings) -> Result:
         tree,
         source.path,
         catalogue_for(settings),
-        options_for(settings),
+        options_for(settings, source.path),
         project_for(source.path),
         source.lines,
     )
@@ -105,14 +105,14 @@ class DataflowCheck:
         source: SourceText,
         settings: Settings,
         document: DocumentFlows,
-        chunks: list[tuple[int, str]],
+        chunks: list[tuple[int, str, ast.Module | None]],
     ) -> Iterator[Finding]:
         """The same findings, for the editor: from the document's top-level statements,
         reusing what the units an edit did not change found (`dataflow.document`)."""
         result = document.analyze(
             chunks,
             catalogue_for(settings),
-            options_for(settings),
+            options_for(settings, source.path),
             project_for(source.path),
             (settings.fingerprint(),),
         )

@@ -98,16 +98,14 @@ def _specs_of_tree(tree: ast.Module, lines: list[str], text: str) -> list[_Spec]
             for position, member in enumerate(node.body):
                 start, end = _first_line(member), member.end_lineno or member.lineno
                 specs.append(
-                    _Spec(start - 1, _join(lines, start, end),
-                          shape_of(member, _join(lines, start, end)), frozenset(),
-                          header, start - 1, text, (index, position))
+                    _Spec(start - 1, _join(lines, start, end), shape_cached(member, lines, 0),
+                          frozenset(), header, start - 1, text, (index, position))
                 )  # fmt: skip
             continue
         end = node.end_lineno or node.lineno
         specs.append(
-            _Spec(first - 1, _join(lines, first, end), shape_of(node, _join(lines, first, end)),
-                  imports, None, first - 1,
-                  text, (index,))
+            _Spec(first - 1, _join(lines, first, end), shape_cached(node, lines, 0),
+                  imports, None, first - 1, text, (index,))
         )  # fmt: skip
     return specs
 
@@ -133,14 +131,15 @@ class DocumentFlows:
 
     def analyze(
         self,
-        chunks: list[tuple[int, str]],
+        chunks: list[tuple[int, str, ast.Module | None]],
         catalogue: Catalogue,
         options: Options,
         project: ProjectModules | None,
         context: tuple[object, ...],
     ) -> Result:
-        """The flows of the document made of `chunks` ((0-based first line, text) of each
-        top-level statement), running only units whose results are out of date."""
+        """The flows of the document made of `chunks` ((0-based first line, text, its tree if
+        the caller parsed it) of each top-level statement), running only units whose results
+        are out of date."""
         with self._lock:
             self.parsed = 0
             if context != self._context:
@@ -157,11 +156,13 @@ class DocumentFlows:
 
     # -- units ------------------------------------------------------------------------------
 
-    def _units(self, chunks: list[tuple[int, str]]) -> tuple[list[Unit], frozenset[str]]:
+    def _units(
+        self, chunks: list[tuple[int, str, ast.Module | None]]
+    ) -> tuple[list[Unit], frozenset[str]]:
         placed: list[tuple[int, _Spec, int | None]] = []  # (chunk start, spec, owner index)
-        for start, text in chunks:
+        for start, text, tree in chunks:
             base_index = len(placed)
-            for spec in self._specs(text):
+            for spec in self._specs(text, tree):
                 owner = base_index + spec.header if spec.header is not None else None
                 placed.append((start, spec, owner))
         keys = unit_keys(spec.text for _, spec, _ in placed)
@@ -199,7 +200,7 @@ class DocumentFlows:
         while len(self._trees) > _KEPT_TREES:
             self._trees.popitem(last=False)
 
-    def _specs(self, text: str) -> tuple[_Spec, ...]:
+    def _specs(self, text: str, tree: ast.Module | None = None) -> tuple[_Spec, ...]:
         specs = self._chunks.get(text)
         if specs is not None:
             self._chunks.move_to_end(text)
@@ -207,13 +208,16 @@ class DocumentFlows:
         lines = [_strip(line) for line in text.splitlines(keepends=True)]
         specs = None
         code = next((line for line in lines if line.strip() and not line.startswith("#")), "")
-        if len(lines) >= LONG_CLASS and code.startswith(("class ", "@")):
+        if tree is None and len(lines) >= LONG_CLASS and code.startswith(("class ", "@")):
             specs = self._long_class(lines)
         if specs is None:
-            self.parsed += 1
-            tree = _parse(text)
+            if tree is None:
+                self.parsed += 1
+                tree = _parse(text)
             self._keep(text, tree)
             specs = tuple(_specs_of_tree(tree, lines, text))
+            if len(lines) >= LONG_CLASS:
+                self._remember_members(tree, lines)
         self._chunks[text] = specs
         while len(self._chunks) > _KEPT_TEXTS:
             self._chunks.popitem(last=False)
@@ -270,6 +274,32 @@ class DocumentFlows:
             header.source, header.select,
         )  # fmt: skip
         return specs
+
+    def _remember_members(self, tree: ast.Module, lines: list[str]) -> None:
+        """A long class parsed whole: its members, kept by their segments' text as
+        `_members_in` keeps them, so that the next edit parses the edited member only."""
+        node = tree.body[0] if len(tree.body) == 1 else None
+        ranges = _member_ranges(lines) if isinstance(node, ast.ClassDef) else None
+        if node is None or ranges is None:
+            return
+        members = [(_first_line(m) - 1, m) for m in node.body]  # type: ignore[attr-defined]
+        for start, end in ranges:
+            inside = [m for first, m in members if start <= first < end]
+            segment = lines[start:end]
+            key = "\n".join(segment)
+            if not inside or key in self._members:
+                continue
+            found = []
+            for position, statement in enumerate(inside):
+                first = _first_line(statement) - 1 - start  # 0-based in the segment
+                last = (statement.end_lineno or statement.lineno) - start
+                text = "\n".join(segment[first:last])
+                shape = shape_cached(statement, lines, 0)
+                found.append(
+                    _Spec(first, text, shape, imported_tops([statement]), 0, 1,
+                          "class _:\n" + key + "\n", (0, position))
+                )  # fmt: skip
+            self._members[key] = tuple(found)
 
     def _members_in(self, lines: list[str], start: int, end: int) -> list[_Spec] | None:
         """The member statements in lines[start:end] (0-based), parsed alone; None when

@@ -32,6 +32,7 @@ from clearsight.dataflow.module import (
     UnitKey,
     UnitResult,
     absolute,
+    shape_cached,
     shape_of,
     unit_keys,
 )
@@ -41,14 +42,18 @@ from clearsight.dataflow.sinks import SettingFinding, Sinks
 from clearsight.dataflow.statements import Statements
 from clearsight.dataflow.values import Flow, Step, Taint, Value, Where
 
-ENTRY_BUDGET = 15_000  # statements run per entry point, the calls it makes included
+ENTRY_BUDGET = 6_000  # statements run per entry point, the calls it makes included
 MAX_NESTED = 64  # nested functions run as entry points per top-level entry
+MAX_SUMMARY_DEPTH = 6  # calls into the analysed file followed one inside another
 
 
 @dataclass(frozen=True)
 class Options:
     # Source kinds whose flows are reported ("local": command line, environment, console).
     kinds: frozenset[str] = frozenset({"remote", "local", "random"})
+    # Calls into analysed code are not followed (test files: what a test's own lines do
+    # is what matters there, and a large suite would cost minutes).
+    shallow: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,7 +123,7 @@ class Interpreter(Expressions, Calls, Statements, Conditions, Sinks, Entries, Pr
         # Calls into the analysed file by their inputs -> (value, what they found); the
         # keys being computed (a call back into one of them is recursion), and those whose
         # computation saw recursion (not kept: they depend on who asked).
-        self.summaries: dict[tuple[object, ...], tuple[Value, Bucket]] = {}
+        self.summaries: dict[tuple[object, ...], tuple[Value, Bucket, int]] = {}
         self.computing: list[tuple[object, ...]] = []
         self.cut: set[tuple[object, ...]] = set()
 
@@ -271,15 +276,34 @@ class Interpreter(Expressions, Calls, Statements, Conditions, Sinks, Entries, Pr
     def _summary(self, key: tuple[object, ...], compute: Callable[[], Value]) -> Value | None:
         """What a call into the analysed file gives, computed once per analysis in a
         context of its own (so it does not depend on who asked first), its findings
-        replayed into every caller's unit. None while it is being computed (recursion)."""
-        found = self.summaries.get(key)
-        if found is not None:
-            self._replay(found[1])
-            self.budget -= 1
-            return found[0]
-        if key in self.computing:
-            self.cut.update(self.computing)  # each summary in progress saw recursion
+        replayed into every caller's unit, its cost charged to every caller alike. None
+        when it is not followed: recursion, too deep, or more than the caller can afford."""
+        if self.budget <= 0:
             return None
+        found = self.summaries.get(key)
+        if found is None:
+            definition = key[0]
+            if (
+                key in self.computing
+                or len(self.computing) >= MAX_SUMMARY_DEPTH
+                or any(k[0] is definition for k in self.computing)
+            ):
+                # Recursion (with any arguments), or calls too deep to follow: not
+                # followed, and no summary in progress is kept (each depends on who asked).
+                self.cut.update(self.computing)
+                return None
+            found = self._compute_summary(key, compute)
+        value, bucket, cost = found
+        if cost > self.budget:
+            self.budget = 0  # as if it ran out on the way, whoever computed it
+            return None
+        self.budget -= cost
+        self._replay(bucket)
+        return value
+
+    def _compute_summary(
+        self, key: tuple[object, ...], compute: Callable[[], Value]
+    ) -> tuple[Value, Bucket, int]:
         evaluator = self.evaluator
         assert evaluator is not None
         saved = self.enter_context()
@@ -290,17 +314,17 @@ class Interpreter(Expressions, Calls, Statements, Conditions, Sinks, Entries, Pr
             self.budget = ENTRY_BUDGET
             value = compute()
             exhausted = self.budget <= 0
+            cost = ENTRY_BUDGET - max(self.budget, 0) + 1
         finally:
             self.computing.pop()
             evaluator.current = outer
             self.leave_context(saved)
         private.exhausted = private.exhausted or exhausted
+        found = (value, private, cost)
         if key not in self.cut and not exhausted:
-            self.summaries[key] = (value, private)
+            self.summaries[key] = found
         self.cut.discard(key)
-        self._replay(private)
-        self.budget -= 1
-        return value
+        return found
 
     def _replay(self, found: Bucket) -> None:
         bucket = self.bucket()
@@ -359,7 +383,11 @@ def analyze_units(
         if cached is not None and cached.valid(evaluator):
             results[unit.key] = cached
             continue
-        bucket = evaluator.run_unit(unit)
+        try:
+            bucket = evaluator.run_unit(unit)
+        except RecursionError:
+            # Code nested too deeply for the interpreter: this unit reports nothing.
+            bucket = Bucket(exhausted=True)
         interesting = unit.key in evaluator.interesting
         results[unit.key] = UnitResult(unit.key, bucket, full_context, interesting)
     firsts = {unit.key: unit.first for unit in units}
@@ -444,12 +472,22 @@ def tree_units(tree: ast.Module, lines: list[str] | None) -> list[Unit]:
     keys = unit_keys(text for text, *_ in pieces)
     units: list[Unit] = []
     for (text, first, nodes, owner), key in zip(pieces, keys, strict=True):
-        shapes = tuple(shape_of(n, text) for n in nodes)
+        shapes = tuple(
+            shape_cached(n, lines, 0)
+            if lines is not None and not _is_header(n, owner)
+            else shape_of(n, text)
+            for n in nodes
+        )
         owner_key = keys[owner] if owner is not None else None
         units.append(
             Unit(key, first - 1, first - 1, shapes, lambda nodes=nodes: nodes, owner_key, text)
         )
     return units
+
+
+def _is_header(node: ast.stmt, owner: int | None) -> bool:
+    """A class statement standing for its header only (its members are units apart)."""
+    return isinstance(node, ast.ClassDef) and owner is None and bool(node.body)
 
 
 def _first_line(node: ast.stmt) -> int:

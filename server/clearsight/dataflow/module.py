@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 UnitKey = tuple[str, int]  # (digest of the unit's text, occurrence among equal texts)
 MODULE_BUDGET = 4_000  # statements run to evaluate one module-level statement
+MAX_LAZY_DEPTH = 24  # module-level statements evaluated one inside another
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
@@ -581,6 +582,11 @@ class ModuleEvaluator:
             return done
         if key in self._running:
             return {}  # a statement that needs itself (a decorator naming its own function)
+        if len(self._running) >= MAX_LAZY_DEPTH:
+            # Statements needing statements needing statements...: given up, not kept.
+            if self.current is not None:
+                self.current.exhausted = True
+            return {}
         self._running.add(key)
         interpreter = self.interpreter
         outer, self.current = self.current, self._bucket(statement.unit.key)
@@ -660,7 +666,8 @@ class ModuleEvaluator:
                         continue  # a unit interesting for one function only: the others
                     # Marked only by a local source or a judged call: its own statements
                     # say enough (constants, direct flows); its calls are not followed.
-                    self.interpreter.run_entry_group(definition, statement.unit.anchor, alone)
+                    shallow = alone or self.interpreter.options.shallow
+                    self.interpreter.run_entry_group(definition, statement.unit.anchor, shallow)
         finally:
             self.current = outer
         return bucket
