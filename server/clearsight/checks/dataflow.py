@@ -172,10 +172,18 @@ def flow_finding(
     through = f" (via {' → '.join(dict.fromkeys(via))})" if via else ""
     detail = f" {flow.detail}" if flow.detail else ""
     where_source = f" (line {source_line})" if taint.where.path is None else ""
-    message = (
-        f"{vulnerability.title}: {origin}{where_source} reaches {flow.sink_label}{detail}"
-        f"{through} without validation. {vulnerability.hint}"
-    )
+    if vulnerability.injection or flow.vulnerability == "trust-boundary":
+        message = (
+            f"{vulnerability.title}: {origin}{where_source} reaches {flow.sink_label}{detail}"
+            f"{through} without validation. {vulnerability.hint}"
+        )
+    else:  # a weak value in a secret's place: nothing to validate, something to replace
+        shown = [name for name in dict.fromkeys(via) if name != flow.sink_label]
+        through = f" (via {' → '.join(shown)})" if shown else ""
+        message = (
+            f"{vulnerability.title}: {origin}{where_source} becomes {flow.sink_label}"
+            f"{through}. {vulnerability.hint}"
+        )
     if taint.assumed:
         message += " (The path goes through a call Clearsight has no model for.)"
     related = _related(source, flow)

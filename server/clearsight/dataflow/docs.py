@@ -37,11 +37,21 @@ return`, `if not name.isdigit(): abort(400)`, `if url.netloc not in ALLOWED`, Dj
 a resolved path checked with `startswith` against its folder, a value that cannot
 contain the quote of the literal it is formatted into.
 
-A call nothing models hands its arguments' taint on (as Semgrep and Pysa assume); such a
-path is said so in the message, and an error found through it is a warning. What cannot
-be followed (dynamic attribute names, `**kwargs` of unknown shape) is unknown, and
-unknown is silent. Each finding names the source and the sink, and carries the source
-and every step as related locations (LSP `relatedInformation`, SARIF `codeFlows`).
+A call nothing models is not followed: what it returns is unknown, and unknown is silent
+(dynamic attribute names, `**kwargs` of unknown shape, a class made by `getattr` likewise).
+Only a method called on untrusted data (`upload.read()`) is assumed to return untrusted
+data; the message says so, and an error found through one is a warning. A flow whose sink
+is in another module of the project is reported at the call in this file that leads
+there. Each finding names the source and the sink, and carries the source and every step
+as related locations (LSP `relatedInformation`, SARIF `codeFlows`).
+
+In the editor the module is analysed unit by unit (a top-level statement, or one
+statement of a class's body): after an edit only the units whose text changed, and those
+that read what they define, run again; the results equal the whole-file engine's.
+Functions that cannot reach a source (no request object, socket, `random`, cookie or
+setting in sight, directly or through what they call in the file or the project) are not
+run on their own. Test files are analysed shallowly (calls into the file are not
+followed).
 
 Severities: the class's severity below for data from remote sources; flows from local
 sources only for code, commands, SQL and deserialisation, at `info`
