@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clearsight.segments import common_ends
+from clearsight.segments import _code_starts_by_line, code_starts, common_ends
 
 STDLIB_FILE = Path(random.__file__)
 
@@ -68,3 +68,39 @@ def test_line_splitting_matches_pythons_line_breaks() -> None:
         assert split_lines(text) == re.split(r"\r\n|\r|\n", text), repr(text)
         assert lines_with_breaks(text) == re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text)
         assert "".join(lines_with_breaks(text)) == text
+
+
+def _stdlib_sample() -> list[Path]:
+    root = STDLIB_FILE.parent
+    return sorted(root.glob("*.py"))[::7]
+
+
+@pytest.mark.parametrize("indent", ["", "    ", "        "])
+def test_code_starts_found_in_c_agree_with_a_line_by_line_scan(indent: str) -> None:
+    """The regular-expression scan gives the lines the plain loop over every line gives,
+    at a module's, a class's and a method's indentation, on real modules."""
+    checked = 0
+    for path in _stdlib_sample():
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        for start, end in [(0, len(lines)), (len(lines) // 3, len(lines) - 5)]:
+            expected = _code_starts_by_line(lines, start, end, indent)
+            assert code_starts(lines, start, end, indent) == expected, path
+            checked += len(expected)
+    assert checked > 1000
+
+
+def test_code_starts_skip_triple_quoted_strings_and_odd_quotes() -> None:
+    lines = [
+        "x = 1",
+        'y = """',
+        "not code",
+        '"""',
+        'z = \'"""\'  # a triple quote inside a string',
+        "w = 2",
+        "s = '''a''' + \"\"\"b",
+        "still inside",
+        '"""',
+        "v = 3",
+    ]
+    assert code_starts(lines) == [0, 1, 4, 5, 6, 9]
+    assert code_starts(lines) == _code_starts_by_line(lines, 0, len(lines), "")
