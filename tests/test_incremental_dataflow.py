@@ -141,6 +141,62 @@ def test_editing_a_helper_updates_the_findings_of_its_callers() -> None:
     assert ("CS-S001", 15) in codes(check(analyzer, APP))
 
 
+HANDLERS = textwrap.dedent(
+    """
+    import os
+    from flask import Flask, request
+
+    app = Flask(__name__)
+
+
+    def clean(value):
+        return value
+
+
+    def log(message):
+        print("handled", message)
+
+
+    CALLBACKS = [log]
+
+
+    @app.route("/file")
+    def file():
+        cleaner = clean
+        return open(cleaner(request.args["name"])).read()
+
+
+    @app.route("/log")
+    def log_view():
+        handlers = {"log": log}
+        return open(os.path.join("files", "static.txt")).read() + str(len(handlers))
+    """
+)
+
+
+def test_a_function_called_through_a_variable_is_followed_after_its_body_changes() -> None:
+    analyzer = IncrementalAnalyzer("app.py")
+    line = HANDLERS.splitlines().index('    return open(cleaner(request.args["name"])).read()')
+    assert ("CS-S001", line + 1) in codes(check(analyzer, HANDLERS))
+    cleaned = HANDLERS.replace("    return value\n", "    return os.path.basename(value)\n")
+    assert ("CS-S001", line + 1) not in codes(check(analyzer, cleaned))
+    assert ("CS-S001", line + 1) in codes(check(analyzer, HANDLERS))
+
+
+def test_a_function_only_passed_on_is_read_by_its_signature() -> None:
+    """Editing the body of `log`, which `log_view` stores but never calls, leaves
+    `log_view`'s results as they were (only `log` runs again); editing its signature
+    does not."""
+    analyzer = IncrementalAnalyzer("app.py")
+    check(analyzer, HANDLERS)
+    body = HANDLERS.replace('print("handled", message)', 'print("done", message)')
+    check(analyzer, body)
+    assert analyzer._flows.units_run == 1
+    signature = body.replace("def log(message):", "def log(message, level=0):")
+    check(analyzer, signature)
+    assert analyzer._flows.units_run == 2  # log and log_view
+
+
 def test_lines_added_above_move_the_findings_and_reuse_the_units() -> None:
     analyzer = IncrementalAnalyzer("app.py")
     check(analyzer, APP)

@@ -502,6 +502,8 @@ class Calls:
         return result
 
     def run_function(self: Interpreter, definition: Definition, frame: Frame) -> Value:
+        if self.evaluator is not None:
+            self.evaluator.entered(definition.anchor)
         function = definition.node
         if isinstance(function, ast.Lambda):
             return self.evaluate(function.body, frame)
@@ -599,6 +601,8 @@ class Calls:
         depth: int,
     ) -> Value:
         """The instance a class of analysed code's `__init__` builds from these arguments."""
+        if self.evaluator is not None:
+            self.evaluator.entered(init.anchor)
         instance = Value(instance_of=definition)
         env = self.bind_parameters(init, args, kwargs, instance, call_site)
         inner = Frame(init.module, init, env, depth=depth, anchor=init.anchor)

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from clearsight.dataflow.words import occurs_as_word
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -246,12 +248,10 @@ class Catalogue:
         other.update(self.secure_settings)
         return frozenset(local), frozenset(other)
 
-    @functools.cached_property
-    def local_pattern(self) -> re.Pattern[str]:
-        """Text naming a local source (`sys.argv`, `os.environ`)."""
+    def mentions_local(self, text: str) -> bool:
+        """Whether the text names a local source (`sys.argv`, `os.environ`) as a word."""
         local, _ = self.markers
-        alternatives = "|".join(sorted(re.escape(m) for m in local)) or "(?!)"
-        return re.compile(rf"\b(?:{alternatives})\b")
+        return any(occurs_as_word(text, marker) for marker in local)
 
     @functools.cached_property
     def source_builtins(self) -> frozenset[str]:

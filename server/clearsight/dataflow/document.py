@@ -5,8 +5,10 @@ becomes units exactly as the whole-file engine cuts them (`interpreter.tree_unit
 statement, or a class's header and each of its body's statements. What a unit is (its
 text, what it binds and reads, what it imports) is kept by text, so after an edit only
 new text is parsed; in a long class, only the member the edit is in. The analysis then
-reuses every unit's results that nothing it read has invalidated (`module.UnitResult`), and
-parses the units it runs on demand.
+reuses every unit's results that nothing it read has invalidated (`module.UnitResult`: a
+function another unit only read, without running it, is read by its decorators and
+signature), and parses the units it runs on demand, a long compound statement statement by
+statement (`piecewise`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from clearsight.dataflow import piecewise
 from clearsight.dataflow.catalogue import Catalogue
 from clearsight.dataflow.interpreter import (
     Options,
@@ -40,7 +43,9 @@ from clearsight.segments import top_level_segments
 LONG_CLASS = 80  # lines: a longer class is cut into its members without parsing it whole
 _PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
 _KEPT_TEXTS = 4096  # units' descriptions kept per document (by text)
-_KEPT_TREES = 2  # parsed texts kept per document (the edited unit and one it uses)
+# Lines of parsed text whose trees are kept, across documents (a tree takes about 1 KB a
+# line): the document being edited keeps the trees its edits run on, the others let go.
+_KEPT_TREE_LINES = 6000
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ def _first_line(node: ast.stmt) -> int:
 
 
 def _parse(text: str) -> ast.Module:
-    return ast.parse(text)
+    return piecewise.parse(text)
 
 
 def _specs_of_tree(tree: ast.Module, lines: list[str], text: str) -> list[_Spec]:
@@ -114,15 +119,49 @@ def _join(lines: list[str], first: int, last: int) -> str:
     return "\n".join(lines[first - 1 : max(last, first)])
 
 
+class _Trees:
+    """The trees parsed last, by the text they were parsed from, up to a number of lines
+    (the units an edit keeps running are parsed once, not on every edit). Shared by the
+    documents: the trees are only read."""
+
+    def __init__(self, budget: int) -> None:
+        self._budget = budget
+        self._trees: OrderedDict[str, tuple[ast.Module, int]] = OrderedDict()
+        self._lines = 0
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> ast.Module | None:
+        with self._lock:
+            kept = self._trees.get(text)
+            if kept is None:
+                return None
+            self._trees.move_to_end(text)
+            return kept[0]
+
+    def keep(self, text: str, tree: ast.Module) -> None:
+        lines = text.count("\n") + 1
+        if lines > self._budget:
+            return
+        with self._lock:
+            if text in self._trees:
+                self._trees.move_to_end(text)
+                return
+            self._trees[text] = (tree, lines)
+            self._lines += lines
+            while self._lines > self._budget:
+                _, (_, dropped) = self._trees.popitem(last=False)
+                self._lines -= dropped
+
+
+_TREES = _Trees(_KEPT_TREE_LINES)
+
+
 class DocumentFlows:
     """One document's units and their results between edits (one per open document)."""
 
     def __init__(self) -> None:
         self._chunks: OrderedDict[str, tuple[_Spec, ...]] = OrderedDict()
         self._members: OrderedDict[str, tuple[_Spec, ...]] = OrderedDict()
-        # The last trees parsed, by the text they were parsed from (the units an edit keeps
-        # running are parsed once, not on every edit).
-        self._trees: OrderedDict[str, ast.Module] = OrderedDict()
         self._results: dict[UnitKey, UnitResult] = {}
         self._context: tuple[object, ...] | None = None
         self._lock = threading.Lock()
@@ -185,20 +224,13 @@ class DocumentFlows:
 
     def _parser(self, spec: _Spec) -> Callable[[], list[ast.stmt]]:
         def parse() -> list[ast.stmt]:
-            tree = self._trees.get(spec.source)
+            tree = _TREES.get(spec.source)
             if tree is None:
                 tree = _parse(spec.source)
-                self._keep(spec.source, tree)
-            else:
-                self._trees.move_to_end(spec.source)
+                _TREES.keep(spec.source, tree)
             return [_select(tree, spec.select)]
 
         return parse
-
-    def _keep(self, source: str, tree: ast.Module) -> None:
-        self._trees[source] = tree
-        while len(self._trees) > _KEPT_TREES:
-            self._trees.popitem(last=False)
 
     def _specs(self, text: str, tree: ast.Module | None = None) -> tuple[_Spec, ...]:
         specs = self._chunks.get(text)
@@ -214,7 +246,7 @@ class DocumentFlows:
             if tree is None:
                 self.parsed += 1
                 tree = _parse(text)
-            self._keep(text, tree)
+            _TREES.keep(text, tree)
             specs = tuple(_specs_of_tree(tree, lines, text))
             if len(lines) >= LONG_CLASS:
                 self._remember_members(tree, lines)
@@ -314,7 +346,7 @@ class DocumentFlows:
                 tree = _parse(source)
             except _PARSE_ERRORS:
                 return None
-            self._keep(source, tree)
+            _TREES.keep(source, tree)
             frame = tree.body[0] if len(tree.body) == 1 else None
             if not isinstance(frame, ast.ClassDef) or _first_line(frame.body[0]) != 2:
                 return None
@@ -384,11 +416,5 @@ def _member_ranges(lines: list[str]) -> list[tuple[int, int]] | None:
     indent = _indent(lines[body])
     if not indent:
         return None
-    shifted = []
-    for line in lines[body:]:
-        if line.startswith(indent):
-            shifted.append(line[len(indent) :])
-        else:
-            shifted.append(" " + line)  # inside brackets or a string: never a start
-    segments = top_level_segments(shifted)
-    return [(body + first, body + end) for first, end in segments]
+    # Lines not at the body's indentation (inside brackets or strings) never start one.
+    return top_level_segments(lines, body, len(lines), indent)

@@ -208,6 +208,8 @@ class Interpreter(Expressions, Calls, Statements, Conditions, Sinks, Entries, Pr
                 self.shallow = shallow
                 self.budget = ENTRY_BUDGET
                 frame = self.entry_frame(current)
+                if self.evaluator is not None:
+                    self.evaluator.entered(current.anchor)
                 self.active = [current]
                 self.entries_run += 1
                 self.run_block(current.node.body, frame.env, frame)  # type: ignore[union-attr]
@@ -296,6 +298,9 @@ class Interpreter(Expressions, Calls, Statements, Conditions, Sinks, Entries, Pr
         value, bucket, cost = found
         if cost > self.budget:
             self.budget = 0  # as if it ran out on the way, whoever computed it
+            caller = self.bucket()
+            if caller is not None:  # not followed for what its body costs
+                caller.merge_dependencies(bucket)
             return None
         self.budget -= cost
         self._replay(bucket)
@@ -339,8 +344,7 @@ class Interpreter(Expressions, Calls, Statements, Conditions, Sinks, Entries, Pr
         bucket.settings.update(found.settings)
         for site, only in found.constants.items():
             bucket.constants[site] = bucket.constants.get(site, True) and only
-        for read, binders in found.reads.items():
-            bucket.reads.setdefault(read, binders)
+        bucket.merge_dependencies(found)
         bucket.modules.update(found.modules)
         bucket.exhausted = bucket.exhausted or found.exhausted
 
@@ -388,8 +392,8 @@ def analyze_units(
         except RecursionError:
             # Code nested too deeply for the interpreter: this unit reports nothing.
             bucket = Bucket(exhausted=True)
-        interesting = unit.key in evaluator.interesting
-        results[unit.key] = UnitResult(unit.key, bucket, full_context, interesting)
+        mode = evaluator.mode_of(unit.key)
+        results[unit.key] = UnitResult(unit.key, bucket, full_context, mode)
     firsts = {unit.key: unit.first for unit in units}
     return _merged(results.values(), firsts, interpreter.entries_run), results
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from clearsight.dataflow.frame import Frame
 from clearsight.dataflow.scope import Definition, ModuleScope
 from clearsight.dataflow.values import Flow, Value, Where
+from clearsight.dataflow.words import occurs_as_word, occurs_quoted
 
 if TYPE_CHECKING:
     from clearsight.dataflow.interpreter import Interpreter
@@ -78,14 +79,29 @@ class Shape:
     imports: frozenset[str] = frozenset()
     called: frozenset[str] = frozenset()  # plain names it calls (`input(...)`)
     dotted: frozenset[str] = frozenset()  # `name.attribute` it reads or imports (`sys.argv`)
+    # For a def whose body starts on a line of its own: the lines of its decorators and
+    # signature (its face: what code that reads the function without running it sees).
+    header_lines: int = 0
 
 
 # Calls whose bandit findings depend on whether an argument is constant (B602, B605, B608,
 # B307, B102): a statement holding one is analysed even when no source is in sight.
-_JUDGED = re.compile(
-    r"shell\s*=\s*True|\bsystem\(|\bpopen\(|\beval\(|\bexec\(|\bexecute(?:many|script)?\(|"
-    r"[\"']\s*(?i:select|insert|update|delete)\s"
-)
+_SHELL_TRUE = re.compile(r"shell\s*=\s*True")
+_JUDGED_CALLS = (
+    "system(", "popen(", "eval(", "exec(", "execute(", "executemany(", "executescript(",
+)  # fmt: skip
+_SQL_VERBS = ("select", "insert", "update", "delete")
+
+
+def judged(text: str) -> bool:
+    """Whether the text holds a call bandit judges by whether its argument is constant:
+    `shell=True`, `system(`, `eval(`, `execute(`... or a string starting with an SQL verb."""
+    if "shell" in text and _SHELL_TRUE.search(text):
+        return True
+    if any(occurs_as_word(text, call, ends_word=False) for call in _JUDGED_CALLS):
+        return True
+    lowered = text.lower()
+    return any(occurs_quoted(lowered, verb) for verb in _SQL_VERBS)
 
 
 _SHAPES: OrderedDict[tuple[str, int], Shape] = OrderedDict()
@@ -146,7 +162,7 @@ def _united(shapes: list[Shape], text: str) -> Shape:
 
     return Shape(
         union("writes"), union("reads"), False, None, union("identifiers"),
-        union("decorators"), bool(_JUDGED.search(text)), union("imports"), union("called"),
+        union("decorators"), judged(text), union("imports"), union("called"),
         union("dotted"),
     )  # fmt: skip
 
@@ -209,12 +225,19 @@ def shape_of(node: ast.stmt, text: str = "") -> Shape:
                         decorators.add(base.attr)
                     elif isinstance(base, ast.Name):
                         decorators.add(base.id)
-    judged = bool(_JUDGED.search(text)) if text else False
+    is_judged = judged(text) if text else False
     return Shape(
         frozenset(writes), frozenset(reads), isinstance(node, ast.ClassDef), name,
-        frozenset(identifiers), frozenset(decorators), judged, frozenset(imports),
-        frozenset(called), frozenset(dotted),
+        frozenset(identifiers), frozenset(decorators), is_judged, frozenset(imports),
+        frozenset(called), frozenset(dotted), _header_lines(node),
     )  # fmt: skip
+
+
+def _header_lines(node: ast.stmt) -> int:
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or not node.body:
+        return 0
+    lines = _first_line_of(node.body[0]) - _first_line_of(node)
+    return lines if lines > 0 else 0
 
 
 def _collect(node: ast.AST, writes: set[str], reads: set[str]) -> None:
@@ -298,6 +321,10 @@ class Stmt:
         return evaluator.statements_of(self.unit)[self.index]
 
 
+# The units binding a name, and their faces.
+Binders = tuple[tuple[UnitKey, ...], tuple[object, ...]]
+
+
 @dataclass
 class Bucket:
     """What running one unit found, in positions relative to anchors."""
@@ -308,10 +335,19 @@ class Bucket:
     )
     constants: dict[tuple[UnitKey | None, int, int], bool] = field(default_factory=dict)
     # What the unit read of the module: ("global", name) or ("member", class unit, name) ->
-    # the units binding it then; and the project modules it used, by path and stamp.
-    reads: dict[tuple[Any, ...], tuple[UnitKey, ...]] = field(default_factory=dict)
+    # the units binding it then, and their faces; and the project modules it used, by
+    # path and stamp.
+    reads: dict[tuple[Any, ...], Binders] = field(default_factory=dict)
     modules: dict[str, object] = field(default_factory=dict)
+    # The units whose functions' bodies it ran (or used a summary of): what it read of the
+    # others is their faces only (see `ModuleEvaluator.face_of`).
+    entered: set[UnitKey] = field(default_factory=set)
     exhausted: bool = False
+
+    def merge_dependencies(self, other: Bucket) -> None:
+        for read, binders in other.reads.items():
+            self.reads.setdefault(read, binders)
+        self.entered |= other.entered
 
 
 @dataclass(frozen=True)
@@ -321,15 +357,23 @@ class UnitResult:
     key: UnitKey
     bucket: Bucket
     context: tuple[Any, ...]  # the module's frameworks and settings
-    interesting: bool = True  # whether it was run (see `ModuleEvaluator._interesting`)
+    mode: str = "run"  # how it was run (`ModuleEvaluator.mode_of`)
 
     def valid(self, evaluator: ModuleEvaluator) -> bool:
         if self.context != evaluator.context:
             return False
-        if self.interesting != (self.key in evaluator.interesting):
+        if self.mode != evaluator.mode_of(self.key):
             return False
-        for read, binders in self.bucket.reads.items():
-            if evaluator.binders_of(read) != binders:
+        bucket = self.bucket
+        for read, (keys, faces) in bucket.reads.items():
+            now = evaluator.binders_of(read)
+            if now == keys:
+                continue
+            # A function only read (passed on, decorated, not called): its body's edits
+            # change nothing here; its signature's and decorators' do.
+            if bucket.exhausted or not bucket.entered.isdisjoint(keys):
+                return False
+            if tuple(evaluator.face_of(key) for key in now) != faces:
                 return False
         return all(
             evaluator.module_stamp(path) == stamp for path, stamp in self.bucket.modules.items()
@@ -418,7 +462,9 @@ class ModuleEvaluator:
         self._member_binders: dict[tuple[UnitKey, int], dict[str, list[Stmt]]] = {}
         self._outputs: dict[int, dict[str, Value]] = {}
         self._running: set[int] = set()
-        self._reads_of: dict[int, dict[tuple[Any, ...], tuple[UnitKey, ...]]] = {}
+        self._ran: dict[int, Bucket] = {}  # what running a statement read and entered
+        self._by_key = {unit.key: unit for unit in units}
+        self._faces: dict[UnitKey, object] = {}
         self._defined: dict[int, list[Definition]] = {}
         self.buckets: dict[UnitKey, Bucket] = {}
         self.current: Bucket | None = None
@@ -518,7 +564,7 @@ class ModuleEvaluator:
         first = node.lineno - unit.base - 1
         last = (node.end_lineno or node.lineno) - unit.base
         text = "\n".join(lines[max(first, 0) : last])
-        marked = bool(_JUDGED.search(text) or self.interpreter.catalogue.local_pattern.search(text))
+        marked = judged(text) or self.interpreter.catalogue.mentions_local(text)
         if len(_MARKS) > _KEPT_SHAPES:
             _MARKS.clear()
         _MARKS[key] = marked
@@ -551,7 +597,36 @@ class ModuleEvaluator:
 
     def record(self, read: tuple[Any, ...]) -> None:
         if self.current is not None and read not in self.current.reads:
-            self.current.reads[read] = self.binders_of(read)
+            keys = self.binders_of(read)
+            self.current.reads[read] = (keys, tuple(self.face_of(key) for key in keys))
+
+    def face_of(self, key: UnitKey) -> object:
+        """What code reading a unit's binding without running a function of it sees: a
+        def's decorators and signature; any other unit's whole text (its key)."""
+        face = self._faces.get(key)
+        if face is None:
+            unit = self._by_key.get(key)
+            shapes = unit.shapes if unit is not None else ()
+            if unit is not None and len(shapes) == 1 and shapes[0].header_lines:
+                face = (
+                    "def",
+                    *unit.text.split("\n", shapes[0].header_lines)[: shapes[0].header_lines],
+                )
+            else:
+                face = key
+            self._faces[key] = face
+        return face
+
+    def mode_of(self, key: UnitKey) -> str:
+        """How a unit is run: not at all, for its marked functions only, or in full."""
+        if key not in self.interesting:
+            return "skipped"
+        return "alone" if key in self.alone else "run"
+
+    def entered(self, anchor: Anchor | None) -> None:
+        """A function of the unit `anchor` names ran (or its summary was used)."""
+        if anchor is not None and self.current is not None:
+            self.current.entered.add(anchor.key)
 
     # -- values ---------------------------------------------------------------------------
 
@@ -578,7 +653,7 @@ class ModuleEvaluator:
         key = id(statement)
         done = self._outputs.get(key)
         if done is not None:
-            self._merge_reads(key)
+            self._merge_ran(key)
             return done
         if key in self._running:
             return {}  # a statement that needs itself (a decorator naming its own function)
@@ -592,22 +667,26 @@ class ModuleEvaluator:
         outer, self.current = self.current, self._bucket(statement.unit.key)
         saved = interpreter.enter_context()
         reads_before = dict(self.current.reads)
+        entered_before = set(self.current.entered)
         try:
             outputs = self._execute(statement)
         finally:
             interpreter.leave_context(saved)
-            mine = {k: v for k, v in self.current.reads.items() if k not in reads_before}
-            self._reads_of[key] = mine
+            reads = {k: v for k, v in self.current.reads.items() if k not in reads_before}
+            entered = self.current.entered - entered_before
+            self._ran[key] = Bucket(reads=reads, entered=entered, exhausted=self.current.exhausted)
             self.current = outer
             self._running.discard(key)
         self._outputs[key] = outputs
-        self._merge_reads(key)
+        self._merge_ran(key)
         return outputs
 
-    def _merge_reads(self, key: int) -> None:
-        if self.current is not None:
-            for read, binders in self._reads_of.get(key, {}).items():
-                self.current.reads.setdefault(read, binders)
+    def _merge_ran(self, key: int) -> None:
+        """What running a statement read, into the unit reading what it binds."""
+        ran = self._ran.get(key)
+        if self.current is not None and ran is not None:
+            self.current.merge_dependencies(ran)
+            self.current.exhausted = self.current.exhausted or ran.exhausted
 
     def _bucket(self, key: UnitKey) -> Bucket:
         bucket = self.buckets.get(key)
