@@ -8,10 +8,12 @@ file's own functions.
 
 from __future__ import annotations
 
+import ast
 import textwrap
 from pathlib import Path
 
 from clearsight.engine import analyze
+from clearsight.fixes import apply_edits
 from clearsight.model import Finding, Severity
 from clearsight.settings import settings_from_tables
 
@@ -524,6 +526,40 @@ def test_only_a_sensitive_cookie_is_reported_for_missing_flags() -> None:
     body = 'r = make_response("ok")\nr.set_cookie("{name}", "v")\nreturn r\n'
     assert flows(route(body.replace("{name}", "theme"))) == []
     assert flows(route(body.replace("{name}", "session_token"))) == [("CS-S020", 6), ("CS-S021", 6)]
+
+
+def _fixed(code: str) -> str:
+    """The code after every dataflow finding's first fix (one at a time, re-analysed)."""
+    text = textwrap.dedent(code)
+    for _ in range(4):
+        found = [f for f in findings(text) if f.code.startswith("CS-S") and f.fixes]
+        if not found:
+            return text
+        fix = found[0].fixes[0]
+        assert not fix.safe  # a behaviour change: offered, never applied in bulk
+        text, applied = apply_edits(text, fix.edits)
+        assert applied == 1
+    return text
+
+
+def test_the_cookie_flags_fix_sets_them_true() -> None:
+    code = route(
+        """
+        response = make_response("ok")
+        response.set_cookie("theme", "dark", secure=False, httponly=0)
+        response.set_cookie(
+            "session_token",
+            "v",
+            max_age=60,
+        )
+        return response
+        """
+    )
+    fixed = _fixed(code)
+    assert 'set_cookie("theme", "dark", secure=True, httponly=True)' in fixed
+    assert "max_age=60, secure=True, httponly=True,\n" in fixed
+    assert flows(fixed) == []
+    ast.parse(fixed)
 
 
 def test_a_session_cookie_setting_switched_off_is_reported() -> None:

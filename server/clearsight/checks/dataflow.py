@@ -24,7 +24,16 @@ from clearsight.dataflow.interpreter import Options, Result, analyze_tree
 from clearsight.dataflow.project import ProjectModules
 from clearsight.dataflow.sinks import SettingFinding
 from clearsight.dataflow.values import Flow, Where
-from clearsight.model import Family, Finding, Related, SecurityDetail, Severity, Span
+from clearsight.model import (
+    Family,
+    Finding,
+    Fix,
+    Related,
+    SecurityDetail,
+    Severity,
+    Span,
+    TextEdit,
+)
 from clearsight.settings import Settings
 from clearsight.source import SourceText
 
@@ -262,7 +271,17 @@ def setting_finding(source: SourceText, setting: SettingFinding, catalogue: Cata
             vulnerability.code, vulnerability.name, "", "HIGH", vulnerability.cwe
         ),
         metrics={"dataflow": True, "cwe": vulnerability.cwe},
+        fixes=_setting_fixes(source, setting),
     )
+
+
+def _setting_fixes(source: SourceText, setting: SettingFinding) -> tuple[Fix, ...]:
+    """The flag switched on; not safe (`--fix` leaves it): a cookie marked `secure` is
+    no longer sent over plain HTTP, which a development server may rely on."""
+    fix = setting.fix
+    if fix is None or fix.where.line != fix.where.end_line:
+        return ()
+    return (Fix(fix.title, (TextEdit(span_of(source, fix.where), fix.new_text),), safe=False),)
 
 
 _CONSTANTS = "CS-S000"  # internal: carries the constant sites to `judge_bandit`, then dropped

@@ -43,7 +43,11 @@ Only a method called on untrusted data (`upload.read()`) is assumed to return un
 data; the message says so, and an error found through one is a warning. A flow whose sink
 is in another module of the project is reported at the call in this file that leads
 there. Each finding names the source and the sink, and carries the source and every step
-as related locations (LSP `relatedInformation`, SARIF `codeFlows`).
+as related locations (LSP `relatedInformation`, SARIF `codeFlows`). A cookie set without
+`secure` or `httponly` has a quick fix that sets it (offered one at a time, never applied
+by `--fix`: the cookie then stops travelling over plain HTTP or to scripts); a flow has
+none, since its safe form depends on what the code means (an allow-list, a parameterised
+query, an argument list).
 
 In the editor the module is analysed unit by unit (a top-level statement, or one
 statement of a class's body): after an edit only the units whose text changed, and those

@@ -415,8 +415,11 @@ def _merged(results: Iterable[UnitResult], firsts: dict[UnitKey, int], entries: 
                     flows[key] = placed
         for setting in bucket.settings.values():
             place = absolute(setting.where, firsts)
+            fix = setting.fix
+            if fix is not None:
+                fix = replace(fix, where=absolute(fix.where, firsts))
             settings[(place.line, place.column, setting.vulnerability)] = replace(
-                setting, where=place
+                setting, where=place, fix=fix
             )
         for (anchor, line, column), only in bucket.constants.items():
             first = firsts.get(anchor) if anchor is not None else 0

@@ -84,12 +84,23 @@ def secret_name(name: str) -> bool:
 
 
 @dataclass(frozen=True)
+class SettingFix:
+    """The text that switches the defence on: `new_text` in place of what `where` spans
+    (nothing, for an insertion)."""
+
+    title: str
+    where: Where
+    new_text: str
+
+
+@dataclass(frozen=True)
 class SettingFinding:
     """A defence switched off in configuration (no data flow): `secure=False`."""
 
     vulnerability: str
     where: Where
     detail: str
+    fix: SettingFix | None = None
 
 
 class Sinks:
@@ -351,14 +362,19 @@ class Sinks:
         self.record_setting(vulnerability, node, frame, f"`{name}` is False")
 
     def record_setting(
-        self: Interpreter, vulnerability: str, node: ast.AST, frame: Frame, detail: str
+        self: Interpreter,
+        vulnerability: str,
+        node: ast.AST,
+        frame: Frame,
+        detail: str,
+        fix: SettingFix | None = None,
     ) -> None:
         place = where(node, frame)
         bucket = self.bucket()
         if place.path is not None or bucket is None:
             return
         key = (place.anchor, place.line, place.column, vulnerability)
-        bucket.settings[key] = SettingFinding(vulnerability, place, detail)
+        bucket.settings[key] = SettingFinding(vulnerability, place, detail, fix)
 
     def check_call_policies(
         self: Interpreter,
@@ -405,13 +421,17 @@ class Sinks:
             ):
                 given = kwargs.get(flag)
                 if given is not None and given.known and not given.const:
-                    self.record_setting(vulnerability, node, frame, f"`{flag}={given.const!r}`")
+                    self.record_setting(
+                        vulnerability, node, frame, f"`{flag}={given.const!r}`",
+                        _flag_fix(node, flag, frame),
+                    )  # fmt: skip
                 elif given is None and sensitive and "**" not in kwargs:
                     self.record_setting(
                         vulnerability,
                         node,
                         frame,
                         f"no `{flag}=True` for the cookie `{cookie_name}`",
+                        _flag_fix(node, flag, frame),
                     )
 
     def flags_for(
@@ -490,3 +510,25 @@ def _matches(value: Value | None, accepted: tuple[Any, ...], interpreter: Interp
     if value.ref is not None and interpreter.catalogue.canonical(value.ref) in accepted:
         return True
     return value.known and value.const in accepted
+
+
+def _flag_fix(call: ast.Call, flag: str, frame: Frame) -> SettingFix | None:
+    """`flag=True` for a cookie setter's call: its constant value replaced, or the keyword
+    added after the last argument (a trailing comma stays valid after it). None where the
+    call's text is not that plain (a value over several lines, `**options`)."""
+    title = f"Set `{flag}=True`"
+    for keyword in call.keywords:
+        if keyword.arg is None:
+            return None
+        if keyword.arg == flag:
+            value = keyword.value
+            if not isinstance(value, ast.Constant) or value.lineno != value.end_lineno:
+                return None
+            return SettingFix(title, where(value, frame), "True")
+    arguments: list[ast.AST] = [*call.args, *(k.value for k in call.keywords)]
+    if not arguments:
+        return None
+    last = max(arguments, key=lambda a: (a.end_lineno or 0, a.end_col_offset or 0))
+    end = where(last, frame)
+    point = Where(end.end_line, end.end_column, end.end_line, end.end_column, end.path, end.anchor)
+    return SettingFix(title, point, f", {flag}=True")
