@@ -27,14 +27,14 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import subprocess
 import sys
-import tarfile
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+from corpus import fetch_sdists, python_files, scan_corpus
 
 from clearsight.checks.dataflow import DataflowCheck
 from clearsight.checks.security import SecurityCheck
@@ -45,7 +45,6 @@ from clearsight.source import SourceText
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARK = ROOT.parent / "shared" / "data" / "owasp-benchmark-python"
-CACHE = Path(__file__).resolve().parent / ".cache"
 SDISTS = ("django==6.1.3", "flask==3.1.3", "httpx==0.28.1", "requests==2.34.2")
 EQUIVALENT = [{22, 23, 36}, {78, 77}, {79, 80}, {94, 95}, {327, 328}, {330, 338}]
 CLEARSIGHT = Settings()
@@ -144,31 +143,6 @@ def owasp(workers: int) -> bool:
     return passed
 
 
-def fetch_sdists() -> list[Path]:
-    """The sdists, downloaded once (pip builds their metadata) and unpacked."""
-    folder = CACHE / "sdists"
-    folder.mkdir(parents=True, exist_ok=True)
-    missing = [
-        spec
-        for spec in SDISTS
-        if not list(folder.glob(f"{spec.split('==')[0]}-{spec.split('==')[1]}*"))
-    ]
-    if missing:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-             "-q", "-d", str(folder), *missing],
-            check=True,
-        )  # fmt: skip
-    roots = []
-    for archive in sorted(folder.glob("*.tar.gz")):
-        target = folder / archive.name.removesuffix(".tar.gz")
-        if not target.is_dir():
-            with tarfile.open(archive) as bundle:
-                bundle.extractall(folder, filter="data")
-        roots.append(target)
-    return roots
-
-
 def scan_file(path: str) -> tuple[int, list[str], Counter[str]]:
     raw = Path(path).read_bytes()
     source = SourceText.from_bytes(raw, path)
@@ -186,25 +160,13 @@ def scan_file(path: str) -> tuple[int, list[str], Counter[str]]:
 
 
 def real_code(workers: int) -> bool:
-    roots = [*fetch_sdists(), Path(os.__file__).parent]
-    files = [
-        str(path)
-        for root in roots
-        for path in sorted(root.rglob("*.py"))
-        if "site-packages" not in path.parts
-    ]
-    started = time.perf_counter()
-    lines = 0
-    listed: list[str] = []
-    counts: Counter[str] = Counter()
-    with ProcessPoolExecutor(workers) as pool:
-        for count, loud, found in pool.map(scan_file, files, chunksize=8):
-            lines += count
-            listed.extend(loud)
-            counts.update(found)
-    seconds = time.perf_counter() - started
+    roots = [*fetch_sdists(SDISTS), Path(os.__file__).parent]
+    scan = scan_corpus(python_files(roots), scan_file, workers)
+    lines, listed, counts, files, seconds = (
+        scan.lines, scan.listed, scan.counts, scan.files, scan.seconds
+    )  # fmt: skip
     names = ", ".join(root.name for root in roots)
-    print(f"real code: {names}: {len(files)} files, {lines:,} lines, {seconds:.0f} s")
+    print(f"real code: {names}: {files} files, {lines:,} lines, {seconds:.0f} s")
     print(
         "dataflow findings by code and severity: "
         + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))

@@ -8,11 +8,11 @@ library modules give, after every edit, exactly what `engine.analyze` gives on t
 from __future__ import annotations
 
 import os
-import random
 import textwrap
 from pathlib import Path
 
 import pytest
+from random_edits import random_edits
 
 from clearsight.engine import analyze
 from clearsight.incremental import IncrementalAnalyzer
@@ -214,39 +214,17 @@ def test_an_edit_in_one_route_runs_that_route_only() -> None:
     assert analyzer._flows.units_run == 1
 
 
+DATAFLOW_SNIPPETS = [
+    "    value = 'constant'\n",
+    "    name = os.path.basename(name)\n",
+    "    x = (\n",
+    "    # clearsight: ignore\n",
+    "    if 7 * 18 > 200:\n        name = request.args['q']\n",
+]
+
+
 def _random_edits(text: str, count: int, seed: int) -> list[str]:
-    """Versions of `text` after characters typed and deleted, lines duplicated, removed and
-    moved, and snippets pasted (a sanitizer, a constant, a half-typed line)."""
-    rng = random.Random(seed)
-    lines = text.splitlines(keepends=True)
-    snippets = [
-        "    value = 'constant'\n",
-        "    name = os.path.basename(name)\n",
-        "    x = (\n",
-        "    # clearsight: ignore\n",
-        "    if 7 * 18 > 200:\n        name = request.args['q']\n",
-    ]
-    versions = []
-    for _ in range(count):
-        index = rng.randrange(len(lines))
-        action = rng.randrange(6)
-        if action == 0 and lines[index].strip():
-            column = rng.randrange(len(lines[index].rstrip("\n")) + 1)
-            lines[index] = lines[index][:column] + rng.choice("ab_'\"(") + lines[index][column:]
-        elif action == 1 and len(lines[index]) > 1:
-            column = rng.randrange(len(lines[index]) - 1)
-            lines[index] = lines[index][:column] + lines[index][column + 1 :]
-        elif action == 2:
-            lines.insert(index, lines[index])
-        elif action == 3 and len(lines) > 2:
-            del lines[index]
-        elif action == 4 and len(lines) > 2:
-            line = lines.pop(index)
-            lines.insert(rng.randrange(len(lines)), line)
-        else:
-            lines.insert(index, rng.choice(snippets))
-        versions.append("".join(lines))
-    return versions
+    return random_edits(text, count, seed, DATAFLOW_SNIPPETS)
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -32,7 +32,7 @@ import itertools
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from radon.visitors import Class, ComplexityVisitor
 
@@ -139,7 +139,8 @@ class IncrementalAnalyzer:
         self._units: dict[str, UnitFacts] = {}
         self.parsed = False  # whether the last text analysed parses
         self._uses = DocumentUses()  # module attribute uses, statement by statement
-        self._flows = DocumentFlows()  # the dataflow family's units and their results
+        # What families that analyse unit by unit (`DocumentCheck`) keep between edits.
+        self._documents: dict[Family, object] = {}
         self._lock = threading.Lock()
 
     def analyze(self, text: str, settings: Settings) -> tuple[SourceText, list[Finding]]:
@@ -334,8 +335,19 @@ class IncrementalAnalyzer:
                 (chunk.start, chunk.facts.source.text, chunk.facts.source.tree_if_parsed)
                 for chunk in chunks
             ]
-            return _Documented(check, self._flows, statements)
+            document = self._documents.get(check.family)
+            if document is None:
+                document = self._documents[check.family] = check.new_document()
+            return _Documented(check, document, statements)
         return check
+
+    @property
+    def _flows(self) -> DocumentFlows:
+        """The dataflow family's units and their results (tests, benchmarks)."""
+        document = self._documents.get(Family.SECURITY)
+        if not isinstance(document, DocumentFlows):
+            raise LookupError("the dataflow family has not run on this document")
+        return document
 
     def _chunk_findings(
         self, chunk: Chunk, settings: Settings, state: ImportState
@@ -568,8 +580,9 @@ class _Used(_Given):
 @runtime_checkable
 class DocumentCheck(Protocol):
     """A check family that analyses a document from its top-level statements' texts and
-    keeps what it needs between edits in a per-document object, as the dataflow family's
-    `run_document` does with `DocumentFlows`: it never needs the whole text parsed."""
+    keeps what it needs between edits in a per-document object (`new_document`), as the
+    dataflow family's `run_document` does with `DocumentFlows`: it never needs the whole
+    text parsed. One such family per `Family`."""
 
     family: Family
     needs_tree: bool
@@ -578,11 +591,13 @@ class DocumentCheck(Protocol):
 
     def rules(self) -> Iterable[Rule]: ...
 
+    def new_document(self) -> Any: ...
+
     def run_document(
         self,
         source: SourceText,
         settings: Settings,
-        document: DocumentFlows,
+        document: Any,
         chunks: list[tuple[int, str, ast.Module | None]],
     ) -> Iterator[Finding]: ...
 
@@ -593,7 +608,7 @@ class _Documented(_Given):
     def __init__(
         self,
         check: DocumentCheck,
-        document: DocumentFlows,
+        document: object,
         chunks: list[tuple[int, str, ast.Module | None]],
     ) -> None:
         super().__init__(check)  # type: ignore[arg-type]

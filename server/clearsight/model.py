@@ -38,6 +38,7 @@ class Family(str, enum.Enum):
     SECURITY = "security"
     PROVENANCE = "provenance"
     DEPENDENCIES = "dependencies"
+    PERFORMANCE = "performance"
     ENGINE = "engine"  # syntax errors, unreadable files, failing checks, bad settings
 
 

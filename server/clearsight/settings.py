@@ -64,6 +64,12 @@ class DependencySettings:
 
 
 @dataclass(frozen=True)
+class PerformanceSettings:
+    # Blocking calls in async code and quadratic work in loops (CS-T).
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class ProvenanceSettings:
     enabled: bool = True
     # A single edit inserting at least this many lines or characters is a bulk insertion.
@@ -92,6 +98,7 @@ class Settings:
     security: SecuritySettings = field(default_factory=SecuritySettings)
     dependencies: DependencySettings = field(default_factory=DependencySettings)
     provenance: ProvenanceSettings = field(default_factory=ProvenanceSettings)
+    performance: PerformanceSettings = field(default_factory=PerformanceSettings)
     limits: Limits = field(default_factory=Limits)
     select: tuple[str, ...] = ()  # code prefixes; empty means everything
     ignore: tuple[str, ...] = ()
@@ -313,7 +320,7 @@ def settings_from_tables(
     top = _Reader(clearsight, where, problems)
     known = {
         "select", "ignore", "exclude", "respect-gitignore", "complexity", "security",
-        "severity", "limits", "provenance", "dependencies",
+        "severity", "limits", "provenance", "dependencies", "performance",
     }  # fmt: skip
     for key in clearsight:
         if key not in known:
@@ -349,6 +356,7 @@ def settings_from_tables(
         python_setting=python_setting,
     )
     provenance = _provenance(top.subtable("provenance"))
+    performance = PerformanceSettings(enabled=top.subtable("performance").boolean("enabled", True))
     lim = top.subtable("limits")
     limits = Limits(
         max_file_bytes=lim.positive_int("max-file-bytes", Limits.max_file_bytes),
@@ -359,6 +367,7 @@ def settings_from_tables(
         security=security,
         dependencies=deps,
         provenance=provenance,
+        performance=performance,
         limits=limits,
         select=top.codes("select"),
         ignore=top.codes("ignore"),

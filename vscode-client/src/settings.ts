@@ -24,6 +24,7 @@ export const SETTING_MAP: ReadonlyArray<readonly [string, readonly string[]]> = 
   ["security.severity", ["security", "severity"]],
   ["security.confidence", ["security", "confidence"]],
   ["dependencies.enabled", ["dependencies", "enabled"]],
+  ["performance.enabled", ["performance", "enabled"]],
   ["provenance", ["provenance"]],
   ["limits.maxFileBytes", ["limits", "max-file-bytes"]],
   ["debounce", ["debounce"]],

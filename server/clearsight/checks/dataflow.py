@@ -109,6 +109,9 @@ class DataflowCheck:
         result = analyze_source(source, settings)
         yield from result_findings(source, result, settings)
 
+    def new_document(self) -> DocumentFlows:
+        return DocumentFlows()
+
     def run_document(
         self,
         source: SourceText,

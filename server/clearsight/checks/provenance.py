@@ -18,9 +18,9 @@ from clearsight.settings import Settings
 from clearsight.source import SourceText
 
 UNREVIEWED_AI = "CS-P001"
-# Families whose findings are one level louder in AI-written code: security holes and
-# hallucinated or unexpected dependencies are what AI code brings.
-_RAISED = (Family.SECURITY, Family.DEPENDENCIES)
+# Families whose findings are one level louder in AI-written code: security holes,
+# hallucinated or unexpected dependencies and performance impacts are what AI code brings.
+_RAISED = (Family.SECURITY, Family.DEPENDENCIES, Family.PERFORMANCE)
 _LOUDER = {
     Severity.HINT: Severity.INFO,
     Severity.INFO: Severity.WARNING,
@@ -61,7 +61,8 @@ def _with_ai_limit(finding: Finding, ai_lines: set[int]) -> Finding | None:
 
 
 def _raised_if_ai(finding: Finding, ai_lines: set[int], settings: Settings) -> Finding:
-    """Security and dependency findings in AI-written lines, one severity louder."""
+    """Security, dependency and performance findings in AI-written lines, one severity
+    louder."""
     louder = _LOUDER[finding.severity]
     if (
         finding.family in _RAISED

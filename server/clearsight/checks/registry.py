@@ -8,6 +8,7 @@ from clearsight.checks.complexity import ComplexityCheck
 from clearsight.checks.dataflow import DataflowCheck
 from clearsight.checks.dependencies import DependencyCheck
 from clearsight.checks.new_dependency import NewDependencyCheck
+from clearsight.checks.performance import PerformanceCheck
 from clearsight.checks.provenance import ProvenanceCheck
 from clearsight.checks.security import SecurityCheck
 
@@ -15,6 +16,7 @@ CHECKS: tuple[Check, ...] = (
     ComplexityCheck(),
     SecurityCheck(),
     DataflowCheck(),
+    PerformanceCheck(),
     DependencyCheck(),
     ApiExistenceCheck(),
     NewDependencyCheck(),

@@ -156,6 +156,16 @@ class _Trees:
 _TREES = _Trees(_KEPT_TREE_LINES)
 
 
+def parsed(text: str) -> ast.Module:
+    """The tree of a top-level statement's text, from those kept if it was parsed lately
+    (by this family or another: the trees are only read)."""
+    tree = _TREES.get(text)
+    if tree is None:
+        tree = _parse(text)
+        _TREES.keep(text, tree)
+    return tree
+
+
 class DocumentFlows:
     """One document's units and their results between edits (one per open document)."""
 

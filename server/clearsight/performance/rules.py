@@ -1,0 +1,95 @@
+"""The performance family's rules and what they report: plain data, no analysis."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, replace
+
+# (line, column, end line, end column): ast's 1-based lines and UTF-8 byte columns, in the
+# numbering of the text the statement was parsed from.
+Where = tuple[int, int, int, int]
+
+
+def moved(where: Where, lines: int) -> Where:
+    return (where[0] + lines, where[1], where[2] + lines, where[3])
+
+
+def where_of(node: ast.AST) -> Where:
+    return (
+        node.lineno,  # type: ignore[attr-defined]
+        node.col_offset,  # type: ignore[attr-defined]
+        node.end_lineno or node.lineno,  # type: ignore[attr-defined]
+        node.end_col_offset or 0,  # type: ignore[attr-defined]
+    )
+
+
+@dataclass(frozen=True)
+class PerformanceRule:
+    code: str
+    name: str
+    summary: str
+    help: str
+
+
+BLOCKING_IN_ASYNC = PerformanceRule(
+    "CS-T001",
+    "blocking-call-in-async",
+    "A blocking call inside `async def` stops the event loop",
+    "While a blocking call runs, the event loop cannot switch tasks: every other request, "
+    "connection and timer of the process waits for it. Use the library's async API, or run "
+    "the call in a thread with `await asyncio.to_thread(...)`.",
+)
+LIST_FRONT = PerformanceRule(
+    "CS-T020",
+    "list-front-in-loop",
+    "`list.pop(0)` or `list.insert(0, ...)` in a loop: quadratic",
+    "Removing or adding at the front of a list moves every other item, so a loop that does "
+    "it once per item costs the square of the list's length. Use `collections.deque` "
+    "(`popleft()`, `appendleft()`), or append and reverse once.",
+)
+QUADRATIC_SUM = PerformanceRule(
+    "CS-T021",
+    "quadratic-list-sum",
+    "`sum(..., [])` concatenates lists in quadratic time",
+    "`sum` adds the lists one by one, copying everything gathered so far at each step, so "
+    "the work grows with the square of the total length. Use "
+    "`list(itertools.chain.from_iterable(...))` or a comprehension.",
+)
+GROWING_LIST_SEARCH = PerformanceRule(
+    "CS-T022",
+    "list-search-in-loop",
+    "A list searched on every pass of a loop that makes it as long as the data: quadratic",
+    "`x in L`, `L.index`, `L.remove` and `L.count` look through the list item by item. "
+    "Inside a loop that grows the list, or over a list as long as the loop's collection, "
+    "the work grows with the square of the number of items. Keep a set (or a dict) for the "
+    "lookups.",
+)
+RULES = (BLOCKING_IN_ASYNC, LIST_FRONT, QUADRATIC_SUM, GROWING_LIST_SEARCH)
+
+
+@dataclass(frozen=True)
+class SleepFix:
+    """`time.sleep(x)` rewritten as `await <sleep>(x)`, adding `import <module>` when the
+    module does not import it yet. Safe only when the module uses exactly that event loop."""
+
+    callee: Where  # replaced by `await <sleep>`
+    sleep: str  # "asyncio.sleep", "trio.sleep", or a name bound to one of them
+    import_module: str  # "" or the module to import
+    safe: bool
+
+
+@dataclass(frozen=True)
+class Detection:
+    code: str
+    where: Where
+    message: str
+    sleep_fix: SleepFix | None = None
+
+    def moved(self, lines: int) -> Detection:
+        """The same detection `lines` lines further down."""
+        if not lines:
+            return self
+        fix = self.sleep_fix
+        if fix is not None:
+            fix = replace(fix, callee=moved(fix.callee, lines))
+        return replace(self, where=moved(self.where, lines), sleep_fix=fix)

@@ -1,0 +1,96 @@
+"""The performance family through the real language server: a blocking call typed into an
+async function is reported as the user types it, and its quick fix clears it."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest_lsp
+from lsprotocol import types
+from test_lsp import (
+    SERVER,
+    EditorClient,
+    apply_workspace_edit,
+    code_actions,
+    diagnostics_of,
+    edit,
+    open_document,
+    pull_capabilities,
+    replace_all,
+    start,
+    titled,
+)
+
+SERVICE = textwrap.dedent(
+    """
+    import asyncio
+    import time
+
+
+    async def poll(urls):
+        seen = []
+        for url in urls:
+            await asyncio.sleep(0)
+        return seen
+    """
+).lstrip()
+
+
+@pytest_lsp.fixture(config=SERVER)
+async def pull_client(lsp_client: EditorClient, tmp_path: Path):
+    await start(lsp_client, pull_capabilities(), tmp_path)
+    yield lsp_client
+    await lsp_client.shutdown_session()
+
+
+def performance(diagnostics: list[types.Diagnostic]) -> list[types.Diagnostic]:
+    return [d for d in diagnostics if str(d.code).startswith("CS-T")]
+
+
+async def test_a_sleep_typed_into_an_async_loop_is_reported_and_fixed(
+    pull_client: EditorClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "service.py"
+    path.write_text(SERVICE, encoding="utf-8")
+    uri = path.as_uri()
+    open_document(pull_client, uri, SERVICE)
+    assert performance(await diagnostics_of(pull_client, uri, 1)) == []
+    # A new first line in the loop, then `time.sleep(1)` typed on it a character at a time.
+    edit(pull_client, uri, 2, (6, 20, 6, 20, "\n        "))
+    typed = "time.sleep(1)"
+    for index, character in enumerate(typed):
+        edit(pull_client, uri, index + 3, (7, 8 + index, 7, 8 + index, character))
+    text = SERVICE.replace("in urls:\n", f"in urls:\n        {typed}\n", 1)
+    version = len(typed) + 2
+    (found,) = performance(await diagnostics_of(pull_client, uri, version))
+    assert found.code == "CS-T001"
+    assert found.range.start.line == 7 and found.range.start.character == 8
+    assert found.severity == types.DiagnosticSeverity.Warning
+    assert "async def poll" in found.message
+    assert found.code_description is not None
+    assert found.code_description.href.endswith("rules.md#cs-t001")
+    action = titled(await code_actions(pull_client, uri, [found]), "Replace with `await")
+    resolved = await pull_client.code_action_resolve_async(action)
+    fixed = apply_workspace_edit(text, uri, version, resolved.edit, pull_client.encoding)
+    assert "        await asyncio.sleep(1)\n" in fixed
+    replace_all(pull_client, uri, fixed, version + 1)
+    assert performance(await diagnostics_of(pull_client, uri, version + 1)) == []
+
+
+async def test_a_growth_typed_into_a_loop_makes_its_search_quadratic(
+    pull_client: EditorClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "service.py"
+    text = SERVICE.replace(
+        "        await asyncio.sleep(0)\n", "        if url not in seen:\n            pass\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    uri = path.as_uri()
+    open_document(pull_client, uri, text)
+    assert performance(await diagnostics_of(pull_client, uri, 1)) == []
+    edit(pull_client, uri, 2, (8, 12, 8, 16, "seen.append(url)"))
+    (found,) = performance(await diagnostics_of(pull_client, uri, 2))
+    assert (found.code, found.range.start.line) == ("CS-T022", 7)
+    edit(pull_client, uri, 3, (5, 11, 5, 13, "set()"), (8, 17, 8, 23, "add"))
+    assert performance(await diagnostics_of(pull_client, uri, 3)) == []
