@@ -4,6 +4,8 @@ Part 1 times each pattern the performance family reports against the fix its mes
 suggests, at growing sizes, and prints the ratio (best of a few runs, `time.perf_counter`):
 - CS-T001: n tasks that each wait 1 ms with `time.sleep` (blocking) or `await asyncio.sleep`,
   gathered on one event loop;
+- CS-T010: one SQLite query per row (in memory, so without the network's round trip) against
+  one query for all of them;
 - CS-T020: a list drained with `pop(0)` (or built with `insert(0, x)`) against a
   `collections.deque`;
 - CS-T021: `sum(lists, [])` against `list(itertools.chain.from_iterable(lists))`;
@@ -30,6 +32,7 @@ import collections
 import functools
 import itertools
 import os
+import sqlite3
 import sys
 import time
 from collections import Counter
@@ -75,6 +78,28 @@ def tasks_sleeping(n: int, blocking: bool) -> None:
         await asyncio.gather(*(task() for _ in range(n)))
 
     asyncio.run(main())
+
+
+def sqlite_table(n: int) -> sqlite3.Connection:
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, value TEXT)")
+    connection.executemany("INSERT INTO items VALUES (?, ?)", ((i, str(i)) for i in range(n)))
+    return connection
+
+
+def query_per_item(connection: sqlite3.Connection) -> None:
+    cursor = connection.cursor()
+    (count,) = cursor.execute("SELECT count(*) FROM items").fetchone()
+    for i in range(count):
+        cursor.execute("SELECT value FROM items WHERE id = ?", (i,)).fetchone()
+
+
+def one_query(connection: sqlite3.Connection) -> None:
+    cursor = connection.cursor()
+    (count,) = cursor.execute("SELECT count(*) FROM items").fetchone()
+    values = dict(cursor.execute("SELECT id, value FROM items"))
+    for i in range(count):
+        values[i]
 
 
 def drain_list(n: int) -> None:
@@ -133,6 +158,8 @@ def dedupe_set(items: range) -> None:
 CASES: list[tuple[str, str, tuple[int, ...], Callable, Callable, Callable]] = [
     ("CS-T001", "n tasks waiting 1 ms: time.sleep vs await asyncio.sleep", (10, 100, 1_000),
      lambda n: tasks_sleeping(n, True), lambda n: tasks_sleeping(n, False), lambda n: n),
+    ("CS-T010", "n rows, in-memory SQLite: a query per row vs one query", (100, 10_000, 1_000_000),
+     query_per_item, one_query, sqlite_table),
     ("CS-T020", "drain n items: list.pop(0) vs deque.popleft()", (100, 10_000, 200_000),
      drain_list, drain_deque, lambda n: n),
     ("CS-T020", "build n items at the front: list.insert(0, x) vs deque.appendleft(x)",

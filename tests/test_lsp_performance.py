@@ -94,3 +94,57 @@ async def test_a_growth_typed_into_a_loop_makes_its_search_quadratic(
     assert (found.code, found.range.start.line) == ("CS-T022", 7)
     edit(pull_client, uri, 3, (5, 11, 5, 13, "set()"), (8, 17, 8, 23, "add"))
     assert performance(await diagnostics_of(pull_client, uri, 3)) == []
+
+
+MODELS = textwrap.dedent(
+    """
+    from django.db import models
+
+
+    class Book(models.Model):
+        title = models.CharField(max_length=200)
+    """
+).lstrip()
+
+VIEW = textwrap.dedent(
+    """
+    from .models import Book
+
+
+    def titles(ids):
+        found = []
+        for pk in ids:
+            found.append(pk)
+        return found
+    """
+).lstrip()
+
+
+async def test_a_query_typed_into_a_loop_is_an_n_plus_1_until_it_leaves_the_loop(
+    pull_client: EditorClient, tmp_path: Path
+) -> None:
+    app = tmp_path / "shop"
+    app.mkdir()
+    (app / "__init__.py").write_text("", encoding="utf-8")
+    (app / "models.py").write_text(MODELS, encoding="utf-8")
+    path = app / "views.py"
+    path.write_text(VIEW, encoding="utf-8")
+    uri = path.as_uri()
+    open_document(pull_client, uri, VIEW)
+    assert performance(await diagnostics_of(pull_client, uri, 1)) == []
+    # `found.append(pk)` -> `found.append(Book.objects.get(pk=pk).title)`
+    edit(pull_client, uri, 2, (6, 21, 6, 23, "Book.objects.get(pk=pk).title"))
+    (found,) = performance(await diagnostics_of(pull_client, uri, 2))
+    assert (found.code, found.range.start.line) == ("CS-T010", 6)
+    assert "`Book.objects.get(...)` runs a database query" in found.message
+    assert found.code_description is not None
+    assert found.code_description.href.endswith("rules.md#cs-t010")
+    # One query before the loop instead.
+    edit(
+        pull_client,
+        uri,
+        3,
+        (6, 21, 6, 50, "books[pk].title"),
+        (4, 0, 4, 0, "    books = Book.objects.in_bulk(ids)\n"),
+    )
+    assert performance(await diagnostics_of(pull_client, uri, 3)) == []

@@ -23,6 +23,8 @@ from clearsight.performance.analysis import (
 )
 from clearsight.performance.catalogue import bundled
 from clearsight.performance.document import PerformanceDocument
+from clearsight.performance.models import ProjectModels
+from clearsight.performance.names import Scope
 from clearsight.performance.rules import RULES, Detection, SleepFix, Where
 from clearsight.performance.walk import module_parts
 from clearsight.settings import Settings
@@ -58,7 +60,9 @@ class PerformanceCheck:
             for index, s in enumerate(tree.body)
         ]
         module = module_bindings(facts)
-        found = [(0, d) for statement in tree.body for d in detect(statement, module, catalogue)]
+        models = ProjectModels(source.path, catalogue)
+        scope = Scope.of_module(module, catalogue, models.package, models)
+        found = [(0, d) for s in tree.body for d in detect(s, scope, module.libraries)]
         at = import_line((0, f) for f in facts)
         yield from findings_of(source, found, at)
 
@@ -74,7 +78,7 @@ class PerformanceCheck:
     ) -> Iterator[Finding]:
         """The same findings, for the editor, from the document's top-level statements,
         re-running only those an edit changed."""
-        found, at = document.detections(chunks, bundled())
+        found, at = document.detections(chunks, bundled(), source.path)
         yield from findings_of(source, found, at)
 
 

@@ -26,6 +26,7 @@ from clearsight.performance.names import (
     ScopeBindings,
     scope_bindings,
 )
+from clearsight.performance.queries import queries_in_loops
 from clearsight.performance.rules import Detection
 from clearsight.performance.walk import Function, function_bodies, module_parts, own_nodes
 
@@ -157,7 +158,7 @@ def event_loop_names(module: ModuleBindings, libraries: frozenset[str]) -> Key:
 
 def module_scope_detections(bodies: list[list[ast.stmt]], scope: Scope) -> list[Detection]:
     """The findings of what runs in the module's scope (only whole-statement rules apply)."""
-    return [d for body in bodies for d in loop_work(body, scope, in_function=False)]
+    return [d for body in bodies for d in loop_work(list(own_nodes(body)), scope, False)]
 
 
 def function_detections(
@@ -166,21 +167,21 @@ def function_detections(
     """The findings of a top function and everything nested in it (`scope`: the module's)."""
     found: list[Detection] = []
     for body in function_bodies(function, scope):
+        nodes = list(own_nodes(body.statements))  # walked once for every rule
         if isinstance(body.function, ast.AsyncFunctionDef):
-            found.extend(blocking_calls(body.function, body.scope, catalogue, libraries))
-        found.extend(loop_work(body.statements, body.scope, in_function=True))
+            found.extend(blocking_calls(body.function, nodes, body.scope, catalogue, libraries))
+        found.extend(loop_work(nodes, body.scope, in_function=body.function is not None))
+        found.extend(queries_in_loops(nodes, body.scope))
     return found
 
 
-def detect(
-    statement: ast.stmt, module: ModuleBindings, catalogue: PerformanceCatalogue
-) -> list[Detection]:
-    """The findings of one top-level statement, in its text's numbering."""
-    scope = Scope.of_module(module, catalogue)
+def detect(statement: ast.stmt, scope: Scope, libraries: frozenset[str]) -> list[Detection]:
+    """The findings of one top-level statement, in its text's numbering (`scope`: the
+    module's; `libraries`: the top-level modules it imports)."""
     bodies, functions = module_parts(statement)
     found = module_scope_detections(bodies, scope)
     for function in functions:
-        found.extend(function_detections(function, scope, catalogue, module.libraries))
+        found.extend(function_detections(function, scope, scope.catalogue, libraries))
     return found
 
 

@@ -10,24 +10,26 @@ through the module's imports and the bindings of the scopes around the call
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from clearsight.performance.catalogue import PerformanceCatalogue
 from clearsight.performance.names import Scope
 from clearsight.performance.rules import BLOCKING_IN_ASYNC, Detection, SleepFix, where_of
-from clearsight.performance.walk import own_nodes
+from clearsight.performance.walk import Placed
 
 _MAX_SHOWN = 40  # characters of a callee's text in a message
 
 
 def blocking_calls(
     function: ast.AsyncFunctionDef,
+    nodes: Sequence[Placed],
     scope: Scope,
     catalogue: PerformanceCatalogue,
     libraries: frozenset[str],
 ) -> Iterator[Detection]:
+    """`nodes`: the function body's `own_nodes`."""
     standalone: set[int] = set()  # calls that are a statement of their own
-    for node, _ in own_nodes(function.body):
+    for node, _ in nodes:
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             standalone.add(id(node.value))
         if not isinstance(node, ast.Call):

@@ -38,6 +38,10 @@ class PerformanceCatalogue:
     aliases: Mapping[str, str]
     # Event-loop libraries -> the name of their sleep function.
     event_loops: Mapping[str, str]
+    # Query methods by the class they are called on ("sqlite3.Cursor.execute" -> "dbapi").
+    queries: Mapping[str, str]
+    django_evaluating: frozenset[str]  # manager and queryset methods that run a query
+    django_lazy: frozenset[str]  # those that build a queryset (run when iterated)
 
     def canonical(self, qualname: str) -> str:
         """The public spelling of a qualified name (`requests.api.get` -> `requests.get`)."""
@@ -49,7 +53,7 @@ class PerformanceCatalogue:
         return qualname
 
 
-def _read(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def _read(data: Mapping[str, Any]) -> dict[str, Any]:
     blocking: dict[str, BlockingKind] = {}
     for group in data.get("blocking", ()):
         kind = BlockingKind(group["key"], group["what"], group["instead"])
@@ -58,7 +62,17 @@ def _read(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         for owner, methods in group.get("methods", {}).items():
             for method in methods:
                 blocking[f"{owner}.{method}"] = kind
+    queries: dict[str, str] = {}
+    for family in ("dbapi", "sqlalchemy"):
+        table = data.get(family, {})
+        for cls in table.get("classes", ()):
+            for method in table.get("methods", ()):
+                queries[f"{cls}.{method}"] = family
+    django = data.get("django", {})
     return {
+        "queries": queries,
+        "django_evaluating": set(django.get("evaluating", ())),
+        "django_lazy": set(django.get("lazy", ())),
         "blocking": blocking,
         "returns": dict(data.get("returns", {})),
         "attributes": dict(data.get("attributes", {})),
@@ -69,12 +83,18 @@ def _read(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 @functools.cache
 def bundled() -> PerformanceCatalogue:
-    tables: dict[str, dict[str, Any]] = {
-        "blocking": {}, "returns": {}, "attributes": {}, "aliases": {}, "event_loops": {}
+    tables: dict[str, Any] = {
+        "blocking": {}, "returns": {}, "attributes": {}, "aliases": {}, "event_loops": {},
+        "queries": {}, "django_evaluating": set(), "django_lazy": set(),
     }  # fmt: skip
     folder = resources.files("clearsight") / "data" / "performance"
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
             for key, table in _read(tomllib.loads(entry.read_text(encoding="utf-8"))).items():
                 tables[key].update(table)
-    return PerformanceCatalogue(**{k: MappingProxyType(v) for k, v in tables.items()})
+    return PerformanceCatalogue(
+        **{
+            k: frozenset(v) if isinstance(v, set) else MappingProxyType(v)
+            for k, v in tables.items()
+        }
+    )

@@ -24,6 +24,7 @@ from clearsight.performance.analysis import (
     Key,
     StatementFacts,
     combined_facts,
+    detect,
     event_loop_names,
     first_line,
     function_detections,
@@ -37,6 +38,7 @@ from clearsight.performance.analysis import (
     statement_kind,
 )
 from clearsight.performance.catalogue import PerformanceCatalogue
+from clearsight.performance.models import ProjectModels
 from clearsight.performance.names import ModuleBindings, Scope, ScopeBindings, scope_bindings
 from clearsight.performance.rules import Detection
 from clearsight.performance.walk import Function, module_parts
@@ -96,6 +98,7 @@ class PerformanceDocument:
         # The statements' facts of the last call, and the module's bindings made of them.
         self._module_of: tuple[list[StatementFacts], ModuleBindings, Key] | None = None
         self._version = 0
+        self._models: ProjectModels | None = None
         self._lock = threading.Lock()
         self.statements_run = 0  # statements whose findings the last call worked out again
         self.functions_run = 0  # top functions walked again by the last call
@@ -105,18 +108,25 @@ class PerformanceDocument:
         self,
         chunks: list[tuple[int, str, ast.Module | None]],
         catalogue: PerformanceCatalogue,
+        path: str = "",
     ) -> tuple[list[tuple[int, Detection]], int | None]:
         """(line offset, detection) for the document made of `chunks` ((0-based first line,
-        text, its tree if already parsed) of each top-level statement), and where an added
-        import goes."""
+        text, its tree if already parsed) of each top-level statement) at `path`, and where
+        an added import goes."""
         with self._lock:
             self.statements_run = self.functions_run = self.parsed = 0
+            if self._models is None or self._models.path != path:
+                self._models = ProjectModels(path, catalogue)
+            models = self._models
+            if models.refresh():  # a models module changed on disk
+                self._version += 1
             entries = [
                 self._statement(start, text, tree, index == 0)
                 for index, (start, text, tree) in enumerate(chunks)
             ]
             module, loops = self._module(entries, catalogue)
-            scope = Scope.of_module(module, catalogue)
+            loops = (loops, models.generation)
+            scope = Scope.of_module(module, catalogue, models.package, models)
             found: list[tuple[int, Detection]] = []
             placed: list[tuple[int, StatementFacts]] = []
             last: dict[int, _Statement] = {}
@@ -129,9 +139,8 @@ class PerformanceDocument:
                     last[start] = entry
                     placed.append((start, entry.facts))
                 else:  # several statements in one text: run whole, as the engine does
-                    tree = parsed(text)
-                    for statement in tree.body:
-                        detections = _statement_detections(statement, scope, catalogue, module)
+                    for statement in parsed(text).body:
+                        detections = detect(statement, scope, module.libraries)
                         found.extend((start, detection) for detection in detections)
                     placed.extend((start, facts) for facts in entry)
             self._last = last
@@ -381,13 +390,3 @@ def _parsed_alone(lines: list[str], first: int) -> Function | None:
     if first_line(function) != first or function.end_lineno != first + len(lines) - 1:
         return None
     return function
-
-
-def _statement_detections(
-    statement: ast.stmt, scope: Scope, catalogue: PerformanceCatalogue, module: ModuleBindings
-) -> list[Detection]:
-    bodies, functions = module_parts(statement)
-    found = module_scope_detections(bodies, scope)
-    for function in functions:
-        found.extend(function_detections(function, scope, catalogue, module.libraries))
-    return found

@@ -10,7 +10,7 @@ collection) is what makes a linear search per pass quadratic; a fixed list of a 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from clearsight.performance.names import Scope
 from clearsight.performance.rules import (
@@ -20,7 +20,7 @@ from clearsight.performance.rules import (
     Detection,
     where_of,
 )
-from clearsight.performance.walk import Loop, own_nodes
+from clearsight.performance.walk import Comprehension, Loop, Placed, own_nodes
 
 _GROWING_METHODS = frozenset({"append", "extend", "insert"})
 _SEARCHES = frozenset({"index", "remove", "count"})
@@ -36,6 +36,8 @@ class _Growth:
 
     def of(self, loop: Loop) -> frozenset[str]:
         known = self._grown.get(id(loop))
+        if known is None and isinstance(loop, Comprehension):
+            known = self._grown[id(loop)] = frozenset()  # it grows no list of its own
         if known is None:
             statements: list[ast.stmt] = list(loop.body)
             if isinstance(loop, ast.While):
@@ -74,9 +76,9 @@ def _rebound_names(statements: list[ast.stmt]) -> frozenset[str]:
 def _bounded(loop: Loop) -> bool:
     """A loop that runs a fixed, written-out number of times (`for i in range(4)`, `for x in
     (a, b, c)`): its cost does not grow with the data."""
-    if not isinstance(loop, ast.For | ast.AsyncFor):
+    iterated = iterable(loop)
+    if iterated is None:
         return False
-    iterated = loop.iter
     if isinstance(iterated, ast.Tuple | ast.List | ast.Set):
         return not any(isinstance(e, ast.Starred) for e in iterated.elts)
     return (
@@ -89,10 +91,25 @@ def _bounded(loop: Loop) -> bool:
     )
 
 
-def loop_work(statements: list[ast.stmt], scope: Scope, in_function: bool) -> Iterator[Detection]:
+def iterable(loop: Loop) -> ast.expr | None:
+    """What a `for` loop or a comprehension goes through (None for `while`)."""
+    if isinstance(loop, ast.For | ast.AsyncFor):
+        return loop.iter
+    if isinstance(loop, Comprehension):
+        return loop.generators[0].iter
+    return None
+
+
+def unbounded(loops: tuple[Loop, ...]) -> tuple[Loop, ...]:
+    """The loops whose number of passes is not written out in the code."""
+    return tuple(loop for loop in loops if not _bounded(loop))
+
+
+def loop_work(nodes: Sequence[Placed], scope: Scope, in_function: bool) -> Iterator[Detection]:
+    """`nodes`: a body's `own_nodes`."""
     growth = _Growth()
-    for node, around in own_nodes(statements):
-        loops = tuple(loop for loop in around if not _bounded(loop))
+    for node, around in nodes:
+        loops = unbounded(around)
         if isinstance(node, ast.Call):
             if _is_builtin(node.func, "sum", scope):
                 found = _quadratic_sum(node)
@@ -196,9 +213,10 @@ def _why_large(name: str, loops: tuple[Loop, ...], scope: Scope, growth: _Growth
         return "the loop makes the list longer as it goes"
     source = scope.list_source(name)
     for loop in loops:
-        if isinstance(loop, ast.For | ast.AsyncFor) and isinstance(loop.iter, ast.Name):
-            if loop.iter.id == name:
+        iterated = iterable(loop)
+        if isinstance(iterated, ast.Name):
+            if iterated.id == name:
                 return "the loop goes through that same list"
-            if source and loop.iter.id == source:
+            if source and iterated.id == source:
                 return f"the list is built from `{source}`, the collection the loop goes through"
     return ""

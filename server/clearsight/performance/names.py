@@ -15,7 +15,7 @@ import ast
 import builtins
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from clearsight.performance.catalogue import PerformanceCatalogue
 
@@ -32,7 +32,9 @@ class Binding(NamedTuple):
     - "made": the result of calling `dotted`; "alias": `dotted` itself;
     - "typed": an instance of the class `dotted` (a parameter's or variable's annotation);
     - "list": a list display or comprehension; "grown": `name += ...` (a list stays a list);
-    - "local": a function or class defined in this file; "unknown": anything else.
+    - "relative": `from .module import name`, `dotted` being (level, *module, name);
+    - "class": a class defined in this file, `dotted` its bases' dotted names;
+    - "local": a function defined in this file; "unknown": anything else.
     `source` is the name of the collection a list or a call is built from, if one is."""
 
     kind: str
@@ -48,6 +50,7 @@ class Meaning:
     qualname: str = ""  # a library object: "time.sleep", "requests.Session.get"
     instance_of: str = ""  # an instance of a library class: "requests.Session"
     local: bool = False  # a function or class of this file
+    local_class: str = ""  # a class of this file, by name (its bases are the module's)
 
     @property
     def known(self) -> bool:
@@ -158,9 +161,16 @@ def _bind_statement(node: ast.stmt, found: ScopeBindings) -> None:
             dotted = tuple(alias.name.split(".")) if alias.asname else (top,)
             found.bind(alias.asname or top, Binding("import", dotted))
     elif isinstance(node, ast.ImportFrom):
-        if node.level or not node.module:  # this project's own modules
+        if node.level:  # this project's own modules, relative to this file's package
+            module = tuple(node.module.split(".")) if node.module else ()
             for alias in node.names:
-                found.bind(alias.asname or alias.name, _UNKNOWN_BINDING)
+                if alias.name == "*":
+                    found.star_import = True
+                else:
+                    dotted = (str(node.level), *module, alias.name)
+                    found.bind(alias.asname or alias.name, Binding("relative", dotted))
+            return
+        if not node.module:
             return
         found.libraries.add(node.module.split(".")[0])
         for alias in node.names:
@@ -169,8 +179,11 @@ def _bind_statement(node: ast.stmt, found: ScopeBindings) -> None:
             else:
                 dotted = (*node.module.split("."), alias.name)
                 found.bind(alias.asname or alias.name, Binding("import", dotted))
-    elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+    elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         found.bind(node.name, Binding("local"))
+    elif isinstance(node, ast.ClassDef):
+        bases = tuple(".".join(dotted_of(base)) or "?" for base in node.bases)
+        found.bind(node.name, Binding("class", bases))
     elif isinstance(node, ast.Assign):
         binding = _value_binding(node.value) if len(node.targets) == 1 else _UNKNOWN_BINDING
         for target in node.targets:
@@ -296,6 +309,10 @@ def declared_globals(statement: ast.stmt) -> set[str]:
     }
 
 
+class ModelIndex(Protocol):
+    def is_model(self, meaning: Meaning, scope: Scope, depth: int = 0) -> bool: ...
+
+
 class Scope:
     """A scope's names, resolved on demand. The module scope has no parent."""
 
@@ -307,16 +324,29 @@ class Scope:
         *,
         global_names: Iterable[str] = (),
         star_import: bool = False,
+        package: str | None = None,
+        models: ModelIndex | None = None,
     ) -> None:
         self.names, self.catalogue, self.parent = names, catalogue, parent
+        self.models = models  # which classes are Django models (the module scope's)
         self.global_names = frozenset(global_names)
         self.star_import = star_import
+        # The module's package, for relative imports (None: not known, they stay unknown).
+        self.package = package
         self._meanings: dict[str, Meaning] = {}
         self._resolving: set[str] = set()
 
     @classmethod
-    def of_module(cls, module: ModuleBindings, catalogue: PerformanceCatalogue) -> Scope:
-        return cls(module.names, catalogue, star_import=module.star_import)
+    def of_module(
+        cls,
+        module: ModuleBindings,
+        catalogue: PerformanceCatalogue,
+        package: str | None = None,
+        models: ModelIndex | None = None,
+    ) -> Scope:
+        return cls(
+            module.names, catalogue, star_import=module.star_import, package=package, models=models
+        )
 
     @classmethod
     def of_function(
@@ -359,19 +389,23 @@ class Scope:
             return UNKNOWN
         self._resolving.add(name)
         try:
-            meanings = {self._binding_meaning(b) for b in self.names[name]}
+            meanings = {self._binding_meaning(b, name) for b in self.names[name]}
         finally:
             self._resolving.discard(name)
         meaning = meanings.pop() if len(meanings) == 1 else UNKNOWN
         self._meanings[name] = meaning
         return meaning
 
-    def _binding_meaning(self, binding: Binding) -> Meaning:
+    def _binding_meaning(self, binding: Binding, name: str) -> Meaning:
         catalogue = self.catalogue
         if binding.kind == "import":
             return Meaning(qualname=catalogue.canonical(".".join(binding.dotted)))
+        if binding.kind == "relative":
+            return self._relative(binding.dotted)
         if binding.kind == "local":
             return Meaning(local=True)
+        if binding.kind == "class":
+            return Meaning(local=True, local_class=name) if self.parent is None else UNKNOWN
         if binding.kind == "alias":
             return self.dotted_meaning(binding.dotted)
         if binding.kind == "made":
@@ -380,6 +414,24 @@ class Scope:
             cls = self.dotted_meaning(binding.dotted).qualname
             return Meaning(instance_of=cls) if cls in catalogue.returns.values() else UNKNOWN
         return UNKNOWN
+
+    def _relative(self, dotted: Dotted) -> Meaning:
+        package = self.module.package
+        level = int(dotted[0])
+        if package is None:
+            return UNKNOWN
+        parts = package.split(".") if package else []
+        if level - 1 > len(parts):
+            return UNKNOWN
+        base = parts[: len(parts) - (level - 1)]
+        return Meaning(qualname=".".join([*base, *dotted[1:]]))
+
+    def class_bases(self, name: str) -> tuple[str, ...]:
+        """The bases of a class of this module, as written (dotted names)."""
+        bindings = self.module.bindings(name)
+        if len(bindings) != 1 or bindings[0].kind != "class":
+            return ()
+        return bindings[0].dotted
 
     def dotted_meaning(self, dotted: Dotted) -> Meaning:
         meaning = self.lookup(dotted[0])
@@ -435,5 +487,10 @@ def attribute_of(base: Meaning, attribute: str, catalogue: PerformanceCatalogue)
 
 
 def called(callee: Meaning, catalogue: PerformanceCatalogue) -> Meaning:
-    kind = catalogue.returns.get(callee.qualname) if callee.qualname else None
+    if callee.qualname:
+        kind = catalogue.returns.get(callee.qualname)
+    elif callee.instance_of:  # an instance called: `SessionLocal()` of a sessionmaker
+        kind = catalogue.returns.get(f"{callee.instance_of}.__call__")
+    else:
+        kind = None
     return Meaning(instance_of=kind) if kind is not None else UNKNOWN

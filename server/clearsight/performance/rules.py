@@ -39,6 +39,17 @@ BLOCKING_IN_ASYNC = PerformanceRule(
     "connection and timer of the process waits for it. Use the library's async API, or run "
     "the call in a thread with `await asyncio.to_thread(...)`.",
 )
+QUERY_IN_LOOP = PerformanceRule(
+    "CS-T010",
+    "query-in-loop",
+    "A database query on every pass of a loop (N+1 queries)",
+    "Each query is a round trip to the database, so a loop that runs one per item costs as "
+    "many round trips as there are items: fast on ten rows, slow on a production table. "
+    "Fetch what the loop needs in one query before it (`filter(pk__in=...)`, `in_bulk`, "
+    "`WHERE id IN (...)`), follow relations with `select_related`/`prefetch_related` "
+    "(Django) or `selectinload`/`joinedload` (SQLAlchemy), and write rows with "
+    "`executemany`/`bulk_create`.",
+)
 LIST_FRONT = PerformanceRule(
     "CS-T020",
     "list-front-in-loop",
@@ -64,7 +75,7 @@ GROWING_LIST_SEARCH = PerformanceRule(
     "the work grows with the square of the number of items. Keep a set (or a dict) for the "
     "lookups.",
 )
-RULES = (BLOCKING_IN_ASYNC, LIST_FRONT, QUADRATIC_SUM, GROWING_LIST_SEARCH)
+RULES = (BLOCKING_IN_ASYNC, QUERY_IN_LOOP, LIST_FRONT, QUADRATIC_SUM, GROWING_LIST_SEARCH)
 
 
 @dataclass(frozen=True)

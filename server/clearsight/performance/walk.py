@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from clearsight.performance.names import Scope
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-Loop = ast.For | ast.AsyncFor | ast.While
+Comprehension = ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
+# A comprehension is a loop too: its element and conditions run once per item.
+Loop = ast.For | ast.AsyncFor | ast.While | Comprehension
 
 
 @dataclass(frozen=True)
@@ -67,10 +69,15 @@ def function_bodies(function: Function, enclosing: Scope) -> Iterator[Body]:
                 stack.append((list(ast.iter_child_nodes(child)), scope))
 
 
-def own_nodes(statements: list[ast.stmt]) -> Iterator[tuple[ast.AST, tuple[Loop, ...]]]:
+# A node and the loops around it.
+Placed = tuple[ast.AST, tuple[Loop, ...]]
+
+
+def own_nodes(statements: list[ast.stmt]) -> Iterator[Placed]:
     """Every node the statements evaluate in their own scope, in source order, with the loops
     around it (innermost last). A `for`'s iterable is evaluated once, before the loop; its
-    body, and a `while`'s test, on every pass; an `else:` once, after it."""
+    body, and a `while`'s test, on every pass; an `else:` once, after it. A comprehension's
+    first iterable is evaluated once, the rest once per item."""
     stack: list[tuple[ast.AST, tuple[Loop, ...]]] = [(s, ()) for s in reversed(statements)]
     while stack:
         node, loops = stack.pop()
@@ -86,6 +93,18 @@ def own_nodes(statements: list[ast.stmt]) -> Iterator[tuple[ast.AST, tuple[Loop,
             inner = (*loops, node)
             children = [(node.test, inner), *((s, inner) for s in node.body)]
             children += [(s, loops) for s in node.orelse]
+        elif isinstance(node, Comprehension):
+            inner = (*loops, node)
+            first, *others = node.generators
+            children = [(first.iter, loops), (first.target, inner)]
+            children += [(condition, inner) for condition in first.ifs]
+            for generator in others:
+                children += [(generator.iter, inner), (generator.target, inner)]
+                children += [(condition, inner) for condition in generator.ifs]
+            if isinstance(node, ast.DictComp):
+                children += [(node.key, inner), (node.value, inner)]
+            else:
+                children.append((node.elt, inner))
         else:
             children = [(child, loops) for child in ast.iter_child_nodes(node)]
         stack.extend(reversed(children))

@@ -1,0 +1,219 @@
+"""CS-T010: a database query on every pass of a loop, for Django models of the project
+(parsed from its own files, never imported), SQLAlchemy sessions and DB-API cursors."""
+
+from __future__ import annotations
+
+import logging
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from clearsight.checks.performance import PerformanceCheck
+from clearsight.engine import analyze
+from clearsight.incremental import IncrementalAnalyzer
+from clearsight.model import Family
+from clearsight.settings import Settings
+from clearsight.source import SourceText
+
+MODELS = textwrap.dedent(
+    """
+    from django.db import models
+
+
+    class Stamped(models.Model):
+        created = models.DateTimeField(auto_now_add=True)
+
+        class Meta:
+            abstract = True
+
+
+    class Author(Stamped):
+        name = models.CharField(max_length=100)
+
+
+    class Book(models.Model):
+        title = models.CharField(max_length=200)
+        author = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+
+    class NotAModel:
+        objects = None
+    """
+)
+
+VIEWS = textwrap.dedent(
+    """
+    from django.shortcuts import render
+
+    from .models import Author, Book, NotAModel
+    from shop.models import Book as SameBook
+
+
+    def authors_with_counts(request, ids):
+        rows = []
+        for author in Author.objects.all():
+            count = Book.objects.filter(author=author).count()
+            first = SameBook.objects.get(pk=author.pk)
+            rows.append((author, count, first))
+        for pk in ids:
+            for book in Book.objects.filter(author_id=pk):
+                rows.append(book)
+            NotAModel.objects.get(pk=pk)
+            Book.objects.published()
+            query = Book.objects.filter(pk=pk)
+        for _ in range(3):
+            Book.objects.count()
+        total = Book.objects.count()
+        return render(request, "authors.html", {"rows": rows, "total": total, "q": query})
+    """
+)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'shop'\n", encoding="utf-8")
+    app = tmp_path / "shop"
+    app.mkdir()
+    (app / "__init__.py").write_text("", encoding="utf-8")
+    (app / "models.py").write_text(MODELS, encoding="utf-8")
+    (app / "views.py").write_text(VIEWS, encoding="utf-8")
+    return app
+
+
+def queries(text: str, path: str) -> list[tuple[str, int]]:
+    source = SourceText(text, path=path)
+    findings = analyze(source, path, Settings(), checks=(PerformanceCheck(),))
+    return [(f.code, f.line + 1) for f in findings if f.family is Family.PERFORMANCE]
+
+
+def test_queries_on_models_of_another_file_are_found_in_loops(project: Path) -> None:
+    path = str(project / "views.py")
+    assert queries(VIEWS, path) == [
+        ("CS-T010", 11),  # Book.objects.filter(...).count()
+        ("CS-T010", 12),  # SameBook.objects.get(...), imported by its absolute name
+        ("CS-T010", 15),  # a queryset iterated in the outer loop
+    ]
+
+
+def test_the_message_names_the_model_and_the_fix(project: Path) -> None:
+    path = str(project / "views.py")
+    source = SourceText(VIEWS, path=path)
+    (first, *_) = analyze(source, path, Settings(), checks=(PerformanceCheck(),))
+    assert "`Book.objects.filter(...).count()` runs a database query" in first.message
+    assert "Book.objects.filter(pk__in=...)" in first.message
+    assert "select_related()" in first.message
+
+
+def test_models_in_the_same_file_and_through_an_abstract_base(tmp_path: Path) -> None:
+    code = MODELS + textwrap.dedent(
+        """
+
+        def names(ids):
+            return [Author.objects.get(pk=i).name for i in ids]
+
+
+        def loop(ids):
+            for i in ids:
+                Author.objects.get(pk=i)
+        """
+    )
+    path = str(tmp_path / "models.py")
+    (tmp_path / "models.py").write_text(code, encoding="utf-8")
+    # A comprehension is a loop too.
+    last = len(code.splitlines())
+    assert queries(code, path) == [("CS-T010", last - 5), ("CS-T010", last)]
+
+
+def test_without_the_model_s_module_nothing_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "views.py"
+    path.write_text(VIEWS, encoding="utf-8")
+    assert queries(VIEWS, str(path)) == []
+
+
+def test_a_broken_models_module_is_skipped_with_the_reason_logged(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (project / "models.py").write_text("class Book(models.Model:\n", encoding="utf-8")
+    with caplog.at_level(logging.INFO, logger="clearsight.performance"):
+        assert queries(VIEWS, str(project / "views.py")) == []
+    logged = [r.getMessage() for r in caplog.records]
+    assert any("models in" in m and "not read" in m for m in logged)
+
+
+def test_the_editor_notices_a_models_module_changed_on_disk(project: Path) -> None:
+    path = str(project / "views.py")
+    analyzer = IncrementalAnalyzer(path)
+    _, found = analyzer.analyze(VIEWS, Settings())
+    assert [f.line + 1 for f in found if f.code == "CS-T010"] == [11, 12, 15]
+    models = project / "models.py"
+    models.write_text(MODELS.replace("class Book(models.Model):", "class Book:"), encoding="utf-8")
+    _, found = analyzer.analyze(VIEWS, Settings())
+    assert [f.line + 1 for f in found if f.code == "CS-T010"] == []
+    whole = analyze(SourceText(VIEWS, path=path), path, Settings())
+    assert [f for f in whole if f.code == "CS-T010"] == []
+
+
+def test_sqlalchemy_sessions_in_loops(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        """
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session, sessionmaker
+
+        SessionLocal = sessionmaker()
+
+
+        def load(ids, engine, other):
+            session = SessionLocal()
+            for i in ids:
+                session.get(User, i)
+                session.query(User).filter(User.id == i).first()
+            with Session(engine) as s:
+                for i in ids:
+                    s.scalars(select(User).where(User.id == i))
+            for i in ids:
+                other.query(User)
+            return session.query(User).all()
+
+
+        def typed(db: Session, ids):
+            return [db.execute(select(User)) for i in ids] + [
+                x for i in ids for x in [db.get(User, i)]]
+
+
+        def api(db: Session, ids):
+            while ids:
+                db.execute(select(User).where(User.id == ids.pop()))
+        """
+    )
+    assert queries(code, str(tmp_path / "app.py")) == [
+        ("CS-T010", 11), ("CS-T010", 12), ("CS-T010", 15), ("CS-T010", 22), ("CS-T010", 23),
+        ("CS-T010", 28),
+    ]  # fmt: skip
+
+
+def test_dbapi_execute_with_the_same_sql_in_a_loop(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        """
+        import sqlite3
+
+
+        def save(rows, statements):
+            connection = sqlite3.connect("app.db")
+            cursor = connection.cursor()
+            for row in rows:
+                cursor.execute("INSERT INTO items VALUES (?, ?)", row)
+                connection.execute("SELECT * FROM items WHERE id = ?", (row[0],))
+            for statement in statements:
+                cursor.execute(statement)
+            cursor.executemany("INSERT INTO items VALUES (?, ?)", rows)
+            cursor.execute("SELECT 1")
+        """
+    )
+    found = queries(code, str(tmp_path / "app.py"))
+    assert found == [("CS-T010", 9), ("CS-T010", 10)]
+    source = SourceText(code.lstrip("\n"), path="app.py")
+    findings = analyze(source, "app.py", Settings(), checks=(PerformanceCheck(),))
+    messages = [f.message for f in findings]
+    assert "executemany()" in messages[0]
+    assert "WHERE key IN (...)" in messages[1]
