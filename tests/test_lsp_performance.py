@@ -101,8 +101,13 @@ MODELS = textwrap.dedent(
     from django.db import models
 
 
+    class Author(models.Model):
+        name = models.CharField(max_length=100)
+
+
     class Book(models.Model):
         title = models.CharField(max_length=200)
+        author = models.ForeignKey(Author, on_delete=models.CASCADE)
     """
 ).lstrip()
 
@@ -147,4 +152,40 @@ async def test_a_query_typed_into_a_loop_is_an_n_plus_1_until_it_leaves_the_loop
         (6, 21, 6, 50, "books[pk].title"),
         (4, 0, 4, 0, "    books = Book.objects.in_bulk(ids)\n"),
     )
+    assert performance(await diagnostics_of(pull_client, uri, 3)) == []
+
+
+SHELF = textwrap.dedent(
+    """
+    from .models import Book
+
+
+    def shelf():
+        lines = []
+        for book in Book.objects.all():
+            lines.append(book.title)
+        return lines
+    """
+).lstrip()
+
+
+async def test_a_relation_typed_into_a_queryset_loop_until_select_related_is_added(
+    pull_client: EditorClient, tmp_path: Path
+) -> None:
+    app = tmp_path / "shop"
+    app.mkdir()
+    (app / "__init__.py").write_text("", encoding="utf-8")
+    (app / "models.py").write_text(MODELS, encoding="utf-8")
+    path = app / "shelf.py"
+    path.write_text(SHELF, encoding="utf-8")
+    uri = path.as_uri()
+    open_document(pull_client, uri, SHELF)
+    assert performance(await diagnostics_of(pull_client, uri, 1)) == []
+    # `book.title` -> `book.author.name`, typed as the editor sends it.
+    edit(pull_client, uri, 2, (6, 26, 6, 31, "author.name"))
+    (found,) = performance(await diagnostics_of(pull_client, uri, 2))
+    assert (found.code, found.range.start.line) == ("CS-T011", 6)
+    assert 'select_related("author")' in found.message
+    # `Book.objects.all()` -> `Book.objects.select_related("author")`
+    edit(pull_client, uri, 3, (5, 29, 5, 34, 'select_related("author")'))
     assert performance(await diagnostics_of(pull_client, uri, 3)) == []

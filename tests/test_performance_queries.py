@@ -217,3 +217,63 @@ def test_dbapi_execute_with_the_same_sql_in_a_loop(tmp_path: Path) -> None:
     messages = [f.message for f in findings]
     assert "executemany()" in messages[0]
     assert "WHERE key IN (...)" in messages[1]
+
+
+# -- CS-T011: relations read per object of a queryset loop --------------------------------
+
+SHELF = textwrap.dedent(
+    """
+    from .models import Book
+
+
+    def shelf(ids):
+        lines = []
+        for book in Book.objects.filter(pk__in=ids):
+            lines.append(book.author.name)
+            lines.append(book.author_id)
+        books = Book.objects.all()
+        for book in books:
+            lines.append(book.author)
+        for book in Book.objects.select_related("author"):
+            lines.append(book.author.name)
+        for book in Book.objects.select_related():
+            lines.append(book.author.name)
+        for book in Book.objects.prefetch_related(Prefetch("author")):
+            lines.append(book.author.name)
+        for row in Book.objects.values("author__name"):
+            lines.append(row.author)
+        titles = [b.author.name for b in Book.objects.all()]
+        return lines, titles
+    """
+)
+
+
+def test_a_relation_read_in_a_loop_over_a_queryset_is_reported(project: Path) -> None:
+    path = str(project / "shelf.py")
+    (project / "shelf.py").write_text(SHELF, encoding="utf-8")
+    assert queries(SHELF, path) == [("CS-T011", 8), ("CS-T011", 12), ("CS-T011", 21)]
+    source = SourceText(SHELF, path=path)
+    (first, *_) = analyze(source, path, Settings(), checks=(PerformanceCheck(),))
+    assert "`book.author` loads the related object" in first.message
+    assert '`.select_related("author")`' in first.message
+
+
+def test_many_to_many_and_inherited_relations(tmp_path: Path) -> None:
+    code = MODELS.replace(
+        "class NotAModel:",
+        "class Tag(models.Model):\n    name = models.CharField()\n\n\n"
+        "class Tagged(Stamped):\n    tags = models.ManyToManyField(Tag)\n\n\n"
+        "class Novel(Tagged):\n    pass\n\n\nclass NotAModel:",
+    ) + textwrap.dedent(
+        """
+
+        def tags(ids):
+            for novel in Novel.objects.all():
+                print(novel.tags.all())
+            for novel in Novel.objects.prefetch_related("tags"):
+                print(novel.tags.all())
+        """
+    )
+    (tmp_path / "models.py").write_text(code, encoding="utf-8")
+    found = queries(code, str(tmp_path / "models.py"))
+    assert found == [("CS-T011", len(code.splitlines()) - 2)]

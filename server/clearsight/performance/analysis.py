@@ -26,7 +26,7 @@ from clearsight.performance.names import (
     ScopeBindings,
     scope_bindings,
 )
-from clearsight.performance.queries import queries_in_loops
+from clearsight.performance.queries import queries_in_loops, relation_reads
 from clearsight.performance.rules import Detection
 from clearsight.performance.walk import Function, function_bodies, module_parts, own_nodes
 
@@ -172,6 +172,7 @@ def function_detections(
             found.extend(blocking_calls(body.function, nodes, body.scope, catalogue, libraries))
         found.extend(loop_work(nodes, body.scope, in_function=body.function is not None))
         found.extend(queries_in_loops(nodes, body.scope))
+        found.extend(relation_reads(nodes, body.scope))
     return found
 
 

@@ -102,6 +102,44 @@ class ProjectModels:
             return self._project_model(meaning.qualname, depth)
         return False
 
+    def relations(self, meaning: Meaning, scope: Scope) -> dict[str, str] | None:
+        """A model's relation fields, its bases' included ({"author": "one", "tags":
+        "many"}); None unless `meaning` is a model whose fields can all be read."""
+        if not self.is_model(meaning, scope):
+            return None
+        return self._relations(meaning, scope, 0)
+
+    def _relations(self, meaning: Meaning, scope: Scope, depth: int) -> dict[str, str] | None:
+        if depth > _DEPTH:
+            return None
+        if meaning.local_class:
+            found: dict[str, str] = {}
+            for base in scope.class_bases(meaning.local_class):
+                if base == "?":
+                    return None
+                base_meaning = scope.dotted_meaning(tuple(base.split(".")))
+                if base_meaning.qualname in MODEL_BASES:
+                    continue
+                inherited = self._relations(base_meaning, scope, depth + 1)
+                if inherited is None:
+                    return None  # a base (a mixin) whose fields are unknown
+                found.update(inherited)
+            found.update(scope.class_fields(meaning.local_class))
+            return found
+        if meaning.qualname:
+            module, _, name = meaning.qualname.rpartition(".")
+            path = self.project.find(module) if self.project is not None and module else None
+            if path is None:
+                return None
+            stamp, bindings = _PARSED.get(path)
+            self._consulted[path] = stamp
+            if bindings is None:
+                return None
+            package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
+            other = Scope.of_module(bindings, self.catalogue, package)
+            return self._relations(other.lookup(name), other, depth + 1)
+        return None
+
     def _bases_are_models(self, bases: tuple[str, ...], scope: Scope, depth: int) -> bool:
         for base in bases:
             if base == "?":

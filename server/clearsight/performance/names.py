@@ -40,6 +40,8 @@ class Binding(NamedTuple):
     kind: str
     dotted: Dotted = ()
     source: str = ""
+    # For a class: its Django relation fields, (name, "one" or "many").
+    fields: tuple[tuple[str, str], ...] = ()
 
 
 _UNKNOWN_BINDING = Binding("unknown")
@@ -183,7 +185,7 @@ def _bind_statement(node: ast.stmt, found: ScopeBindings) -> None:
         found.bind(node.name, Binding("local"))
     elif isinstance(node, ast.ClassDef):
         bases = tuple(".".join(dotted_of(base)) or "?" for base in node.bases)
-        found.bind(node.name, Binding("class", bases))
+        found.bind(node.name, Binding("class", bases, fields=relation_fields(node)))
     elif isinstance(node, ast.Assign):
         binding = _value_binding(node.value) if len(node.targets) == 1 else _UNKNOWN_BINDING
         for target in node.targets:
@@ -206,6 +208,27 @@ def _bind_statement(node: ast.stmt, found: ScopeBindings) -> None:
         found.nonlocal_names.update(node.names)
     else:
         _bind_compound(node, found)
+
+
+_RELATIONS = {"ForeignKey": "one", "OneToOneField": "one", "ManyToManyField": "many"}
+
+
+def relation_fields(node: ast.ClassDef) -> tuple[tuple[str, str], ...]:
+    """A class body's Django relation fields: `author = models.ForeignKey(...)` is
+    ("author", "one"), a `ManyToManyField` "many" (read only for classes that are models)."""
+    fields = []
+    for statement in node.body:
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and isinstance(statement.value, ast.Call)
+        ):
+            dotted = dotted_of(statement.value.func)
+            kind = _RELATIONS.get(dotted[-1]) if dotted else None
+            if kind is not None:
+                fields.append((statement.targets[0].id, kind))
+    return tuple(fields)
 
 
 def _bind_compound(node: ast.stmt, found: ScopeBindings) -> None:
@@ -311,6 +334,8 @@ def declared_globals(statement: ast.stmt) -> set[str]:
 
 class ModelIndex(Protocol):
     def is_model(self, meaning: Meaning, scope: Scope, depth: int = 0) -> bool: ...
+
+    def relations(self, meaning: Meaning, scope: Scope) -> dict[str, str] | None: ...
 
 
 class Scope:
@@ -432,6 +457,13 @@ class Scope:
         if len(bindings) != 1 or bindings[0].kind != "class":
             return ()
         return bindings[0].dotted
+
+    def class_fields(self, name: str) -> tuple[tuple[str, str], ...]:
+        """The Django relation fields a class of this module declares itself."""
+        bindings = self.module.bindings(name)
+        if len(bindings) != 1 or bindings[0].kind != "class":
+            return ()
+        return bindings[0].fields
 
     def dotted_meaning(self, dotted: Dotted) -> Meaning:
         meaning = self.lookup(dotted[0])

@@ -18,10 +18,13 @@ from collections.abc import Iterator, Sequence
 from clearsight.performance.catalogue import PerformanceCatalogue
 from clearsight.performance.loops import unbounded
 from clearsight.performance.names import Scope
-from clearsight.performance.rules import QUERY_IN_LOOP, Detection, where_of
+from clearsight.performance.rules import QUERY_IN_LOOP, RELATION_IN_LOOP, Detection, where_of
 from clearsight.performance.walk import Comprehension, Placed
 
 _MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
+# Querysets whose rows are not model instances with their relations (or whose fields are
+# chosen): what reading a relation costs there is not known here.
+_NOT_INSTANCES = frozenset({"values", "values_list", "only", "defer", "raw", "none"})
 _MAX_SHOWN = 48
 
 
@@ -127,3 +130,145 @@ def _driver(call: ast.Call, scope: Scope, catalogue: PerformanceCatalogue) -> De
 def _shown(call: ast.Call) -> str:
     text = ast.unparse(call.func) + "(...)"
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
+
+
+def relation_reads(nodes: Sequence[Placed], scope: Scope) -> Iterator[Detection]:
+    """CS-T011: a relation read on each object of a loop over a Django queryset that does
+    not load it (`for b in Book.objects.all(): b.author` without `select_related("author")`).
+    `nodes`: a function body's `own_nodes`."""
+    models = scope.module.models
+    if models is None:
+        return
+    for loop, _ in nodes:
+        target_iter = _target_and_iterable(loop)
+        if target_iter is None:
+            continue
+        variable, iterated = target_iter
+        chain = _queryset(iterated, nodes, scope)
+        if chain is None:
+            continue
+        receiver, methods, calls = chain
+        if any(m in _NOT_INSTANCES for m in methods):
+            continue
+        if not all(m in scope.catalogue.django_lazy for m in methods):
+            continue
+        relations = models.relations(scope.meaning(receiver.value), scope.module)
+        covered = _covered(methods, calls)
+        if not relations or covered is None:
+            continue
+        inside = [n for n, loops in nodes if any(outer is loop for outer in loops)]
+        if _rebound(variable, inside, _target(loop)):
+            continue
+        model = ast.unparse(receiver.value)
+        seen: set[str] = set()
+        for node in inside:
+            if not (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == variable
+                and node.attr in relations
+                and node.attr not in seen
+            ):
+                continue
+            field, kind = node.attr, relations[node.attr]
+            one, many, every_one = covered
+            if (kind == "one" and (every_one or field in one)) or field in many:
+                continue
+            seen.add(field)
+            yield Detection(
+                RELATION_IN_LOOP.code,
+                where_of(node),
+                _relation_message(variable, field, kind, model),
+            )
+
+
+def _relation_message(variable: str, field: str, kind: str, model: str) -> str:
+    if kind == "one":
+        return (
+            f"`{variable}.{field}` loads the related object on every pass of the loop over "
+            f"`{model}` rows: one query per row (the N+1 problem). Add "
+            f'`.select_related("{field}")` to the queryset.'
+        )
+    return (
+        f"`{variable}.{field}` queries the related objects on every pass of the loop over "
+        f"`{model}` rows: one query per row (the N+1 problem). Add "
+        f'`.prefetch_related("{field}")` to the queryset.'
+    )
+
+
+def _target_and_iterable(node: ast.AST) -> tuple[str, ast.expr] | None:
+    if isinstance(node, ast.For | ast.AsyncFor):
+        target, iterated = node.target, node.iter
+    elif isinstance(node, Comprehension):
+        target, iterated = node.generators[0].target, node.generators[0].iter
+    else:
+        return None
+    return (target.id, iterated) if isinstance(target, ast.Name) else None
+
+
+def _queryset(
+    node: ast.expr, nodes: Sequence[Placed], scope: Scope
+) -> tuple[ast.Attribute, list[str], list[ast.Call]] | None:
+    """The manager chain a loop goes through: written in the loop, or the one assignment of
+    a local name (`books = Book.objects.filter(...)`)."""
+    if isinstance(node, ast.Name):
+        if not scope.is_local(node.id) or len(scope.bindings(node.id)) != 1:
+            return None
+        assigned = [
+            n.value
+            for n, _ in nodes
+            if isinstance(n, ast.Assign)
+            and len(n.targets) == 1
+            and isinstance(n.targets[0], ast.Name)
+            and n.targets[0].id == node.id
+        ]
+        if len(assigned) != 1:
+            return None
+        node = assigned[0]
+    if isinstance(node, ast.Attribute) and node.attr in _MANAGERS:
+        return node, [], []  # `for b in Book.objects:` is an error; nothing to say
+    if not isinstance(node, ast.Call):
+        return None
+    receiver, methods, calls = _chain(node)
+    if not isinstance(receiver, ast.Attribute) or receiver.attr not in _MANAGERS:
+        return None
+    return receiver, methods, calls
+
+
+def _covered(methods: list[str], calls: list[ast.Call]) -> tuple[set[str], set[str], bool] | None:
+    """The relations a queryset loads with its rows: (by `select_related`, by
+    `prefetch_related`, whether `select_related()` loads every forward one); None when an
+    argument is not a written-out name."""
+    one: set[str] = set()
+    many: set[str] = set()
+    every_one = False
+    for method, call in zip(methods, calls, strict=True):
+        if method not in ("select_related", "prefetch_related"):
+            continue
+        if method == "select_related" and not call.args:
+            every_one = True
+        for argument in call.args:
+            if isinstance(argument, ast.Call) and argument.args:  # Prefetch("tags", ...)
+                argument = argument.args[0]
+            if not isinstance(argument, ast.Constant) or not isinstance(argument.value, str):
+                return None
+            first = argument.value.split("__")[0]
+            (one if method == "select_related" else many).add(first)
+    return one, many, every_one
+
+
+def _target(loop: ast.AST) -> ast.AST | None:
+    if isinstance(loop, ast.For | ast.AsyncFor):
+        return loop.target
+    return loop.generators[0].target if isinstance(loop, Comprehension) else None
+
+
+def _rebound(variable: str, inside: list[ast.AST], target: ast.AST | None) -> bool:
+    """Whether the loop's variable is bound again inside the loop (not by the loop)."""
+    return any(
+        isinstance(n, ast.Name)
+        and n.id == variable
+        and isinstance(n.ctx, ast.Store)
+        and n is not target
+        for n in inside
+    )

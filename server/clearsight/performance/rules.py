@@ -50,6 +50,15 @@ QUERY_IN_LOOP = PerformanceRule(
     "(Django) or `selectinload`/`joinedload` (SQLAlchemy), and write rows with "
     "`executemany`/`bulk_create`.",
 )
+RELATION_IN_LOOP = PerformanceRule(
+    "CS-T011",
+    "relation-in-loop",
+    "A relation read on each object of a loop over a queryset that does not load it (N+1)",
+    "Reading a foreign key (`book.author`) or a many-to-many or reverse manager "
+    "(`book.tags.all()`) of a Django model runs a query unless the queryset loaded it, so a "
+    "loop over the rows runs one per row. Add `select_related(...)` (foreign keys, "
+    "one-to-one) or `prefetch_related(...)` (many-to-many, reverse) to the queryset.",
+)
 LIST_FRONT = PerformanceRule(
     "CS-T020",
     "list-front-in-loop",
@@ -75,7 +84,14 @@ GROWING_LIST_SEARCH = PerformanceRule(
     "the work grows with the square of the number of items. Keep a set (or a dict) for the "
     "lookups.",
 )
-RULES = (BLOCKING_IN_ASYNC, QUERY_IN_LOOP, LIST_FRONT, QUADRATIC_SUM, GROWING_LIST_SEARCH)
+RULES = (
+    BLOCKING_IN_ASYNC,
+    QUERY_IN_LOOP,
+    RELATION_IN_LOOP,
+    LIST_FRONT,
+    QUADRATIC_SUM,
+    GROWING_LIST_SEARCH,
+)
 
 
 @dataclass(frozen=True)
