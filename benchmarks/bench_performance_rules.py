@@ -9,7 +9,9 @@ suggests, at growing sizes, and prints the ratio (best of a few runs, `time.perf
 - CS-T020: a list drained with `pop(0)` (or built with `insert(0, x)`) against a
   `collections.deque`;
 - CS-T021: `sum(lists, [])` against `list(itertools.chain.from_iterable(lists))`;
-- CS-T022: de-duplicating with `x not in seen` on a list against a set.
+- CS-T022: de-duplicating with `x not in seen` on a list against a set;
+- CS-T023: keeping a list sorted by sorting after each append against `bisect.insort`;
+- CS-T024: matching orders to customers with nested loops against a dict built once.
 Sizes are 100, 10,000 and 1,000,000 where a quadratic pattern finishes in seconds; where it
 does not, the largest size is smaller and says so.
 
@@ -28,10 +30,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import collections
 import functools
 import itertools
 import os
+import random
 import sqlite3
 import sys
 import time
@@ -154,6 +158,44 @@ def dedupe_set(items: range) -> None:
             order.append(item)
 
 
+def sort_after_each(items: list[int]) -> None:
+    kept: list[int] = []
+    for item in items:
+        kept.append(item)
+        kept.sort()
+
+
+def insort_each(items: list[int]) -> None:
+    kept: list[int] = []
+    for item in items:
+        bisect.insort(kept, item)
+
+
+def shuffled(n: int) -> list[int]:
+    return random.Random(n).sample(range(n), n)
+
+
+def orders_and_customers(n: int) -> tuple[list[tuple[int, int]], list[tuple[int, str]]]:
+    customers = [(i, f"c{i}") for i in range(n)]
+    orders = [(i, (i * 7) % n) for i in range(n)]
+    return orders, customers
+
+
+def nested_join(data: tuple[list[tuple[int, int]], list[tuple[int, str]]]) -> None:
+    orders, customers = data
+    for _, customer_id in orders:
+        for customer in customers:
+            if customer[0] == customer_id:
+                break
+
+
+def dict_join(data: tuple[list[tuple[int, int]], list[tuple[int, str]]]) -> None:
+    orders, customers = data
+    by_id = {customer[0]: customer for customer in customers}
+    for _, customer_id in orders:
+        by_id.get(customer_id)
+
+
 # (rule, what, sizes, pattern, fix, how an input of size n is made)
 CASES: list[tuple[str, str, tuple[int, ...], Callable, Callable, Callable]] = [
     ("CS-T001", "n tasks waiting 1 ms: time.sleep vs await asyncio.sleep", (10, 100, 1_000),
@@ -168,6 +210,10 @@ CASES: list[tuple[str, str, tuple[int, ...], Callable, Callable, Callable]] = [
      (100, 10_000, 200_000), sum_lists, chain_lists, lists_of),
     ("CS-T022", "dedupe n distinct items: x not in list vs x not in set", (100, 10_000, 50_000),
      dedupe_list, dedupe_set, lambda n: range(n)),
+    ("CS-T023", "keep n shuffled items sorted: append + sort vs bisect.insort",
+     (100, 10_000, 50_000), sort_after_each, insort_each, shuffled),
+    ("CS-T024", "match n orders to n customers: nested loops vs a dict", (100, 10_000, 20_000),
+     nested_join, dict_join, orders_and_customers),
 ]  # fmt: skip
 
 

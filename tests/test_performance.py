@@ -457,3 +457,84 @@ def test_loops_of_a_fixed_size_and_lists_started_afresh_each_pass_are_quiet() ->
             return data, kept
     """
     assert where(code) == []
+
+
+# -- CS-T023, CS-T024: work repeated on every pass -----------------------------------------
+
+
+def test_sorting_the_same_list_on_every_pass_is_reported() -> None:
+    code = """
+        def ranks(items, scores):
+            board = list(scores)
+            for item in items:
+                best = sorted(board)[-1]
+                print(item, best)
+            queue = []
+            for item in items:
+                queue.append(item)
+                queue.sort()
+            return queue
+    """
+    assert where(code) == [("CS-T023", 4), ("CS-T023", 9)]
+
+
+def test_sorting_a_list_made_or_used_otherwise_on_each_pass_is_quiet() -> None:
+    code = """
+        def fine(groups, extra):
+            for group in groups:
+                members = list(group)
+                members.sort()
+            board = []
+            for group in groups:
+                rescore(board)
+                print(sorted(board))
+            for _ in range(3):
+                print(sorted(board))
+            for group in groups:
+                print(sorted(extra))
+            return sorted(board)
+    """
+    assert where(code) == []
+
+
+def test_a_nested_loop_that_joins_on_equality_is_reported() -> None:
+    code = """
+        def attach(orders, customers):
+            for order in orders:
+                for customer in customers:
+                    if customer.id == order.customer_id:
+                        order.customer = customer
+    """
+    (finding,) = found(code)
+    assert (finding.code, finding.line + 1) == ("CS-T024", 3)
+    assert "{customer.id: customer for customer in customers}" in finding.message
+
+
+def test_nested_loops_that_are_not_a_join_are_quiet() -> None:
+    code = """
+        def fine(orders, customers, grid):
+            for order in orders:
+                for line in order.lines:
+                    if line.sku == order.sku:
+                        pass
+            for order in orders:
+                for customer in customers:
+                    if customer.score > order.score:
+                        pass
+                for customer in customers:
+                    print(customer)
+            for row in grid:
+                for cell in (1, 2):
+                    if cell == row.kind:
+                        print(cell)
+            for offer in orders:
+                for other in customers:
+                    if offer.id == other.id:
+                        continue
+                    print(offer, other)
+            for offer in orders:
+                for other in orders:
+                    if offer.id == other.parent_id:
+                        print(offer, other)
+    """
+    assert where(code) == []

@@ -27,6 +27,7 @@ from clearsight.performance.names import (
     scope_bindings,
 )
 from clearsight.performance.queries import queries_in_loops, relation_reads
+from clearsight.performance.repeated import repeated_work
 from clearsight.performance.rules import Detection
 from clearsight.performance.walk import Function, function_bodies, module_parts, own_nodes
 
@@ -173,6 +174,8 @@ def function_detections(
         found.extend(loop_work(nodes, body.scope, in_function=body.function is not None))
         found.extend(queries_in_loops(nodes, body.scope))
         found.extend(relation_reads(nodes, body.scope))
+        if body.function is not None:
+            found.extend(repeated_work(nodes, body.scope))
     return found
 
 

@@ -65,6 +65,11 @@ def _grown_names(statements: list[ast.stmt]) -> Iterator[str]:
                 yield left.id
 
 
+def grown_in(loop: Loop) -> frozenset[str]:
+    """The local names a loop makes longer across its passes."""
+    return _Growth().of(loop)
+
+
 def _rebound_names(statements: list[ast.stmt]) -> frozenset[str]:
     rebound = set()
     for node, _ in own_nodes(statements):

@@ -84,6 +84,23 @@ GROWING_LIST_SEARCH = PerformanceRule(
     "the work grows with the square of the number of items. Keep a set (or a dict) for the "
     "lookups.",
 )
+SORT_IN_LOOP = PerformanceRule(
+    "CS-T023",
+    "sort-in-loop",
+    "The same list sorted on every pass of a loop",
+    "A sort costs n log n each time. A loop that sorts a list it does not change repeats the "
+    "same work on every pass (sort once before it); one that adds to the list and sorts it "
+    "again each time does a whole sort per item (keep it sorted with `bisect.insort`, or use "
+    "`heapq`).",
+)
+NESTED_LOOP_JOIN = PerformanceRule(
+    "CS-T024",
+    "nested-loop-join",
+    "A loop nested in another only to match items on equality: quadratic",
+    "`for a in A: for b in B: if a.key == b.key:` compares every pair, `len(A) * len(B)` "
+    "steps. A dict built once from `B` (`{b.key: b for b in B}`, or a dict of lists) finds "
+    "each match in one step: `len(A) + len(B)`.",
+)
 RULES = (
     BLOCKING_IN_ASYNC,
     QUERY_IN_LOOP,
@@ -91,6 +108,8 @@ RULES = (
     LIST_FRONT,
     QUADRATIC_SUM,
     GROWING_LIST_SEARCH,
+    SORT_IN_LOOP,
+    NESTED_LOOP_JOIN,
 )
 
 
