@@ -1,5 +1,6 @@
-"""Performance impacts: calls that block an event loop inside `async def` (CS-T001), and work
-in loops that grows with the square of the data (CS-T020-T022).
+"""Performance impacts: calls that block an event loop inside `async def` (CS-T001), database
+queries once per item of a loop (CS-T010, CS-T011), and work in loops that grows with the
+square of the data or is repeated on every pass (CS-T020-T024).
 
 The analysis is in `clearsight.performance`; this family turns its detections into findings,
 with the quick fix for `time.sleep` in async code. Test files get information, not warnings:
