@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from clearsight.performance.blocking import blocking_calls
 from clearsight.performance.catalogue import PerformanceCatalogue
-from clearsight.performance.loops import loop_work
+from clearsight.performance.loops import loop_work, rule_nodes
 from clearsight.performance.names import (
     Binding,
     ModuleBindings,
@@ -159,7 +159,7 @@ def event_loop_names(module: ModuleBindings, libraries: frozenset[str]) -> Key:
 
 def module_scope_detections(bodies: list[list[ast.stmt]], scope: Scope) -> list[Detection]:
     """The findings of what runs in the module's scope (only whole-statement rules apply)."""
-    return [d for body in bodies for d in loop_work(list(own_nodes(body)), scope, False)]
+    return [d for body in bodies for d in loop_work(rule_nodes(body), scope, False)]
 
 
 def function_detections(
@@ -168,7 +168,7 @@ def function_detections(
     """The findings of a top function and everything nested in it (`scope`: the module's)."""
     found: list[Detection] = []
     for body in function_bodies(function, scope):
-        nodes = list(own_nodes(body.statements))  # walked once for every rule
+        nodes = rule_nodes(body.statements)  # walked once for every rule
         if isinstance(body.function, ast.AsyncFunctionDef):
             found.extend(blocking_calls(body.function, nodes, body.scope, catalogue, libraries))
         found.extend(loop_work(nodes, body.scope, in_function=body.function is not None))

@@ -27,7 +27,7 @@ def blocking_calls(
     catalogue: PerformanceCatalogue,
     libraries: frozenset[str],
 ) -> Iterator[Detection]:
-    """`nodes`: the function body's `own_nodes`."""
+    """`nodes`: the function body's `rule_nodes`."""
     standalone: set[int] = set()  # calls that are a statement of their own
     for node, _ in nodes:
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):

@@ -110,11 +110,24 @@ def unbounded(loops: tuple[Loop, ...]) -> tuple[Loop, ...]:
     return tuple(loop for loop in loops if not _bounded(loop))
 
 
+def rule_nodes(statements: list[ast.stmt]) -> list[Placed]:
+    """A body's `own_nodes`, each with only the loops around it whose size is the data's
+    (what every rule counts), worked out once per nesting."""
+    # By the identity of the tuple of loops, kept alive here so that its id is not reused.
+    kept: dict[int, tuple[tuple[Loop, ...], tuple[Loop, ...]]] = {}
+    found: list[Placed] = []
+    for node, around in own_nodes(statements):
+        known = kept.get(id(around))
+        if known is None or known[0] is not around:
+            known = kept[id(around)] = (around, unbounded(around))
+        found.append((node, known[1]))
+    return found
+
+
 def loop_work(nodes: Sequence[Placed], scope: Scope, in_function: bool) -> Iterator[Detection]:
-    """`nodes`: a body's `own_nodes`."""
+    """`nodes`: a body's `rule_nodes`."""
     growth = _Growth()
-    for node, around in nodes:
-        loops = unbounded(around)
+    for node, loops in nodes:
         if isinstance(node, ast.Call):
             if _is_builtin(node.func, "sum", scope):
                 found = _quadratic_sum(node)
@@ -129,7 +142,11 @@ def loop_work(nodes: Sequence[Placed], scope: Scope, in_function: bool) -> Itera
 
 
 def _is_builtin(node: ast.expr, name: str, scope: Scope) -> bool:
-    return isinstance(node, ast.Name) and scope.lookup(node.id).qualname == f"builtins.{name}"
+    return (
+        isinstance(node, ast.Name)
+        and node.id == name
+        and scope.lookup(node.id).qualname == f"builtins.{name}"
+    )
 
 
 def _quadratic_sum(call: ast.Call) -> Detection | None:

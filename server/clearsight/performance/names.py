@@ -352,9 +352,11 @@ class Scope:
         package: str | None = None,
         models: ModelIndex | None = None,
     ) -> None:
-        self.names, self.catalogue, self.parent = names, catalogue, parent
+        self._names: Mapping[str, tuple[Binding, ...] | list[Binding]] | None = names
+        self.catalogue, self.parent = catalogue, parent
         self.models = models  # which classes are Django models (the module scope's)
-        self.global_names = frozenset(global_names)
+        self._global_names = frozenset(global_names)
+        self._function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | None = None
         self.star_import = star_import
         # The module's package, for relative imports (None: not known, they stay unknown).
         self.package = package
@@ -377,12 +379,32 @@ class Scope:
     def of_function(
         cls, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, parent: Scope
     ) -> Scope:
+        scope = cls({}, parent.catalogue, parent)
+        scope._names, scope._function = None, node  # bound when first asked (most never are)
+        return scope
+
+    def _bind(self) -> None:
+        node = self._function
+        if node is None:
+            raise ValueError("a scope without names or a function")
         body = node.body if isinstance(node.body, list) else []
         bindings = scope_bindings(body, node.args)
         names = {n: b for n, b in bindings.names.items() if n not in bindings.nonlocal_names}
         for name in bindings.global_names:
             names.pop(name, None)
-        return cls(names, parent.catalogue, parent, global_names=bindings.global_names)
+        self._names, self._global_names = names, frozenset(bindings.global_names)
+
+    @property
+    def names(self) -> Mapping[str, tuple[Binding, ...] | list[Binding]]:
+        if self._names is None:
+            self._bind()
+        return self._names if self._names is not None else {}
+
+    @property
+    def global_names(self) -> frozenset[str]:
+        if self._names is None:
+            self._bind()
+        return self._global_names
 
     @property
     def module(self) -> Scope:

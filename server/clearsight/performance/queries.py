@@ -16,7 +16,6 @@ import ast
 from collections.abc import Iterator, Sequence
 
 from clearsight.performance.catalogue import PerformanceCatalogue
-from clearsight.performance.loops import unbounded
 from clearsight.performance.names import Scope
 from clearsight.performance.rules import QUERY_IN_LOOP, RELATION_IN_LOOP, Detection, where_of
 from clearsight.performance.walk import Comprehension, Placed
@@ -29,7 +28,7 @@ _MAX_SHOWN = 48
 
 
 def queries_in_loops(nodes: Sequence[Placed], scope: Scope) -> Iterator[Detection]:
-    """`nodes`: a function body's `own_nodes`."""
+    """`nodes`: a function body's `rule_nodes`."""
     catalogue = scope.catalogue
     iterated: set[int] = set()  # iterables of `for` statements and comprehensions
     reported: set[int] = set()  # calls inside a chain already reported
@@ -38,7 +37,7 @@ def queries_in_loops(nodes: Sequence[Placed], scope: Scope) -> Iterator[Detectio
             iterated.add(id(node.iter))
         elif isinstance(node, Comprehension):
             iterated.update(id(generator.iter) for generator in node.generators)
-        if not isinstance(node, ast.Call) or id(node) in reported or not unbounded(around):
+        if not isinstance(node, ast.Call) or id(node) in reported or not around:
             continue
         found = _django(node, scope, catalogue, iterated, reported)
         if found is None:
@@ -135,7 +134,7 @@ def _shown(call: ast.Call) -> str:
 def relation_reads(nodes: Sequence[Placed], scope: Scope) -> Iterator[Detection]:
     """CS-T011: a relation read on each object of a loop over a Django queryset that does
     not load it (`for b in Book.objects.all(): b.author` without `select_related("author")`).
-    `nodes`: a function body's `own_nodes`."""
+    `nodes`: a function body's `rule_nodes`."""
     models = scope.module.models
     if models is None:
         return

@@ -15,16 +15,15 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Sequence
 
-from clearsight.performance.loops import grown_in, unbounded
+from clearsight.performance.loops import grown_in
 from clearsight.performance.names import Scope
 from clearsight.performance.rules import NESTED_LOOP_JOIN, SORT_IN_LOOP, Detection, where_of
 from clearsight.performance.walk import Loop, Placed
 
 
 def repeated_work(nodes: Sequence[Placed], scope: Scope) -> Iterator[Detection]:
-    """`nodes`: a function body's `own_nodes`."""
-    for node, around in nodes:
-        loops = unbounded(around)
+    """`nodes`: a function body's `rule_nodes`."""
+    for node, loops in nodes:
         if not loops:
             continue
         if isinstance(node, ast.Call):
@@ -42,6 +41,7 @@ def _sorted_name(call: ast.Call, scope: Scope) -> tuple[str, str] | None:
     func = call.func
     if (
         isinstance(func, ast.Name)
+        and func.id == "sorted"
         and scope.lookup(func.id).qualname == "builtins.sorted"
         and call.args
         and isinstance(call.args[0], ast.Name)
