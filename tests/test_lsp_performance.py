@@ -125,18 +125,25 @@ VIEW = textwrap.dedent(
 ).lstrip()
 
 
-async def test_a_query_typed_into_a_loop_is_an_n_plus_1_until_it_leaves_the_loop(
-    pull_client: EditorClient, tmp_path: Path
-) -> None:
-    app = tmp_path / "shop"
+async def opened_in_app(client: EditorClient, root: Path, name: str, text: str) -> str:
+    """`text` saved as `shop/<name>` beside `shop/models.py` and opened; its URI, once its
+    first diagnostics (with no performance finding) have come."""
+    app = root / "shop"
     app.mkdir()
     (app / "__init__.py").write_text("", encoding="utf-8")
     (app / "models.py").write_text(MODELS, encoding="utf-8")
-    path = app / "views.py"
-    path.write_text(VIEW, encoding="utf-8")
+    path = app / name
+    path.write_text(text, encoding="utf-8")
     uri = path.as_uri()
-    open_document(pull_client, uri, VIEW)
-    assert performance(await diagnostics_of(pull_client, uri, 1)) == []
+    open_document(client, uri, text)
+    assert performance(await diagnostics_of(client, uri, 1)) == []
+    return uri
+
+
+async def test_a_query_typed_into_a_loop_is_an_n_plus_1_until_it_leaves_the_loop(
+    pull_client: EditorClient, tmp_path: Path
+) -> None:
+    uri = await opened_in_app(pull_client, tmp_path, "views.py", VIEW)
     # `found.append(pk)` -> `found.append(Book.objects.get(pk=pk).title)`
     edit(pull_client, uri, 2, (6, 21, 6, 23, "Book.objects.get(pk=pk).title"))
     (found,) = performance(await diagnostics_of(pull_client, uri, 2))
@@ -172,15 +179,7 @@ SHELF = textwrap.dedent(
 async def test_a_relation_typed_into_a_queryset_loop_until_select_related_is_added(
     pull_client: EditorClient, tmp_path: Path
 ) -> None:
-    app = tmp_path / "shop"
-    app.mkdir()
-    (app / "__init__.py").write_text("", encoding="utf-8")
-    (app / "models.py").write_text(MODELS, encoding="utf-8")
-    path = app / "shelf.py"
-    path.write_text(SHELF, encoding="utf-8")
-    uri = path.as_uri()
-    open_document(pull_client, uri, SHELF)
-    assert performance(await diagnostics_of(pull_client, uri, 1)) == []
+    uri = await opened_in_app(pull_client, tmp_path, "shelf.py", SHELF)
     # `book.title` -> `book.author.name`, typed as the editor sends it.
     edit(pull_client, uri, 2, (6, 26, 6, 31, "author.name"))
     (found,) = performance(await diagnostics_of(pull_client, uri, 2))
