@@ -277,3 +277,82 @@ def test_many_to_many_and_inherited_relations(tmp_path: Path) -> None:
     (tmp_path / "models.py").write_text(code, encoding="utf-8")
     found = queries(code, str(tmp_path / "models.py"))
     assert found == [("CS-T011", len(code.splitlines()) - 2)]
+
+
+REVERSE = textwrap.dedent(
+    """
+    from django.db import models
+
+
+    class Author(models.Model):
+        name = models.CharField(max_length=100)
+
+
+    class Book(models.Model):
+        author = models.ForeignKey(Author, on_delete=models.CASCADE)
+        editor = models.ForeignKey("shop.Author", related_name="edited", on_delete=models.CASCADE)
+        proofreader = models.ForeignKey("Author", related_name="+", on_delete=models.CASCADE)
+
+
+    class Profile(models.Model):
+        author = models.OneToOneField("Author", on_delete=models.CASCADE)
+
+
+    class Elsewhere(models.Model):
+        author = models.ForeignKey("other.Author", related_name="elsewhere", on_delete=None)
+
+
+    class Base(models.Model):
+        author = models.ForeignKey(Author, related_name="based", on_delete=models.CASCADE)
+
+        class Meta:
+            abstract = True
+    """
+)
+
+REVERSE_READS = textwrap.dedent(
+    """
+    from .models import Author
+
+
+    def report():
+        for author in Author.objects.all():
+            print(author.book_set.all())
+            print(author.edited.count())
+            print(author.profile.bio)
+            print(author.elsewhere, author.based, author.name)
+        for author in Author.objects.prefetch_related("book_set", "edited"):
+            print(author.book_set.all(), author.edited.all())
+        for author in Author.objects.select_related("profile"):
+            print(author.profile.bio)
+    """
+)
+
+
+def test_reverse_relations_of_the_model_s_own_module_are_reported(project: Path) -> None:
+    (project / "models.py").write_text(REVERSE, encoding="utf-8")
+    path = project / "report.py"
+    path.write_text(REVERSE_READS, encoding="utf-8")
+    source = SourceText(REVERSE_READS, path=str(path))
+    findings = analyze(source, str(path), Settings(), checks=(PerformanceCheck(),))
+    found = [(f.code, f.line + 1, f.message.split("`")[1]) for f in findings]
+    assert found == [
+        ("CS-T011", 7, "author.book_set"),
+        ("CS-T011", 8, "author.edited"),
+        ("CS-T011", 9, "author.profile"),
+    ]
+    assert '`.prefetch_related("book_set")`' in findings[0].message
+    assert '`.select_related("profile")`' in findings[2].message
+
+
+def test_reverse_relations_of_models_in_the_same_file(tmp_path: Path) -> None:
+    code = REVERSE + textwrap.dedent(
+        """
+
+        def titles():
+            return [b.id for a in Author.objects.all() for b in a.book_set.all()]
+        """
+    )
+    path = tmp_path / "models.py"
+    path.write_text(code, encoding="utf-8")
+    assert queries(code, str(path)) == [("CS-T011", len(code.splitlines()))]

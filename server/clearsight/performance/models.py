@@ -104,10 +104,54 @@ class ProjectModels:
 
     def relations(self, meaning: Meaning, scope: Scope) -> dict[str, str] | None:
         """A model's relation fields, its bases' included ({"author": "one", "tags":
-        "many"}); None unless `meaning` is a model whose fields can all be read."""
+        "many"}), and the reverse ones of the models of its own module that point to it
+        (`book_set`, a `related_name`); None unless `meaning` is a model whose fields can all
+        be read."""
         if not self.is_model(meaning, scope):
             return None
-        return self._relations(meaning, scope, 0)
+        found = self._relations(meaning, scope, 0)
+        defined = self._defining(meaning, scope)
+        if found is None or defined is None:
+            return found
+        return {**self._reverse(*defined), **found}
+
+    def _defining(self, meaning: Meaning, scope: Scope) -> tuple[Scope, str] | None:
+        """The module scope a model class is defined in, and its name there."""
+        if meaning.local_class:
+            return scope.module, meaning.local_class
+        module, _, name = meaning.qualname.rpartition(".")
+        other = self._module_scope(module)
+        if other is None or not other.lookup(name).local_class:
+            return None
+        return other, name
+
+    def _reverse(self, scope: Scope, model: str) -> dict[str, str]:
+        """The reverse accessors that the models of `scope`'s module give `model`."""
+        label = (scope.package or "").rpartition(".")[2]
+        found: dict[str, str] = {}
+        for name, bindings in scope.names.items():
+            if len(bindings) != 1 or bindings[0].kind != "class" or not bindings[0].fields:
+                continue
+            pointing = [
+                f
+                for f in bindings[0].fields
+                if f.reverse and f.target in (model, f"{label}.{model}")
+            ]
+            if pointing and self.is_model(scope.lookup(name), scope):
+                found.update((f.reverse, f.reverse_kind) for f in pointing)
+        return found
+
+    def _module_scope(self, module: str) -> Scope | None:
+        """A project module's top-level scope, read from disk."""
+        path = self.project.find(module) if self.project is not None and module else None
+        if path is None:
+            return None
+        stamp, bindings = _PARSED.get(path)
+        self._consulted[path] = stamp
+        if bindings is None:
+            return None
+        package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
+        return Scope.of_module(bindings, self.catalogue, package)
 
     def _relations(self, meaning: Meaning, scope: Scope, depth: int) -> dict[str, str] | None:
         if depth > _DEPTH:
@@ -124,20 +168,12 @@ class ProjectModels:
                 if inherited is None:
                     return None  # a base (a mixin) whose fields are unknown
                 found.update(inherited)
-            found.update(scope.class_fields(meaning.local_class))
+            found.update((f.name, f.kind) for f in scope.class_fields(meaning.local_class))
             return found
         if meaning.qualname:
             module, _, name = meaning.qualname.rpartition(".")
-            path = self.project.find(module) if self.project is not None and module else None
-            if path is None:
-                return None
-            stamp, bindings = _PARSED.get(path)
-            self._consulted[path] = stamp
-            if bindings is None:
-                return None
-            package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
-            other = Scope.of_module(bindings, self.catalogue, package)
-            return self._relations(other.lookup(name), other, depth + 1)
+            other = self._module_scope(module)
+            return None if other is None else self._relations(other.lookup(name), other, depth + 1)
         return None
 
     def _bases_are_models(self, bases: tuple[str, ...], scope: Scope, depth: int) -> bool:
@@ -155,15 +191,8 @@ class ProjectModels:
             return known
         self._answers[qualname] = False  # while it is worked out (a cycle is not a model)
         module, _, name = qualname.rpartition(".")
-        path = self.project.find(module) if self.project is not None and module else None
-        answer = False
-        if path is not None:
-            stamp, bindings = _PARSED.get(path)
-            self._consulted[path] = stamp
-            if bindings is not None:
-                package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
-                scope = Scope.of_module(bindings, self.catalogue, package)
-                answer = self.is_model(scope.lookup(name), scope, depth + 1)
+        scope = self._module_scope(module)
+        answer = scope is not None and self.is_model(scope.lookup(name), scope, depth + 1)
         self._answers[qualname] = answer
         return answer
 

@@ -26,6 +26,17 @@ _BUILTIN_NAMES = frozenset(dir(builtins))
 _LIST_MAKERS = frozenset({"builtins.list", "builtins.sorted", "typing.List"})
 
 
+class RelationField(NamedTuple):
+    """A Django relation field a class declares: `author = models.ForeignKey(Author,
+    related_name="books")` is ("author", "one", "Author", "books", "many")."""
+
+    name: str
+    kind: str  # "one" (ForeignKey, OneToOneField) or "many" (ManyToManyField)
+    target: str  # the related model as written: a name, "Model", "app.Model" or "self"
+    reverse: str  # the related model's accessor for this field; "" when there is none known
+    reverse_kind: str  # "many" for a ForeignKey's or many-to-many's, "one" for a one-to-one's
+
+
 class Binding(NamedTuple):
     """How a statement binds a name. `kind`:
     - "import": the module or object `dotted` names;
@@ -40,8 +51,8 @@ class Binding(NamedTuple):
     kind: str
     dotted: Dotted = ()
     source: str = ""
-    # For a class: its Django relation fields, (name, "one" or "many").
-    fields: tuple[tuple[str, str], ...] = ()
+    # For a class: its Django relation fields.
+    fields: tuple[RelationField, ...] = ()
 
 
 _UNKNOWN_BINDING = Binding("unknown")
@@ -213,22 +224,69 @@ def _bind_statement(node: ast.stmt, found: ScopeBindings) -> None:
 _RELATIONS = {"ForeignKey": "one", "OneToOneField": "one", "ManyToManyField": "many"}
 
 
-def relation_fields(node: ast.ClassDef) -> tuple[tuple[str, str], ...]:
-    """A class body's Django relation fields: `author = models.ForeignKey(...)` is
-    ("author", "one"), a `ManyToManyField` "many" (read only for classes that are models)."""
+def relation_fields(node: ast.ClassDef) -> tuple[RelationField, ...]:
+    """A class body's Django relation fields (read only for classes that are models).
+
+    The reverse accessor is Django's: `related_name` when it is a plain name, else
+    `<class>_set` (`<class>` for a one-to-one); none for `related_name="+"`, a name with
+    `%(class)s` placeholders, or any field of an abstract model (its children's names)."""
+    abstract = _abstract(node)
     fields = []
     for statement in node.body:
-        if (
+        if not (
             isinstance(statement, ast.Assign)
             and len(statement.targets) == 1
             and isinstance(statement.targets[0], ast.Name)
             and isinstance(statement.value, ast.Call)
         ):
-            dotted = dotted_of(statement.value.func)
-            kind = _RELATIONS.get(dotted[-1]) if dotted else None
-            if kind is not None:
-                fields.append((statement.targets[0].id, kind))
+            continue
+        call = statement.value
+        dotted = dotted_of(call.func)
+        kind = _RELATIONS.get(dotted[-1]) if dotted else None
+        if kind is None:
+            continue
+        keywords = {k.arg: k.value for k in call.keywords if k.arg}
+        to = call.args[0] if call.args else keywords.get("to")
+        target = _written_model(to) if to is not None else ""
+        if target == "self":
+            target = node.name
+        one_to_one = dotted[-1] == "OneToOneField"
+        default = node.name.lower() if one_to_one else f"{node.name.lower()}_set"
+        reverse = "" if abstract else _reverse_name(keywords.get("related_name"), default)
+        reverse_kind = "one" if one_to_one else "many"
+        fields.append(RelationField(statement.targets[0].id, kind, target, reverse, reverse_kind))
     return tuple(fields)
+
+
+def _written_model(node: ast.expr) -> str:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    dotted = dotted_of(node)
+    return dotted[-1] if dotted else ""
+
+
+def _reverse_name(related_name: ast.expr | None, default: str) -> str:
+    if related_name is None:
+        return default
+    if isinstance(related_name, ast.Constant) and isinstance(related_name.value, str):
+        name = related_name.value
+        return name if name.isidentifier() else ""  # "+", "books+", "%(class)s_set"
+    return ""
+
+
+def _abstract(node: ast.ClassDef) -> bool:
+    """Whether a class declares `class Meta: abstract = True`."""
+    for statement in node.body:
+        if isinstance(statement, ast.ClassDef) and statement.name == "Meta":
+            for item in statement.body:
+                if (
+                    isinstance(item, ast.Assign)
+                    and any(isinstance(t, ast.Name) and t.id == "abstract" for t in item.targets)
+                    and isinstance(item.value, ast.Constant)
+                    and item.value.value is True
+                ):
+                    return True
+    return False
 
 
 def _bind_compound(node: ast.stmt, found: ScopeBindings) -> None:
@@ -480,7 +538,7 @@ class Scope:
             return ()
         return bindings[0].dotted
 
-    def class_fields(self, name: str) -> tuple[tuple[str, str], ...]:
+    def class_fields(self, name: str) -> tuple[RelationField, ...]:
         """The Django relation fields a class of this module declares itself."""
         bindings = self.module.bindings(name)
         if len(bindings) != 1 or bindings[0].kind != "class":

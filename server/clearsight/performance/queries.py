@@ -133,7 +133,8 @@ def _shown(call: ast.Call) -> str:
 
 def relation_reads(nodes: Sequence[Placed], scope: Scope) -> Iterator[Detection]:
     """CS-T011: a relation read on each object of a loop over a Django queryset that does
-    not load it (`for b in Book.objects.all(): b.author` without `select_related("author")`).
+    not load it (`for b in Book.objects.all(): b.author` without `select_related("author")`),
+    forward or reverse (`author.book_set`, a `related_name`).
     `nodes`: a function body's `rule_nodes`."""
     models = scope.module.models
     if models is None:
