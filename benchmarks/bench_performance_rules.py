@@ -54,7 +54,7 @@ from clearsight.source import SourceText
 SDISTS = (
     "django==6.1.3", "flask==3.1.3", "httpx==0.28.1", "requests==2.34.2", "rich==15.0.0",
     "aiohttp==3.14.5", "starlette==1.10.0", "fastapi==0.163.2", "django-oscar==4.2.1",
-    "wagtail==8.0.1",
+    "wagtail==8.0.1", "flask-appbuilder==5.3.0", "mlflow-skinny==3.17.2",
 )  # fmt: skip
 CHECKS = (PerformanceCheck(),)
 

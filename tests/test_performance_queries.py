@@ -356,3 +356,52 @@ def test_reverse_relations_of_models_in_the_same_file(tmp_path: Path) -> None:
     path = tmp_path / "models.py"
     path.write_text(code, encoding="utf-8")
     assert queries(code, str(path)) == [("CS-T011", len(code.splitlines()))]
+
+
+def test_queries_built_not_run_and_loops_over_constants_are_quiet(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        """
+        from sqlalchemy.orm import Session
+
+        TABLES = ("users", "orders")
+        _MODELS = [User, Order]
+
+
+        def filters(session: Session, keys, engine):
+            parts = []
+            for key in keys:
+                parts.append(session.query(Tag.id).filter(Tag.key == key).subquery())
+                parts.append(session.query(Tag).filter(Tag.key == key).exists())
+                for tag in session.query(Tag).filter(Tag.key == key):
+                    parts.append(tag)
+                parts.append(session.query(Tag).filter(Tag.key == key).count())
+            for table in TABLES:
+                session.execute(f"DELETE FROM {table}")
+            models = [m for m in _MODELS]
+            counts = [session.query(model).count() for model in models]
+            return parts, counts
+        """
+    )
+    assert queries(code, str(tmp_path / "filters.py")) == [("CS-T010", 13), ("CS-T010", 15)]
+
+
+def test_a_loop_over_tables_is_a_script_not_n_plus_one(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        """
+        from sqlalchemy import Connection, insert, text
+
+
+        def steps(conn: Connection, tables, rows):
+            for table in tables:
+                conn.execute(table.delete())
+                conn.execute(text(f"DELETE FROM {table}"))
+            stmt = insert(Log)
+            for row in rows:
+                conn.execute(stmt, row)
+                conn.execute(insert(Log).values(row))
+                conn.execute(_filtered(stmt))
+                conn.execute(text("DELETE FROM log WHERE id = :id"), row)
+        """
+    )
+    found = queries(code, str(tmp_path / "steps.py"))
+    assert found == [("CS-T010", 11), ("CS-T010", 12), ("CS-T010", 14)]

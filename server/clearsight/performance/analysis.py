@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from clearsight.performance.blocking import blocking_calls
 from clearsight.performance.catalogue import PerformanceCatalogue
+from clearsight.performance.lazy_loads import lazy_loads
 from clearsight.performance.loops import loop_work, rule_nodes
 from clearsight.performance.names import (
     Binding,
@@ -174,6 +175,7 @@ def function_detections(
         found.extend(loop_work(nodes, body.scope, in_function=body.function is not None))
         found.extend(queries_in_loops(nodes, body.scope))
         found.extend(relation_reads(nodes, body.scope))
+        found.extend(lazy_loads(nodes, body.scope))
         if body.function is not None:
             found.extend(repeated_work(nodes, body.scope))
     return found

@@ -42,6 +42,20 @@ class PerformanceCatalogue:
     queries: Mapping[str, str]
     django_evaluating: frozenset[str]  # manager and queryset methods that run a query
     django_lazy: frozenset[str]  # those that build a queryset (run when iterated)
+    # Methods that run a `session.query(...)` (it runs when iterated too).
+    query_runs: frozenset[str] = frozenset()
+    # Functions that make an SQLAlchemy statement ("sqlalchemy.select", "sqlalchemy.text").
+    statements: frozenset[str] = frozenset()
+    # SQLAlchemy's relationship makers, by qualified name ("sqlalchemy.orm.relationship").
+    mapped_relationships: frozenset[str] = frozenset()
+    # `select()` functions, by qualified name.
+    mapped_selects: frozenset[str] = frozenset()
+    # Query and Select methods whose rows stay instances of the class queried.
+    mapped_row_methods: frozenset[str] = frozenset()
+    # Loader options that load a relationship with the rows (or stop it loading per row).
+    eager_loaders: frozenset[str] = frozenset()
+    # Loader options that leave a relationship's loading as it is.
+    other_loaders: frozenset[str] = frozenset()
 
     def canonical(self, qualname: str) -> str:
         """The public spelling of a qualified name (`requests.api.get` -> `requests.get`)."""
@@ -69,7 +83,15 @@ def _read(data: Mapping[str, Any]) -> dict[str, Any]:
             for method in table.get("methods", ()):
                 queries[f"{cls}.{method}"] = family
     django = data.get("django", {})
+    mapped = data.get("mapped", {})
     return {
+        "query_runs": set(data.get("sqlalchemy", {}).get("query_runs", ())),
+        "statements": set(data.get("sqlalchemy", {}).get("statements", ())),
+        "mapped_relationships": set(mapped.get("relationships", ())),
+        "mapped_selects": set(mapped.get("selects", ())),
+        "mapped_row_methods": set(mapped.get("row_methods", ())),
+        "eager_loaders": set(mapped.get("eager_loaders", ())),
+        "other_loaders": set(mapped.get("other_loaders", ())),
         "queries": queries,
         "django_evaluating": set(django.get("evaluating", ())),
         "django_lazy": set(django.get("lazy", ())),
@@ -86,6 +108,9 @@ def bundled() -> PerformanceCatalogue:
     tables: dict[str, Any] = {
         "blocking": {}, "returns": {}, "attributes": {}, "aliases": {}, "event_loops": {},
         "queries": {}, "django_evaluating": set(), "django_lazy": set(),
+        "mapped_relationships": set(), "mapped_selects": set(), "mapped_row_methods": set(),
+        "eager_loaders": set(), "other_loaders": set(), "query_runs": set(),
+        "statements": set(),
     }  # fmt: skip
     folder = resources.files("clearsight") / "data" / "performance"
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):

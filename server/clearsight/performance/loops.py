@@ -78,12 +78,20 @@ def _rebound_names(statements: list[ast.stmt]) -> frozenset[str]:
     return frozenset(rebound)
 
 
+def is_constant_name(name: str) -> bool:
+    """`TABLES`, `_BUILT_FAMILIES`: a constant by convention, fixed when the code is written."""
+    bare = name.lstrip("_")
+    return bare.isupper() and any(c.isalpha() for c in bare)
+
+
 def _bounded(loop: Loop) -> bool:
     """A loop that runs a fixed, written-out number of times (`for i in range(4)`, `for x in
-    (a, b, c)`): its cost does not grow with the data."""
+    (a, b, c)`, `for table in TABLES`): its cost does not grow with the data."""
     iterated = iterable(loop)
     if iterated is None:
         return False
+    if isinstance(iterated, ast.Name):
+        return is_constant_name(iterated.id)
     if isinstance(iterated, ast.Tuple | ast.List | ast.Set):
         return not any(isinstance(e, ast.Starred) for e in iterated.elts)
     return (

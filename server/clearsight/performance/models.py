@@ -115,6 +115,21 @@ class ProjectModels:
             return found
         return {**self._reverse(*defined), **found}
 
+    def mapped_relations(self, meaning: Meaning, scope: Scope) -> frozenset[str]:
+        """The relationships of an SQLAlchemy mapped class (its own, not its bases') that
+        load lazily when read: `relationship(...)` fields whose maker is SQLAlchemy's."""
+        defined = self._defining(meaning, scope)
+        if defined is None:
+            return frozenset()
+        module, name = defined
+        makers = self.catalogue.mapped_relationships
+        return frozenset(
+            f.name
+            for f in module.class_fields(name)
+            if f.kind == "lazy"
+            and module.dotted_meaning(tuple(f.maker.split("."))).qualname in makers
+        )
+
     def _defining(self, meaning: Meaning, scope: Scope) -> tuple[Scope, str] | None:
         """The module scope a model class is defined in, and its name there."""
         if meaning.local_class:
@@ -168,7 +183,8 @@ class ProjectModels:
                 if inherited is None:
                     return None  # a base (a mixin) whose fields are unknown
                 found.update(inherited)
-            found.update((f.name, f.kind) for f in scope.class_fields(meaning.local_class))
+            fields = scope.class_fields(meaning.local_class)
+            found.update((f.name, f.kind) for f in fields if f.kind != "lazy")
             return found
         if meaning.qualname:
             module, _, name = meaning.qualname.rpartition(".")

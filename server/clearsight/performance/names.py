@@ -27,14 +27,16 @@ _LIST_MAKERS = frozenset({"builtins.list", "builtins.sorted", "typing.List"})
 
 
 class RelationField(NamedTuple):
-    """A Django relation field a class declares: `author = models.ForeignKey(Author,
-    related_name="books")` is ("author", "one", "Author", "books", "many")."""
+    """A relation field a class declares: `author = models.ForeignKey(Author,
+    related_name="books")` is ("author", "one", "Author", "books", "many");
+    `addresses = relationship("Address")` is ("addresses", "lazy", maker="relationship")."""
 
     name: str
     kind: str  # "one" (ForeignKey, OneToOneField) or "many" (ManyToManyField)
     target: str  # the related model as written: a name, "Model", "app.Model" or "self"
     reverse: str  # the related model's accessor for this field; "" when there is none known
     reverse_kind: str  # "many" for a ForeignKey's or many-to-many's, "one" for a one-to-one's
+    maker: str = ""  # for SQLAlchemy's: the callee as written ("relationship", "db.relationship")
 
 
 class Binding(NamedTuple):
@@ -222,10 +224,16 @@ def _bind_statement(node: ast.stmt, found: ScopeBindings) -> None:
 
 
 _RELATIONS = {"ForeignKey": "one", "OneToOneField": "one", "ManyToManyField": "many"}
+# SQLAlchemy's (and SQLModel's) relationship makers, by the name they are called with; what
+# the name stands for is checked where the field is used.
+_MAPPED_RELATIONS = frozenset({"relationship", "relation", "Relationship"})
+# `lazy=` values that load on first read, one query per object.
+_LAZY_LOADS = frozenset({"select", True})
 
 
 def relation_fields(node: ast.ClassDef) -> tuple[RelationField, ...]:
-    """A class body's Django relation fields (read only for classes that are models).
+    """A class body's relation fields: Django's (read only for classes that are models) and
+    SQLAlchemy's `relationship()` ones that load lazily, of kind "lazy".
 
     The reverse accessor is Django's: `related_name` when it is a plain name, else
     `<class>_set` (`<class>` for a one-to-one); none for `related_name="+"`, a name with
@@ -233,29 +241,45 @@ def relation_fields(node: ast.ClassDef) -> tuple[RelationField, ...]:
     abstract = _abstract(node)
     fields = []
     for statement in node.body:
-        if not (
-            isinstance(statement, ast.Assign)
-            and len(statement.targets) == 1
-            and isinstance(statement.targets[0], ast.Name)
-            and isinstance(statement.value, ast.Call)
-        ):
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0]
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            target = statement.target
+        else:
             continue
         call = statement.value
+        if not isinstance(target, ast.Name) or not isinstance(call, ast.Call):
+            continue
         dotted = dotted_of(call.func)
-        kind = _RELATIONS.get(dotted[-1]) if dotted else None
-        if kind is None:
+        if not dotted:
             continue
         keywords = {k.arg: k.value for k in call.keywords if k.arg}
+        if dotted[-1] in _MAPPED_RELATIONS:
+            if _loads_lazily(keywords):
+                fields.append(RelationField(target.id, "lazy", "", "", "", ".".join(dotted)))
+            continue
+        kind = _RELATIONS.get(dotted[-1])
+        if kind is None:
+            continue
         to = call.args[0] if call.args else keywords.get("to")
-        target = _written_model(to) if to is not None else ""
-        if target == "self":
-            target = node.name
+        model = _written_model(to) if to is not None else ""
+        if model == "self":
+            model = node.name
         one_to_one = dotted[-1] == "OneToOneField"
         default = node.name.lower() if one_to_one else f"{node.name.lower()}_set"
         reverse = "" if abstract else _reverse_name(keywords.get("related_name"), default)
         reverse_kind = "one" if one_to_one else "many"
-        fields.append(RelationField(statement.targets[0].id, kind, target, reverse, reverse_kind))
+        fields.append(RelationField(target.id, kind, model, reverse, reverse_kind))
     return tuple(fields)
+
+
+def _loads_lazily(keywords: Mapping[str, ast.expr]) -> bool:
+    """Whether a `relationship()` loads on first read: no `lazy=` or `lazy="select"`, and no
+    SQLModel `sa_relationship_kwargs` (which could say otherwise)."""
+    if "sa_relationship_kwargs" in keywords:
+        return False
+    lazy = keywords.get("lazy")
+    return lazy is None or (isinstance(lazy, ast.Constant) and lazy.value in _LAZY_LOADS)
 
 
 def _written_model(node: ast.expr) -> str:
@@ -394,6 +418,8 @@ class ModelIndex(Protocol):
     def is_model(self, meaning: Meaning, scope: Scope, depth: int = 0) -> bool: ...
 
     def relations(self, meaning: Meaning, scope: Scope) -> dict[str, str] | None: ...
+
+    def mapped_relations(self, meaning: Meaning, scope: Scope) -> frozenset[str]: ...
 
 
 class Scope:

@@ -16,9 +16,16 @@ import ast
 from collections.abc import Iterator, Sequence
 
 from clearsight.performance.catalogue import PerformanceCatalogue
+from clearsight.performance.loops import is_constant_name
 from clearsight.performance.names import Scope
 from clearsight.performance.rules import QUERY_IN_LOOP, RELATION_IN_LOOP, Detection, where_of
-from clearsight.performance.walk import Comprehension, Placed
+from clearsight.performance.walk import (
+    Comprehension,
+    Placed,
+    loop_target,
+    loop_variable,
+    rebound_in,
+)
 
 _MANAGERS = frozenset({"objects", "_default_manager", "_base_manager"})
 # Querysets whose rows are not model instances with their relations (or whose fields are
@@ -32,21 +39,91 @@ def queries_in_loops(nodes: Sequence[Placed], scope: Scope) -> Iterator[Detectio
     catalogue = scope.catalogue
     iterated: set[int] = set()  # iterables of `for` statements and comprehensions
     reported: set[int] = set()  # calls inside a chain already reported
+    outer: dict[int, ast.Call] = {}  # a call -> the method call made on its result
+    fixed: dict[int, bool] = {}  # loops over a list made from a constant, by id
+    bound_names: dict[int, frozenset[str]] = {}  # names each loop binds, by id
     for node, around in nodes:
         if isinstance(node, ast.For | ast.AsyncFor):
             iterated.add(id(node.iter))
         elif isinstance(node, Comprehension):
             iterated.update(id(generator.iter) for generator in node.generators)
-        if not isinstance(node, ast.Call) or id(node) in reported or not around:
+        if not isinstance(node, ast.Call):
+            continue
+        if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call):
+            outer[id(node.func.value)] = node  # calls come before the calls inside them
+        if id(node) in reported or not around:
+            continue
+        if all(_over_constant(loop, scope, fixed) for loop in around):
             continue
         found = _django(node, scope, catalogue, iterated, reported)
         if found is None:
-            found = _driver(node, scope, catalogue)
+            bound = _bound_in(around[-1], nodes, bound_names)
+            found = _driver(node, scope, catalogue, outer, iterated, bound)
         if found is not None:
             yield found
 
 
-def _chain(call: ast.Call) -> tuple[ast.expr, list[str], list[ast.Call]]:
+def _bound_in(
+    loop: ast.AST, nodes: Sequence[Placed], known: dict[int, frozenset[str]]
+) -> frozenset[str]:
+    """The names a loop binds on each pass (its target's and its body's)."""
+    found = known.get(id(loop))
+    if found is None:
+        found = known[id(loop)] = frozenset(
+            n.id
+            for n, loops in nodes
+            if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Store)
+            and any(inner is loop for inner in loops)
+        )
+    return found
+
+
+def _same_statement(
+    call: ast.Call, bound: frozenset[str], scope: Scope, catalogue: PerformanceCatalogue
+) -> bool:
+    """Whether a session's or connection's call runs the same statement, with other
+    values, on every pass: its entities (`query(User)`, `get(User, pk)`) or its statement
+    (`select(User).where(...)`, a statement made before the loop) do not change with it. A
+    loop over tables, each with its own statement, is a script's steps, not N+1."""
+    method = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+    if not call.args:
+        return False
+    if method == "query":
+        return not any(_names(a) & bound for a in call.args)
+    if method == "get":
+        return not _names(call.args[0]) & bound
+    node: ast.expr = call.args[0]
+    while True:
+        if isinstance(node, ast.Name):
+            return node.id not in bound
+        if isinstance(node, ast.Attribute):
+            node = node.value
+        elif isinstance(node, ast.Call):
+            if scope.meaning(node.func).qualname in catalogue.statements:
+                return not any(_names(a) & bound for a in node.args)
+            if not isinstance(node.func, ast.Attribute):
+                return False  # made by a function of the code's own: not known
+            node = node.func.value
+        else:
+            return False
+
+
+def _names(node: ast.expr) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _over_constant(loop: ast.AST, scope: Scope, fixed: dict[int, bool]) -> bool:
+    """A loop over a local list made from a constant (`[m for m in MODELS]`)."""
+    known = fixed.get(id(loop))
+    if known is None:
+        found = loop_variable(loop)
+        name = found[1].id if found is not None and isinstance(found[1], ast.Name) else ""
+        known = fixed[id(loop)] = bool(name) and is_constant_name(scope.list_source(name))
+    return known
+
+
+def method_chain(call: ast.Call) -> tuple[ast.expr, list[str], list[ast.Call]]:
     """`a.objects.filter(x).count()` as (`a.objects`, ["count", "filter"], their calls)."""
     methods: list[str] = []
     calls: list[ast.Call] = []
@@ -65,7 +142,7 @@ def _django(
     iterated: set[int],
     reported: set[int],
 ) -> Detection | None:
-    receiver, methods, calls = _chain(call)
+    receiver, methods, calls = method_chain(call)
     if not isinstance(receiver, ast.Attribute) or receiver.attr not in _MANAGERS:
         return None
     known = catalogue.django_evaluating | catalogue.django_lazy
@@ -93,7 +170,14 @@ def _django(
     return Detection(QUERY_IN_LOOP.code, where_of(call), message)
 
 
-def _driver(call: ast.Call, scope: Scope, catalogue: PerformanceCatalogue) -> Detection | None:
+def _driver(
+    call: ast.Call,
+    scope: Scope,
+    catalogue: PerformanceCatalogue,
+    outer: dict[int, ast.Call],
+    iterated: set[int],
+    bound: frozenset[str],
+) -> Detection | None:
     func = call.func
     if not isinstance(func, ast.Attribute):
         return None
@@ -102,6 +186,14 @@ def _driver(call: ast.Call, scope: Scope, catalogue: PerformanceCatalogue) -> De
         return None
     family = catalogue.queries.get(f"{receiver.instance_of}.{func.attr}")
     shown = _shown(call)
+    if (
+        family == "sqlalchemy"
+        and func.attr == "query"
+        and not _runs(call, outer, iterated, catalogue)
+    ):
+        return None  # a query built (a subquery, a filter kept for later), not run here
+    if family == "sqlalchemy" and not _same_statement(call, bound, scope, catalogue):
+        return None
     if family == "sqlalchemy":
         message = (
             f"`{shown}` runs a statement on every pass of the loop: one round trip per item "
@@ -126,6 +218,23 @@ def _driver(call: ast.Call, scope: Scope, catalogue: PerformanceCatalogue) -> De
     return Detection(QUERY_IN_LOOP.code, where_of(call), message)
 
 
+def _runs(
+    call: ast.Call, outer: dict[int, ast.Call], iterated: set[int], catalogue: PerformanceCatalogue
+) -> bool:
+    """Whether the chain of methods on `session.query(...)` runs it: iterated, or ended by one
+    of the methods that do (`all()`, `first()`, `count()`)."""
+    last = call
+    while id(last) in outer:
+        last = outer[id(last)]
+    if id(last) in iterated:
+        return True
+    return (
+        last is not call
+        and isinstance(last.func, ast.Attribute)
+        and last.func.attr in catalogue.query_runs
+    )
+
+
 def _shown(call: ast.Call) -> str:
     text = ast.unparse(call.func) + "(...)"
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
@@ -140,7 +249,7 @@ def relation_reads(nodes: Sequence[Placed], scope: Scope) -> Iterator[Detection]
     if models is None:
         return
     for loop, _ in nodes:
-        target_iter = _target_and_iterable(loop)
+        target_iter = loop_variable(loop)
         if target_iter is None:
             continue
         variable, iterated = target_iter
@@ -157,7 +266,7 @@ def relation_reads(nodes: Sequence[Placed], scope: Scope) -> Iterator[Detection]
         if not relations or covered is None:
             continue
         inside = [n for n, loops in nodes if any(outer is loop for outer in loops)]
-        if _rebound(variable, inside, _target(loop)):
+        if rebound_in(variable, inside, loop_target(loop)):
             continue
         model = ast.unparse(receiver.value)
         seen: set[str] = set()
@@ -196,14 +305,19 @@ def _relation_message(variable: str, field: str, kind: str, model: str) -> str:
     )
 
 
-def _target_and_iterable(node: ast.AST) -> tuple[str, ast.expr] | None:
-    if isinstance(node, ast.For | ast.AsyncFor):
-        target, iterated = node.target, node.iter
-    elif isinstance(node, Comprehension):
-        target, iterated = node.generators[0].target, node.generators[0].iter
-    else:
+def assigned_once(name: str, nodes: Sequence[Placed], scope: Scope) -> ast.expr | None:
+    """The value a local name is bound to, when one plain assignment is its only binding."""
+    if not scope.is_local(name) or len(scope.bindings(name)) != 1:
         return None
-    return (target.id, iterated) if isinstance(target, ast.Name) else None
+    assigned = [
+        n.value
+        for n, _ in nodes
+        if isinstance(n, ast.Assign)
+        and len(n.targets) == 1
+        and isinstance(n.targets[0], ast.Name)
+        and n.targets[0].id == name
+    ]
+    return assigned[0] if len(assigned) == 1 else None
 
 
 def _queryset(
@@ -212,24 +326,15 @@ def _queryset(
     """The manager chain a loop goes through: written in the loop, or the one assignment of
     a local name (`books = Book.objects.filter(...)`)."""
     if isinstance(node, ast.Name):
-        if not scope.is_local(node.id) or len(scope.bindings(node.id)) != 1:
+        value = assigned_once(node.id, nodes, scope)
+        if value is None:
             return None
-        assigned = [
-            n.value
-            for n, _ in nodes
-            if isinstance(n, ast.Assign)
-            and len(n.targets) == 1
-            and isinstance(n.targets[0], ast.Name)
-            and n.targets[0].id == node.id
-        ]
-        if len(assigned) != 1:
-            return None
-        node = assigned[0]
+        node = value
     if isinstance(node, ast.Attribute) and node.attr in _MANAGERS:
         return node, [], []  # `for b in Book.objects:` is an error; nothing to say
     if not isinstance(node, ast.Call):
         return None
-    receiver, methods, calls = _chain(node)
+    receiver, methods, calls = method_chain(node)
     if not isinstance(receiver, ast.Attribute) or receiver.attr not in _MANAGERS:
         return None
     return receiver, methods, calls
@@ -255,20 +360,3 @@ def _covered(methods: list[str], calls: list[ast.Call]) -> tuple[set[str], set[s
             first = argument.value.split("__")[0]
             (one if method == "select_related" else many).add(first)
     return one, many, every_one
-
-
-def _target(loop: ast.AST) -> ast.AST | None:
-    if isinstance(loop, ast.For | ast.AsyncFor):
-        return loop.target
-    return loop.generators[0].target if isinstance(loop, Comprehension) else None
-
-
-def _rebound(variable: str, inside: list[ast.AST], target: ast.AST | None) -> bool:
-    """Whether the loop's variable is bound again inside the loop (not by the loop)."""
-    return any(
-        isinstance(n, ast.Name)
-        and n.id == variable
-        and isinstance(n.ctx, ast.Store)
-        and n is not target
-        for n in inside
-    )

@@ -55,9 +55,11 @@ RELATION_IN_LOOP = PerformanceRule(
     "relation-in-loop",
     "A relation read on each object of a loop over a queryset that does not load it (N+1)",
     "Reading a foreign key (`book.author`) or a many-to-many or reverse manager "
-    "(`book.tags.all()`) of a Django model runs a query unless the queryset loaded it, so a "
-    "loop over the rows runs one per row. Add `select_related(...)` (foreign keys, "
-    "one-to-one) or `prefetch_related(...)` (many-to-many, reverse) to the queryset.",
+    "(`book.tags.all()`) of a Django model, or a lazily loaded SQLAlchemy relationship, runs "
+    "a query unless the query loaded it, so a loop over the rows runs one per row. Add "
+    "`select_related(...)` (foreign keys, one-to-one) or `prefetch_related(...)` "
+    "(many-to-many, reverse) to the queryset, or `.options(selectinload(...))` to the "
+    "SQLAlchemy query.",
 )
 LIST_FRONT = PerformanceRule(
     "CS-T020",

@@ -108,3 +108,31 @@ def own_nodes(statements: list[ast.stmt]) -> Iterator[Placed]:
         else:
             children = [(child, loops) for child in ast.iter_child_nodes(node)]
         stack.extend(reversed(children))
+
+
+def loop_target(loop: ast.AST) -> ast.AST | None:
+    """What a `for` loop or a comprehension's first generator binds."""
+    if isinstance(loop, ast.For | ast.AsyncFor):
+        return loop.target
+    return loop.generators[0].target if isinstance(loop, Comprehension) else None
+
+
+def loop_variable(loop: ast.AST) -> tuple[str, ast.expr] | None:
+    """A loop's variable, when it binds one plain name, and what it goes through."""
+    target = loop_target(loop)
+    if not isinstance(target, ast.Name):
+        return None
+    if isinstance(loop, ast.For | ast.AsyncFor):
+        return target.id, loop.iter
+    return target.id, loop.generators[0].iter  # type: ignore[attr-defined]
+
+
+def rebound_in(variable: str, inside: list[ast.AST], target: ast.AST | None) -> bool:
+    """Whether the loop's variable is bound again inside the loop (not by the loop)."""
+    return any(
+        isinstance(n, ast.Name)
+        and n.id == variable
+        and isinstance(n.ctx, ast.Store)
+        and n is not target
+        for n in inside
+    )
