@@ -192,3 +192,8 @@ def _walk(
         for name in sorted(filenames):
             if _keep_file(here / name, resolver, rules, result):
                 yield here / name
+
+
+def excluded(path: Path, resolver: SettingsResolver) -> bool:
+    """Whether the project's `exclude` globs leave this file out (as `discover` would)."""
+    return _excluded_by_settings(path, False, resolver, Discovery())

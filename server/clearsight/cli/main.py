@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from clearsight import __version__
-from clearsight.cli import output, provenance_cmd
+from clearsight.cli import output, provenance_cmd, review_cmd
 from clearsight.cli.cache import FindingCache
 from clearsight.cli.discovery import discover
 from clearsight.cli.runner import FileResult, analyze_bytes, default_jobs, is_terminal, run
@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     check.add_argument("--quiet", "-q", action="store_true", help="no summary line")
     provenance_cmd.add_parser(commands)
+    review_cmd.add_parser(commands)
     server = commands.add_parser("server", help="run the language server (stdio by default)")
     server.add_argument("--stdio", action="store_true", help="talk LSP on stdin/stdout (default)")
     server.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP port (for debugging)")
@@ -357,6 +358,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check(args)
         if args.command == "provenance":
             return provenance_cmd.run(args)
+        if args.command == "review":
+            return review_cmd.run(args)
         if args.command == "server":
             from clearsight.lsp.server import run as run_server
 

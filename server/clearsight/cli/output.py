@@ -237,7 +237,10 @@ def _directory_uri(directory: Path) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
-def format_sarif(results: list[FileResult]) -> str:
+def format_sarif(
+    results: list[FileResult], extra: Callable[[Finding], dict[str, Any]] | None = None
+) -> str:
+    """`extra` gives more properties for a finding's result (a review's `baselineState`)."""
     rules = {rule.code: rule for rule in all_rules()}
     used: dict[str, int] = {}
     driver_rules: list[dict[str, Any]] = []
@@ -285,6 +288,8 @@ def format_sarif(results: list[FileResult]) -> str:
                     "confidence": finding.security.confidence,
                     "cwe": f"CWE-{finding.security.cwe}" if finding.security.cwe else None,
                 }
+            if extra is not None:
+                entry.update(extra(finding))
             sarif_results.append(entry)
     document = {
         "$schema": SARIF_SCHEMA,

@@ -115,7 +115,14 @@ def _read_or_recall(
     if isinstance(raw, str):
         finding = unreadable_finding(f"Could not read the file: {raw}.")
         return FileResult(name, [finding], None, unreadable=True), None
-    settings = settings_for(path)
+    return _recall(raw, path, settings_for(path), cache)
+
+
+def _recall(
+    raw: bytes, path: Path, settings: Settings, cache: FindingCache | None
+) -> tuple[FileResult | None, tuple[bytes, str, Settings, str | None] | None]:
+    """The cached result of analysing `raw` as the file `path`, or the job to analyse it."""
+    name = str(path)
     key = None
     if cache:
         context = settings.fingerprint()
@@ -166,6 +173,29 @@ def run(
     if cache:
         result.cache_hits, result.cache_misses = cache.hits, cache.misses
     return result
+
+
+def run_contents(
+    contents: list[tuple[bytes, Path]],
+    settings_for: Callable[[Path], Settings],
+    jobs: int,
+    cache: FindingCache | None,
+) -> list[FileResult]:
+    """`run` for contents that are not on disk (a file as a git revision had it), each
+    analysed as the file `path` (settings, project and cache key are that file's)."""
+    slots: list[FileResult | None] = []
+    pending: list[tuple[int, bytes, str, Settings, str | None]] = []
+    for raw, path in contents:
+        done, job = _recall(raw, path, settings_for(path), cache)
+        if job is not None:
+            pending.append((len(slots), *job))
+        slots.append(done)
+    for (index, _raw, name, _settings, key), (findings, text) in zip(
+        pending, _analyse_all(pending, jobs), strict=True
+    ):
+        slots[index] = FileResult(name, findings, text)
+        _remember(cache, key, findings)
+    return [slot for slot in slots if slot is not None]
 
 
 def tune_garbage_collector() -> None:

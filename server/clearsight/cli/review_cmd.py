@@ -1,0 +1,121 @@
+"""`clearsight review [PATHS]`: what a change introduced against its base, ranked by risk.
+
+Exit codes as `check`'s: 0 nothing new at or above `--fail-on`, 1 new findings, 2 an error
+(not a repository, an unknown base, a bad argument). `--fail-on` counts only the findings
+the change introduced, so a legacy codebase can adopt it and block only what a pull request
+adds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from clearsight.cli.cache import FindingCache
+from clearsight.cli.discovery import excluded
+from clearsight.cli.runner import default_jobs, is_terminal
+from clearsight.gitrun import GitError
+from clearsight.model import Severity
+from clearsight.review.build import build_review
+from clearsight.review.changes import ReviewError, collect_change, repository_root, resolve_base
+from clearsight.review.render import RENDERERS, format_markdown, format_text
+from clearsight.settings import Settings, SettingsResolver
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+FORMATS = ("text", "markdown", "json", "sarif", "github")
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "review",
+        help="what a change introduced against its base (committed, staged, unstaged and "
+        "untracked), ranked by risk",
+    )
+    parser.add_argument("paths", nargs="*", help="only changes under these paths")
+    parser.add_argument(
+        "--base", metavar="REV",
+        help="compare with this revision (default: the merge-base of HEAD with its upstream "
+        "branch, else origin/HEAD, main or master; else HEAD)",
+    )  # fmt: skip
+    parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument("--output", "-o", type=Path, help="write the report to this file")
+    parser.add_argument(
+        "--fail-on", choices=["hint", "info", "warning", "error", "never"], default="never",
+        help="exit 1 when the change introduced a finding at least this severe "
+        "(default: never)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--link-base", metavar="URL",
+        help="Markdown line links: URL/path#Lline (e.g. https://github.com/o/r/blob/<sha>)",
+    )  # fmt: skip
+    parser.add_argument("--jobs", "-j", type=int, default=default_jobs())
+    parser.add_argument("--no-cache", action="store_true")
+    parser.add_argument("--cache-dir", type=Path, default=None)
+
+
+def _error(message: str) -> int:
+    print(f"clearsight: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.jobs < 1:
+        return _error("--jobs must be at least 1")
+    try:
+        root = repository_root(Path.cwd())
+        paths = [_relative(Path(p), root) for p in args.paths]
+        if any(p is None for p in paths):
+            outside = [a for a, p in zip(args.paths, paths, strict=True) if p is None]
+            return _error(f"{', '.join(outside)}: outside the repository at {root}")
+        base = resolve_base(root, args.base)
+        change = collect_change(root, base, [p for p in paths if p])
+    except (ReviewError, GitError) as error:
+        return _error(str(error))
+    resolver = SettingsResolver()
+    said: set[str] = set()
+
+    def settings_for(path: Path) -> Settings:
+        settings = resolver.for_path(path)
+        for problem in settings.problems:
+            if problem not in said:
+                said.add(problem)
+                print(f"clearsight: warning: {problem}", file=sys.stderr)
+        return settings
+
+    change.files = [f for f in change.files if not excluded(root / f.path, resolver)]
+    print(
+        f"clearsight: reviewing against {base.name} ({base.commit[:12]}): {base.how}",
+        file=sys.stderr,
+    )
+    cache = None if args.no_cache else FindingCache(args.cache_dir or root / ".clearsight_cache")
+    review = build_review(change, settings_for, args.jobs, cache)
+    if args.format == "text":
+        color = args.output is None and is_terminal(sys.stdout) and "NO_COLOR" not in os.environ
+        text = format_text(review, color=color)
+    elif args.format == "markdown":
+        text = format_markdown(review, args.link_base)
+    else:
+        text = RENDERERS[args.format](review)
+    if args.output is not None:
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as error:
+            return _error(f"{args.output}: {error.strerror or error}")
+    else:
+        sys.stdout.write(text)
+    if args.fail_on == "never":
+        return EXIT_CLEAN
+    threshold = Severity.parse(args.fail_on)
+    failing = any(finding.severity <= threshold for _, finding, _ in review.introduced)
+    return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+
+def _relative(path: Path, root: Path) -> str | None:
+    """A path given on the command line, relative to the repository root ("" for the root)."""
+    try:
+        relative = Path(os.path.abspath(path)).resolve().relative_to(root.resolve())
+    except ValueError:
+        return None
+    return "" if str(relative) == "." else relative.as_posix()

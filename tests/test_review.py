@@ -1,0 +1,250 @@
+"""`clearsight review`: what a change introduced against its base, in real git repositories
+made here with the `git` binary, through the real command line (a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from markdown_it import MarkdownIt
+from test_cli import sarif_schema, validate_sarif  # noqa: F401  (a fixture)
+
+SHELL = textwrap.dedent(
+    """
+    import subprocess
+
+
+    def run(cmd):
+        return subprocess.run(cmd, shell=True)
+
+
+    def size(x):
+        if x > 10:
+            return "big"
+        return "small"
+    """
+).lstrip()
+
+
+def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=repo, capture_output=True, text=True, check=True,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+def review(repo: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "clearsight.cli.main", "review", "--no-cache", *args],
+        cwd=cwd or repo, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+def review_json(repo: Path, *args: str) -> dict[str, Any]:
+    done = review(repo, "--format", "json", *args)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    (repo / "app").mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.name", "Ann Human")
+    git(repo, "config", "user.email", "ann@example.com")
+    (repo / "app" / "__init__.py").write_text("")
+    (repo / "app" / "jobs.py").write_text(SHELL)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Start")
+    git(repo, "checkout", "-q", "-b", "feature")
+    return repo
+
+
+def codes(findings: list[dict[str, Any]]) -> list[tuple[str, str, int]]:
+    return [(f["code"], f["path"], f["line"]) for f in findings]
+
+
+def test_lines_shifted_by_the_change_keep_their_old_findings(repo: Path) -> None:
+    shifted = "import yaml\n\n\ndef load(text):\n    return yaml.load(text)\n\n\n" + SHELL
+    (repo / "app" / "jobs.py").write_text(shifted)
+    git(repo, "commit", "-qam", "Add a loader")
+    found = review_json(repo)
+    introduced = codes(found["findings"]["introduced"])
+    assert ("B506", "app/jobs.py", 5) in introduced
+    assert not any(code == "B602" for code, _, _ in introduced)  # moved down 7 lines, still old
+    assert found["findings"]["fixed"] == []
+    assert found["base"]["how"] == "merge-base of HEAD with main"
+    assert found["summary"]["added"] == 7 and found["summary"]["removed"] == 0
+
+
+def test_staged_unstaged_and_untracked_changes_count_and_ignored_files_do_not(
+    repo: Path,
+) -> None:
+    (repo / ".gitignore").write_text("build/\n")
+    (repo / "build").mkdir()
+    (repo / "build" / "gen.py").write_text("eval(input())\n")
+    pickled = "import pickle\n\n\ndef f(b):\n    return pickle.loads(b)\n"
+    (repo / "app" / "staged.py").write_text(pickled)
+    git(repo, "add", "app/staged.py")
+    (repo / "app" / "jobs.py").write_text(SHELL.replace("shell=True", "shell=False"))
+    (repo / "app" / "untracked.py").write_text("x = eval(input())\n")
+    found = review_json(repo)
+    paths = {f["path"]: f["status"] for f in found["files"]}
+    assert paths == {
+        ".gitignore": "added",
+        "app/jobs.py": "modified",
+        "app/staged.py": "added",
+        "app/untracked.py": "added",
+    }
+    introduced = {code for code, _, _ in codes(found["findings"]["introduced"])}
+    assert {"B301", "CS-S004"} <= introduced
+    assert "B602" in {f["code"] for f in found["findings"]["fixed"]}
+    assert found["base"]["name"] == "main"
+
+
+def test_a_rename_is_a_move_not_new_findings(repo: Path) -> None:
+    git(repo, "mv", "app/jobs.py", "app/tasks.py")
+    (repo / "app" / "tasks.py").write_text(SHELL + "\n\ndef other():\n    return 1\n")
+    git(repo, "commit", "-qam", "Rename")
+    found = review_json(repo)
+    (entry,) = [f for f in found["files"] if f["path"] == "app/tasks.py"]
+    assert entry["status"] == "renamed" and entry["old_path"] == "app/jobs.py"
+    assert found["findings"]["introduced"] == [] and found["findings"]["fixed"] == []
+
+
+def test_code_moved_to_another_module_is_not_new(repo: Path) -> None:
+    (repo / "app" / "jobs.py").write_text("def keep():\n    return 1\n")
+    (repo / "app" / "shell.py").write_text("# moved here\n" + SHELL)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "Move run() to its own module")
+    found = review_json(repo)
+    assert found["findings"]["introduced"] == [] and found["findings"]["fixed"] == []
+    assert found["summary"]["moved"] >= 1
+
+
+def test_old_findings_in_a_touched_function_are_adjacent(repo: Path) -> None:
+    (repo / "app" / "jobs.py").write_text(
+        SHELL.replace("def run(cmd):\n", "def run(cmd):\n    print('running', cmd)\n")
+    )
+    found = review_json(repo)
+    kept = found["findings"]["in_changed_code"]
+    assert ("B602", "adjacent") in {(f["code"], f["where"]) for f in kept}
+    assert found["findings"]["introduced"] == []
+
+
+def test_an_assistant_s_commit_counts_as_ai_written_and_unreviewed(repo: Path) -> None:
+    (repo / "app" / "loader.py").write_text(
+        "import yaml\n\n\ndef load(text):\n    return yaml.load(text)\n"
+    )
+    git(repo, "add", "-A")
+    git(
+        repo, "commit", "-qm",
+        "Add a loader\n\nCo-Authored-By: Claude <noreply@anthropic.com>",
+    )  # fmt: skip
+    found = review_json(repo)
+    assert found["summary"]["ai_added_lines"] >= 2
+    assert any("claude" in tool.lower() for tool in found["summary"]["ai_tools"])
+    assert found["summary"]["unreviewed_ai_blocks"] >= 1
+    (top, *_) = found["hunks"]
+    assert top["path"] == "app/loader.py"
+    assert any(reason.startswith("AI-written") for reason in top["reasons"])
+    assert any(reason.startswith("new B506") for reason in top["reasons"])
+
+
+def test_complexity_growth_is_reported_before_and_after(repo: Path) -> None:
+    branches = "".join(f"    if x == {i}:\n        return {i}\n" for i in range(6))
+    (repo / "app" / "jobs.py").write_text(
+        SHELL.replace('    if x > 10:\n        return "big"\n', branches)
+    )
+    found = review_json(repo)
+    (entry,) = [f for f in found["files"] if f["path"] == "app/jobs.py"]
+    (delta,) = entry["complexity"]["functions"]
+    assert (delta["name"], delta["before"], delta["after"]) == ("size", 2, 7)
+    assert any("+5 complexity (size)" in r for h in found["hunks"] for r in h["reasons"])
+
+
+def test_fail_on_counts_only_new_findings(repo: Path) -> None:
+    (repo / "app" / "jobs.py").write_text(SHELL + "\n\ndef more():\n    return 2\n")
+    assert review(repo, "--fail-on", "info").returncode == 0  # B602 is old
+    (repo / "app" / "jobs.py").write_text(SHELL + "\n\ndef more(s):\n    return eval(s)\n")
+    assert review(repo, "--fail-on", "warning").returncode == 1
+    assert review(repo).returncode == 0  # never, unless asked
+
+
+def test_bad_input_gets_a_clear_error(repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "plain"
+    outside.mkdir()
+    done = review(outside)
+    assert done.returncode == 2 and "not in a git repository" in done.stderr
+    done = review(repo, "--base", "no-such-branch")
+    assert done.returncode == 2 and "'no-such-branch' is not a commit" in done.stderr
+    (repo / "data.bin").write_bytes(b"\0\1\2binary")
+    git(repo, "add", "data.bin")
+    found = review_json(repo, "--base", "HEAD")
+    (entry,) = found["files"]
+    assert entry["binary"] and entry["note"] == "a binary file"
+
+
+def test_a_shallow_clone_without_the_base_says_how_to_fetch_it(repo: Path, tmp_path: Path) -> None:
+    (repo / "app" / "jobs.py").write_text(SHELL + "\n# one\n")
+    git(repo, "commit", "-qam", "one")
+    (repo / "app" / "jobs.py").write_text(SHELL + "\n# two\n")
+    git(repo, "commit", "-qam", "two")
+    clone = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", "-b", "feature", f"file://{repo}", str(clone))
+    done = review(clone, "--base", "main")
+    assert done.returncode == 2
+    assert "shallow clone" in done.stderr and "fetch-depth: 0" in done.stderr
+
+
+def test_sarif_carries_baseline_state_and_validates(
+    repo: Path,
+    sarif_schema: dict[str, Any],  # noqa: F811
+) -> None:
+    (repo / "app" / "jobs.py").write_text(
+        SHELL.replace("shell=True", "shell=False") + "\n\ndef ev(s):\n    return eval(s)\n"
+    )
+    done = review(repo, "--format", "sarif")
+    document = json.loads(done.stdout)
+    validate_sarif(document, sarif_schema)
+    states = {(r["ruleId"], r["baselineState"]) for r in document["runs"][0]["results"]}
+    assert ("B307", "new") in states and ("B602", "absent") in states
+    assert ("B404", "unchanged") in states
+    results = document["runs"][0]["results"]
+    fingerprints = [r["partialFingerprints"]["clearsight/v1"] for r in results]
+    assert len(set(fingerprints)) == len(fingerprints)
+
+
+def test_markdown_is_one_comment_with_a_table_details_and_links(repo: Path) -> None:
+    (repo / "app" / "jobs.py").write_text(SHELL + "\n\ndef ev(s):\n    return eval(s)\n")
+    done = review(repo, "--format", "markdown", "--link-base", "https://example.com/blob/abc")
+    tokens = MarkdownIt("commonmark").enable("table").parse(done.stdout)
+    kinds = {t.type for t in tokens}
+    assert {"table_open", "heading_open", "html_block"} <= kinds
+    html = MarkdownIt("commonmark").enable("table").render(done.stdout)
+    assert '<a href="https://example.com/blob/abc/app/jobs.py#L15">' in html
+    assert "<details><summary>app/jobs.py: 1 new, 0 fixed</summary>" in html
+
+
+def test_github_annotations_are_for_new_findings_only(repo: Path) -> None:
+    (repo / "app" / "jobs.py").write_text(SHELL + "\n\ndef ev(s):\n    return eval(s)\n")
+    lines = review(repo, "--format", "github").stdout.splitlines()
+    assert lines and all("B307" in line for line in lines)
+    assert all("file=app/jobs.py,line=15," in line for line in lines)
+
+
+def test_paths_limit_the_review(repo: Path) -> None:
+    (repo / "app" / "jobs.py").write_text(SHELL + "\n# changed\n")
+    (repo / "other.py").write_text("eval(input())\n")
+    found = review_json(repo, "app")
+    assert [f["path"] for f in found["files"]] == ["app/jobs.py"]
