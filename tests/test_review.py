@@ -248,3 +248,54 @@ def test_paths_limit_the_review(repo: Path) -> None:
     (repo / "other.py").write_text("eval(input())\n")
     found = review_json(repo, "app")
     assert [f["path"] for f in found["files"]] == ["app/jobs.py"]
+
+
+REQUESTS_RELEASES = ("2.31.0", "2.32.3")  # 2.32 moved the package under src/
+
+
+def requests_sdists() -> list[Path]:
+    """Two real releases of requests, pip-downloaded once into tests/.cache."""
+    cache = Path(__file__).parent / ".cache" / "requests-sdists"
+    cache.mkdir(parents=True, exist_ok=True)
+    wanted = [cache / f"requests-{version}.tar.gz" for version in REQUESTS_RELEASES]
+    for version, archive in zip(REQUESTS_RELEASES, wanted, strict=True):
+        if not archive.is_file():
+            subprocess.run(
+                [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary",
+                 ":all:", "-d", str(cache), f"requests=={version}"],
+                check=True, timeout=300,
+            )  # fmt: skip
+    return wanted
+
+
+def test_a_real_upstream_release_marks_none_of_its_unchanged_code_new(tmp_path: Path) -> None:
+    import tarfile
+
+    old, new = requests_sdists()
+    repo = tmp_path / "requests"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.name", "Ann Human")
+    git(repo, "config", "user.email", "ann@example.com")
+    for archive in (old, new):
+        for entry in repo.iterdir():
+            if entry.name != ".git":
+                subprocess.run(["rm", "-rf", str(entry)], check=True)
+        with tarfile.open(archive) as bundle:
+            bundle.extractall(tmp_path / "unpacked", filter="data")
+        top = next((tmp_path / "unpacked").iterdir())
+        for entry in top.iterdir():
+            entry.rename(repo / entry.name)
+        top.rmdir()
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", archive.name)
+    found = review_json(repo, "--base", "HEAD~1")
+    statuses = [f["status"] for f in found["files"]]
+    assert statuses.count("renamed") >= 20  # requests/ -> src/requests/
+    introduced = found["findings"]["introduced"]
+    assert introduced, "2.32 adds code with findings (timeouts, asserts in new tests)"
+    assert {f["where"] for f in introduced} == {"changed"}, [
+        (f["path"], f["line"], f["code"]) for f in introduced if f["where"] != "changed"
+    ]
+    assert not any(f["code"] == "CS-D006" for f in introduced)  # renamed files' imports
+    assert len(found["findings"]["fixed"]) <= 3

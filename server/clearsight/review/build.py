@@ -13,8 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from clearsight.checks.new_dependency import NEW_DEPENDENCY
 from clearsight.cli.cache import FindingCache
 from clearsight.cli.runner import FileResult, run, run_contents
+from clearsight.deps.imports import scan_imports
 from clearsight.model import Finding
 from clearsight.provenance.service import SERVICE
 from clearsight.review.changes import Change, FileChange, commits_touching, read_blobs
@@ -106,6 +108,8 @@ def build_review(
         new_text, new_findings = (None, [])
         if new_result is not None:
             new_text, new_findings = _text_of(new_result, root / path), new_result.findings
+        if entry.change.old_path not in (None, path):
+            new_findings = _imports_kept_through_rename(new_findings, base_text)
         entry.findings = compare_file(
             entry.change, base_text, base_findings, new_text, new_findings
         )
@@ -116,6 +120,26 @@ def build_review(
     moved = match_moves([r.findings for r in analysed if r.findings is not None])
     _add_churn(root, reviews)
     return Review(change, reviews, rank_hunks(reviews), moved)
+
+
+def _imports_kept_through_rename(findings: list[Finding], base_text: str | None) -> list[Finding]:
+    """CS-D006 knows a file by its path, so a renamed file looks new to it and all its
+    imports new; the review knows the old path, and drops those the old file had."""
+    if base_text is None:
+        return findings
+    old = SourceText(base_text)
+    if old.tree is None:
+        return findings
+    before = {imported.top for imported in scan_imports(old).imports}
+    return [
+        f
+        for f in findings
+        if not (
+            f.code == NEW_DEPENDENCY
+            and f.metrics.get("new_file")
+            and f.metrics.get("module") in before
+        )
+    ]
 
 
 def _analysable(review: FileReview, root: Path) -> bool:
