@@ -299,3 +299,39 @@ def test_a_real_upstream_release_marks_none_of_its_unchanged_code_new(tmp_path: 
     ]
     assert not any(f["code"] == "CS-D006" for f in introduced)  # renamed files' imports
     assert len(found["findings"]["fixed"]) <= 3
+
+
+def test_dependency_changes_in_declarations_and_lock_files(repo: Path) -> None:
+    lock = '[[package]]\nname = "{0}"\nversion = "{1}"\n'
+    (repo / "pyproject.toml").write_text(
+        '[project]\nname = "app"\ndependencies = ["requests>=2.0", "rich"]\n'
+    )
+    (repo / "requirements.txt").write_text("flask==2.0\n")
+    (repo / "uv.lock").write_text(lock.format("requests", "2.30.0") + lock.format("idna", "3.4"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "Declare")
+    git(repo, "checkout", "-q", "-b", "deps")
+    (repo / "pyproject.toml").write_text(
+        '[project]\nname = "app"\ndependencies = [\n    "requests>=2.31",\n    "rich",\n'
+        '    "reqeusts",\n    "clearsight-surely-not-a-real-package",\n]\n'
+    )
+    (repo / "requirements.txt").write_text("# nothing pinned any more\n")
+    (repo / "uv.lock").write_text(
+        lock.format("requests", "2.32.3") + lock.format("certifi", "2024.2.2")
+    )
+    found = review_json(repo, "--base", "HEAD")
+    changes = {(d["name"], d["change"], d["path"]): d for d in found["dependencies"]}
+    assert changes[("requests", "re-versioned", "pyproject.toml")]["after"] == "requests>=2.31"
+    assert changes[("flask", "removed", "requirements.txt")]["before"] == "flask==2.0"
+    assert changes[("requests", "re-versioned", "uv.lock")]["after"] == "2.32.3"
+    assert ("certifi", "added", "uv.lock") in changes and ("idna", "removed", "uv.lock") in changes
+    typo = changes[("reqeusts", "added", "pyproject.toml")]
+    assert typo["verdict"] in ("typosquat", "not-on-pypi")
+    assert "Did you mean `requests`?" in typo["detail"]
+    made_up = changes[("clearsight-surely-not-a-real-package", "added", "pyproject.toml")]
+    assert made_up["verdict"] == "not-on-pypi" and made_up["line"] == 7
+    assert not any(d["name"] == "rich" for d in found["dependencies"])
+    (top, *_) = found["hunks"]
+    assert top["path"] == "pyproject.toml"
+    assert any("not on PyPI" in reason for reason in top["reasons"])
+    assert found["summary"]["dependencies"]["flagged"] == 2

@@ -88,6 +88,7 @@ def is_local_module(top: str, folders: Iterable[Path]) -> bool:
 class Requirement:
     name: str  # as written
     where: str  # "pyproject.toml [project.dependencies]", "requirements.txt:3"
+    spec: str = ""  # the whole requirement as written ("requests>=2.31"; Poetry: its value)
 
     @property
     def key(self) -> str:
@@ -160,7 +161,7 @@ class _Reader:
                 continue
             name = requirement_name(value)
             if name is not None:
-                self.requirements.append(Requirement(name, where))
+                self.requirements.append(Requirement(name, where, value.strip()))
             elif value.strip() and not _is_location(value):
                 self.problems.append(f"{where}: cannot read a requirement from {value!r}")
 
@@ -170,7 +171,8 @@ class _Reader:
             return
         for name in values:
             if str(name).lower() != "python":
-                self.requirements.append(Requirement(str(name), where))
+                spec = f"{name} {values[name]}"
+                self.requirements.append(Requirement(str(name), where, spec))
 
 
 def _table(document: Mapping[str, Any], *keys: str) -> Any:
@@ -333,7 +335,7 @@ def _read_requirements(reader: _Reader, path: Path, seen: set[Path]) -> None:
             continue  # -c constraints, --index-url, --hash...: not declarations
         name = requirement_name(line)
         if name is not None:
-            reader.requirements.append(Requirement(name, where))
+            reader.requirements.append(Requirement(name, where, line))
         elif not _is_location(line):
             reader.problems.append(f"{where}: cannot read a requirement from {line!r}")
 

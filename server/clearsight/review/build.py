@@ -22,6 +22,7 @@ from clearsight.provenance.service import SERVICE
 from clearsight.review.changes import Change, FileChange, commits_touching, read_blobs
 from clearsight.review.compare import FileFindings, compare_file, match_moves
 from clearsight.review.complexity import ComplexityChange, complexity_change
+from clearsight.review.dependencies import DependencyChange, dependency_changes, placed
 from clearsight.review.risk import HunkRisk, rank_hunks
 from clearsight.settings import Settings
 from clearsight.source import SourceText
@@ -55,6 +56,8 @@ class Review:
     files: list[FileReview]
     hunks: list[HunkRisk]
     moved: int  # findings that moved with their code from one file to another
+    dependencies: list[DependencyChange] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # what could not be read, and why
 
     @property
     def introduced(self) -> list[tuple[str, Finding, str]]:
@@ -119,7 +122,9 @@ def build_review(
             entry.ai = _ai_share(new_text, root / path, entry.change, settings_for(root / path))
     moved = match_moves([r.findings for r in analysed if r.findings is not None])
     _add_churn(root, reviews)
-    return Review(change, reviews, rank_hunks(reviews), moved)
+    declared, problems = dependency_changes(change)
+    declared = placed(declared, change)
+    return Review(change, reviews, rank_hunks(reviews, declared), moved, declared, problems)
 
 
 def _imports_kept_through_rename(findings: list[Finding], base_text: str | None) -> list[Finding]:

@@ -271,6 +271,19 @@ def read_blobs(root: Path, blobs: Iterable[str]) -> dict[str, bytes]:
     return found
 
 
+def list_tree(root: Path, commit: str, folder: str) -> list[str]:
+    """The files of `folder` at `commit` and of its `requirements/` folder (paths from the
+    repository root)."""
+    prefix = f"{folder}/" if folder else ""
+    found: list[str] = []
+    for listed in (prefix, f"{prefix}requirements/"):
+        out = _git(
+            root, "ls-tree", "--name-only", "-z", commit, *(["--", listed] if listed else [])
+        )
+        found += [name for name in out.decode("utf-8", "surrogateescape").split("\0") if name]
+    return found
+
+
 _FIX = re.compile(r"\b(fix(e[sd])?|bug|hotfix|regression|revert)\b", re.IGNORECASE)
 
 

@@ -22,6 +22,7 @@ from clearsight.cli.runner import FileResult
 from clearsight.model import Finding, Severity
 from clearsight.review.build import FileReview, Review
 from clearsight.review.compare import Compared
+from clearsight.review.dependencies import DependencyChange
 from clearsight.review.risk import HunkRisk
 
 TOP_HUNKS = 15  # hunks listed in "where to look first"
@@ -46,6 +47,8 @@ def summary(review: Review) -> dict[str, Any]:
         tools.update(f.ai.tools)
     unreviewed = sum(len(f.ai.unreviewed_blocks) for f in files)
     high = sum(1 for h in review.hunks if h.level == "high")
+    declared = Counter(d.change for d in review.dependencies)
+    flagged = sum(1 for d in review.dependencies if d.verdict)
     effort = 1 + (added > 50) + (added > 250) + (added > 1000) + (high > 0)
     reasons = [f"{added:,} lines added in {len(files)} files"]
     if introduced:
@@ -54,6 +57,10 @@ def summary(review: Review) -> dict[str, Any]:
         reasons.append(f"{_share(ai_lines, added)} AI-written")
     if high:
         reasons.append(f"{high} high-risk hunk{'s' if high != 1 else ''}")
+    if declared.get("added"):
+        reasons.append(
+            f"{declared['added']} dependenc{'ies' if declared['added'] != 1 else 'y'} added"
+        )
     return {
         "files": len(files),
         "added": added,
@@ -68,6 +75,12 @@ def summary(review: Review) -> dict[str, Any]:
         "ai_share": round(ai_lines / added, 3) if added else 0.0,
         "ai_tools": dict(tools.most_common()),
         "unreviewed_ai_blocks": unreviewed,
+        "dependencies": {
+            "added": declared.get("added", 0),
+            "removed": declared.get("removed", 0),
+            "re-versioned": declared.get("re-versioned", 0),
+            "flagged": flagged,
+        },
         "effort": min(effort, 5),
         "effort_reasons": reasons,
     }
@@ -186,7 +199,22 @@ def format_json(review: Review) -> str:
         },
         "summary": summary(review),
         "notes": review.change.notes,
+        "problems": review.problems,
         "hunks": [_hunk(h) for h in review.hunks],
+        "dependencies": [
+            {
+                "name": d.name,
+                "change": d.change,
+                "where": d.where,
+                "path": d.path,
+                "line": d.line or None,
+                "before": d.before,
+                "after": d.after,
+                "verdict": d.verdict or None,
+                "detail": d.detail or None,
+            }
+            for d in review.dependencies
+        ],
         "findings": {
             "introduced": [
                 _finding(f.change.path, c)
@@ -251,8 +279,12 @@ def format_text(review: Review, color: bool = False, width: int = 110) -> str:
         + (f", {facts['moved']} moved with their code" if facts["moved"] else "")
     )
     console.print(f"Review effort {facts['effort']}/5: {'; '.join(facts['effort_reasons'])}")
-    for note in review.change.notes:
+    for note in [*review.change.notes, *review.problems]:
         console.print(f"note: {note}", style="yellow")
+    if review.dependencies:
+        console.print(Text("Dependency changes", style="bold"))
+        for declared in review.dependencies:
+            console.print(f"  {_dependency_line(declared)}")
     hunks = [h for h in review.hunks if h.score > 0][:TOP_HUNKS]
     if hunks:
         table = Table(title="Where to look first", title_justify="left", show_lines=False)
@@ -279,6 +311,17 @@ def format_text(review: Review, color: bool = False, width: int = 110) -> str:
         if entry.note:
             console.print(f"{entry.change.path}: {entry.note}", style="dim")
     return buffer.getvalue()
+
+
+def _dependency_line(declared: DependencyChange) -> str:
+    if declared.change == "added":
+        what = f"+ {declared.after}"
+    elif declared.change == "removed":
+        what = f"- {declared.before}"
+    else:
+        what = f"~ {declared.name}: {declared.before} -> {declared.after}"
+    flag = f" [{declared.verdict}] {declared.detail}" if declared.verdict else ""
+    return f"{what} ({declared.where}){flag}"
 
 
 def _text_finding(console: Console, label: str, compared: Compared) -> None:
@@ -334,8 +377,18 @@ def format_markdown(review: Review, link_base: str | None = None) -> str:
         + " |",
         f"| Unreviewed AI blocks | {facts['unreviewed_ai_blocks']} |",
     ]
-    for note in review.change.notes:
+    for note in [*review.change.notes, *review.problems]:
         out += ["", f"> **Note:** {_escape(note)}"]
+    if review.dependencies:
+        out += ["", "### Dependency changes", "", "| Change | Distribution | Where | Check |"]
+        out.append("| --- | --- | --- | --- |")
+        for d in review.dependencies:
+            shown = d.after if d.change == "added" else d.before
+            if d.change == "re-versioned":
+                shown = f"{d.name}: {d.before} -> {d.after}"
+            check = f"**{d.verdict}**: {_escape(d.detail)}" if d.verdict else ""
+            where = _escape(d.where)
+            out.append(f"| {d.change} | `{_escape(shown or d.name)}` | {where} | {check} |")
     hunks = [h for h in review.hunks if h.score > 0][:TOP_HUNKS]
     if hunks:
         out += ["", "### Where to look first", "", "| Risk | Where | Why |", "| ---: | --- | --- |"]

@@ -4,7 +4,8 @@ the evidence written out as reasons ("new B506; AI-written, unreviewed; +6 compl
 The weights are plain and stated here so a score can be explained: a new error counts 8, a
 new warning 4, a new information 1; an added line written by AI and not reviewed adds up to
 3; complexity growth of the functions the hunk touches adds its points (up to 6); a file
-fixed often in the last 90 days up to 3; size up to 3. Findings a change introduced outside
+fixed often in the last 90 days up to 3; size up to 3; a newly declared dependency 1, or 4
+when its name is not on PyPI or a typo away from a popular one. Findings a change introduced outside
 any hunk (a dataflow path whose source was added elsewhere) go to the file's nearest hunk.
 """
 
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from clearsight.model import Family, Severity
 from clearsight.review.changes import Hunk
 from clearsight.review.compare import Compared
+from clearsight.review.dependencies import DependencyChange
 
 if TYPE_CHECKING:
     from clearsight.review.build import FileReview
@@ -37,6 +39,7 @@ class HunkRisk:
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
     new: list[Compared] = field(default_factory=list)  # findings it introduced
+    declared: list[DependencyChange] = field(default_factory=list)  # dependencies it adds
     ai_lines: int = 0
     unreviewed_ai: bool = False
 
@@ -47,7 +50,9 @@ class HunkRisk:
         return "medium" if self.score >= 3 else "low"
 
 
-def rank_hunks(files: Sequence[FileReview]) -> list[HunkRisk]:
+def rank_hunks(
+    files: Sequence[FileReview], dependencies: Sequence[DependencyChange] = ()
+) -> list[HunkRisk]:
     ranked: list[HunkRisk] = []
     for review in files:
         change = review.change
@@ -57,6 +62,9 @@ def rank_hunks(files: Sequence[FileReview]) -> list[HunkRisk]:
         if review.findings is not None:
             for compared in review.findings.introduced:
                 _nearest(hunks, compared.finding.span.start.line).new.append(compared)
+        for declared in dependencies:
+            if declared.path == change.path and declared.change == "added" and declared.line:
+                _nearest(hunks, declared.line - 1).declared.append(declared)
         for risk in hunks:
             _score(risk, review)
         ranked.extend(hunks)
@@ -89,6 +97,14 @@ def _score(risk: HunkRisk, review: FileReview) -> None:
         family = found[0].finding.family
         what = "new dependency" if family is Family.DEPENDENCIES else "new"
         reasons.append(f"{what} {code}{count} ({worst.label})")
+    for declared in risk.declared:
+        if declared.verdict:
+            score += SEVERITY_WEIGHT[Severity.WARNING]
+            what = "not on PyPI" if declared.verdict == "not-on-pypi" else "a possible typosquat"
+            reasons.append(f"declares `{declared.name}`, {what}")
+        else:
+            score += 1.0
+            reasons.append(f"declares a new dependency `{declared.name}`")
     added = set(risk.hunk.added)
     ai = review.ai
     unreviewed = [b for b in ai.unreviewed_blocks if any(b[0] - 1 <= x <= b[1] - 1 for x in added)]
