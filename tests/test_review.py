@@ -335,3 +335,11 @@ def test_dependency_changes_in_declarations_and_lock_files(repo: Path) -> None:
     assert top["path"] == "pyproject.toml"
     assert any("not on PyPI" in reason for reason in top["reasons"])
     assert found["summary"]["dependencies"]["flagged"] == 2
+
+
+def test_a_finding_on_a_rewritten_line_is_updated_not_new_and_fixed(repo: Path) -> None:
+    (repo / "app" / "jobs.py").write_text(SHELL.replace("shell=True)", "shell=True, timeout=30)"))
+    found = review_json(repo)
+    assert found["findings"]["introduced"] == [] and found["findings"]["fixed"] == []
+    (updated,) = [f for f in found["findings"]["in_changed_code"] if f["code"] == "B602"]
+    assert (updated["state"], updated["where"]) == ("updated", "changed")

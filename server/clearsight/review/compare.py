@@ -84,10 +84,34 @@ def compare_file(
             result.kept.append(Compared(placed, "updated", where, before.finding))
         else:
             result.kept.append(Compared(placed, "unchanged", where))
-    for placed in base:
-        if placed.fingerprint not in matched:
-            result.fixed.append(Compared(placed, "fixed", "changed"))
+    gone = [p for p in base if p.fingerprint not in matched]
+    result.introduced, gone = _rewritten(result, gone)
+    result.fixed = [Compared(p, "fixed", "changed") for p in gone]
     return result
+
+
+def _rewritten(result: FileFindings, gone: list[Placed]) -> tuple[list[Compared], list[Placed]]:
+    """A finding on a line the change rewrote (`shell=True` given a timeout) is the base's
+    finding updated, not one fixed and one new: paired, in order, by code, definition and
+    message (numbers aside), when it sits on a changed line."""
+    waiting: dict[tuple[str, str, str], list[Placed]] = {}
+    for placed in gone:
+        waiting.setdefault(_loose(placed), []).append(placed)
+    introduced = []
+    for compared in result.introduced:
+        candidates = waiting.get(_loose(compared.placed))
+        if compared.where != "changed" or not candidates:
+            introduced.append(compared)
+            continue
+        before = candidates.pop(0)
+        result.kept.append(Compared(compared.placed, "updated", "changed", before.finding))
+    left = {id(p) for group in waiting.values() for p in group}
+    return introduced, [p for p in gone if id(p) in left]
+
+
+def _loose(placed: Placed) -> tuple[str, str, str]:
+    message = "".join("#" if c.isdigit() else c for c in placed.finding.message)
+    return (placed.finding.code, placed.scope, message)
 
 
 def _where(placed: Placed, added: set[int], near: set[int], changed_scopes: set[str]) -> str:

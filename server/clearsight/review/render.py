@@ -25,6 +25,9 @@ from clearsight.review.compare import Compared
 from clearsight.review.dependencies import DependencyChange
 from clearsight.review.risk import HunkRisk
 
+# The first line of the Markdown report: the GitHub Action finds its own comment by it and
+# updates that one comment instead of adding another on every push.
+COMMENT_MARKER = "<!-- clearsight-review -->"
 TOP_HUNKS = 15  # hunks listed in "where to look first"
 MAX_DETAILS = 60  # files given a details section in Markdown; the rest are counted
 
@@ -354,6 +357,7 @@ def format_markdown(review: Review, link_base: str | None = None) -> str:
     facts = summary(review)
     introduced = facts["introduced"]
     out = [
+        COMMENT_MARKER,
         "## Clearsight review",
         "",
         f"Compared with {_escape(_base_line(review))}. **Review effort {facts['effort']}/5**: "

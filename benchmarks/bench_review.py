@@ -1,0 +1,116 @@
+"""`clearsight review` of a 20-file change in Django's source tree against a full
+`clearsight check` of the same tree, both cold (an empty cache), in the same run.
+
+The tree is Django 6.1.3's sdist, committed to a fresh git repository; the change edits 20
+modules spread over the tree (a function added with a subprocess call, a line rewritten, a
+few lines removed), committed on a branch, plus one unstaged edit. Target (issue 12): the
+review costs at most 0.2x the full check.
+
+    python benchmarks/bench_review.py [--jobs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from corpus import fetch_sdists
+
+TARGET = 0.2
+CHANGED_FILES = 20
+ADDED = """
+
+def _bench_run_{n}(command):
+    import subprocess
+
+    if command:
+        return subprocess.run(command, shell=True, check=False)
+    return None
+"""
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def clearsight(repo: Path, *args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "clearsight.cli.main", *args],
+        cwd=repo, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode == 2 or "Traceback" in done.stderr:
+        raise SystemExit(f"clearsight {' '.join(args)} failed:\n{done.stderr[-2000:]}")
+    return time.perf_counter() - started, done
+
+
+def make_repository(source: Path, scratch: Path) -> Path:
+    repo = scratch / "django"
+    shutil.copytree(source, repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.name", "Bench")
+    git(repo, "config", "user.email", "bench@example.com")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "Django")
+    git(repo, "checkout", "-q", "-b", "change")
+    modules = sorted(
+        p
+        for p in (repo / "django").rglob("*.py")
+        if p.stat().st_size > 2000 and "/tests/" not in str(p)
+    )
+    step = max(1, len(modules) // CHANGED_FILES)
+    chosen = modules[::step][:CHANGED_FILES]
+    for n, path in enumerate(chosen):
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        middle = len(lines) // 2
+        lines[middle] = lines[middle].rstrip("\n") + "  # reviewed change\n"
+        del lines[middle + 5 : middle + 7]
+        path.write_text("".join(lines) + ADDED.format(n=n), encoding="utf-8")
+    git(repo, "commit", "-qam", "A 20-file change")
+    last = chosen[-1]
+    last.write_text(last.read_text(encoding="utf-8") + "\n# unstaged\n", encoding="utf-8")
+    return repo
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    options = parser.parse_args()
+    (django,) = fetch_sdists(("django==6.1.3",))
+    with tempfile.TemporaryDirectory(prefix="bench-review-") as scratch:
+        repo = make_repository(django, Path(scratch))
+        jobs = ("--jobs", str(options.jobs))
+        review_seconds, review = clearsight(
+            repo, "review", "--base", "main", "--format", "json", "--cache-dir",
+            str(Path(scratch) / "cache-review"), *jobs,
+        )  # fmt: skip
+        check_seconds, check = clearsight(
+            repo, "check", "--format", "json", "--cache-dir", str(Path(scratch) / "cache-check"),
+            "--quiet", *jobs,
+        )  # fmt: skip
+    found = json.loads(review.stdout)
+    checked = json.loads(check.stdout)["files_checked"]
+    summary = found["summary"]
+    ratio = review_seconds / check_seconds
+    print(f"python {sys.version.split()[0]}; {options.jobs} workers; Django 6.1.3")
+    print(
+        f"review: {summary['files']} files changed (+{summary['added']} -{summary['removed']}), "
+        f"{sum(summary['introduced'].values())} findings introduced, "
+        f"{summary['fixed']} fixed: {review_seconds:.2f} s cold"
+    )
+    print(f"check:  {checked} files: {check_seconds:.2f} s cold")
+    verdict = "PASS" if ratio <= TARGET else "FAIL"
+    print(f"review / full check = {ratio:.3f} (target <= {TARGET}): {verdict}")
+    return 0 if ratio <= TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
