@@ -1252,10 +1252,12 @@ def test_no_progress_bar_or_escape_codes_when_output_is_not_a_terminal(tmp_path:
     assert run.stdout.endswith("Found 1 finding in 221 files (1 warning).\n")
 
 
-def run_with_terminal_stderr(*args: str, cwd: Path, timeout: float = 60) -> tuple[bytes, bytes]:
+def run_with_terminal_stderr(
+    *args: str, cwd: Path, timeout: float = 60, subcommand: str = "check"
+) -> tuple[bytes, bytes]:
     """Run the command with stderr on a pseudo-terminal (stdout piped); return both."""
     controller, terminal = os.openpty()
-    command = [sys.executable, "-m", "clearsight.cli.main", "check", *args]
+    command = [sys.executable, "-m", "clearsight.cli.main", subcommand, *args]
     with subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=terminal) as process:
         os.close(terminal)
         received = b""

@@ -343,3 +343,53 @@ def test_a_finding_on_a_rewritten_line_is_updated_not_new_and_fixed(repo: Path) 
     assert found["findings"]["introduced"] == [] and found["findings"]["fixed"] == []
     (updated,) = [f for f in found["findings"]["in_changed_code"] if f["code"] == "B602"]
     assert (updated["state"], updated["where"]) == ("updated", "changed")
+
+
+def test_a_large_change_shows_progress_on_a_terminal_only(repo: Path) -> None:
+    from test_cli import run_with_terminal_stderr
+
+    for index in range(220):
+        (repo / "app" / f"m{index:03}.py").write_text(f"def f{index}(x):\n    return x + {index}\n")
+    report = repo.parent / "report.json"
+    stdout, terminal = run_with_terminal_stderr(
+        "--no-cache", "--format", "json", "-o", str(report), cwd=repo, subcommand="review"
+    )
+    assert stdout == b""
+    assert json.loads(report.read_text())["summary"]["files"] == 220  # the report stays clean
+    assert b"Reviewing" in terminal and b"Traceback" not in terminal
+    piped = review(repo, "--format", "json")
+    assert "Reviewing" not in piped.stderr and "\x1b" not in piped.stderr
+
+
+def test_deleted_files_submodules_and_conflicts_are_said_and_the_rest_reviewed(
+    repo: Path, tmp_path: Path
+) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    git(library, "init", "-q", "-b", "main")
+    git(library, "config", "user.name", "Lib")
+    git(library, "config", "user.email", "lib@example.com")
+    (library / "lib.py").write_text("x = 1\n")
+    git(library, "add", "-A")
+    git(library, "commit", "-qm", "lib")
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library), "vendor/lib")
+    git(repo, "rm", "-q", "app/jobs.py")
+    git(repo, "commit", "-qm", "Vendor a library, drop the jobs")
+    # A conflict: both branches change the same line of one file.
+    (repo / "app" / "conf.py").write_text("MODE = 'a'\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "conf a")
+    git(repo, "checkout", "-q", "-b", "other", "HEAD~1")
+    (repo / "app" / "conf.py").write_text("MODE = 'b'\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "conf b")
+    merged = subprocess.run(["git", "merge", "-q", "feature"], cwd=repo, capture_output=True)
+    assert merged.returncode != 0  # conflicted, as intended
+    (repo / "app" / "new.py").write_text("x = eval(input())\n")
+    found = review_json(repo, "--base", "main")
+    by_path = {f["path"]: f for f in found["files"]}
+    assert by_path["app/jobs.py"]["status"] == "deleted"
+    assert {f["code"] for f in found["findings"]["fixed"]} >= {"B602", "B404"}
+    assert "submodule" in by_path["vendor/lib"]["note"]
+    assert any("unresolved conflicts (app/conf.py)" in note for note in found["notes"])
+    assert "CS-S004" in {f["code"] for f in found["findings"]["introduced"]}

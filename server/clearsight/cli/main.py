@@ -13,14 +13,21 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from clearsight import __version__
 from clearsight.cli import output, provenance_cmd, review_cmd
 from clearsight.cli.cache import FindingCache
 from clearsight.cli.discovery import discover
-from clearsight.cli.runner import FileResult, analyze_bytes, default_jobs, is_terminal, run
+from clearsight.cli.runner import (
+    FileResult,
+    analyze_bytes,
+    default_jobs,
+    is_terminal,
+    progress_bar,
+    run,
+)
 from clearsight.deps.environment import ENVIRONMENTS
 from clearsight.fixes import apply_edits, safe_fix_edits
 from clearsight.model import Family, Finding, Severity, TextEdit
@@ -29,7 +36,6 @@ from clearsight.settings import Settings, SettingsResolver
 from clearsight.source import SourceText
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-PROGRESS_MIN_FILES = 200
 
 
 def _codes(value: str) -> list[str]:
@@ -239,25 +245,6 @@ def _emit(results: list[FileResult], args: argparse.Namespace) -> None:
         sys.stdout.write(output.FORMATTERS[args.format](results))
 
 
-@contextlib.contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr when stderr is a terminal and the run is long."""
-    if not (is_terminal(sys.stderr) and total >= PROGRESS_MIN_FILES):
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress
-
-    # On stderr, the stream we checked: `clearsight check > report.txt` keeps a clean report.
-    bar = Progress(transient=True, console=Console(stderr=True))
-    task = bar.add_task("Checking", total=total)
-    bar.start()
-    try:
-        yield lambda step: bar.advance(task, step)
-    finally:
-        bar.stop()
-
-
 def check(args: argparse.Namespace) -> int:
     resolver = SettingsResolver()
     reported: set[str] = set()
@@ -278,7 +265,7 @@ def check(args: argparse.Namespace) -> int:
         return settings
 
     cache = None if args.no_cache else FindingCache(args.cache_dir or Path(".clearsight_cache"))
-    with _progress(len(found.files)) as advance:
+    with progress_bar(len(found.files), "Checking") as advance:
         results = run(found.files, settings_for, args.jobs, cache, advance).files
     if args.fix:
         _report_fixes(_fix_files(results, resolver, args), args)

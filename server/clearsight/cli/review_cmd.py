@@ -15,10 +15,10 @@ from pathlib import Path
 
 from clearsight.cli.cache import FindingCache
 from clearsight.cli.discovery import excluded
-from clearsight.cli.runner import default_jobs, is_terminal
+from clearsight.cli.runner import default_jobs, is_terminal, progress_bar
 from clearsight.gitrun import GitError
 from clearsight.model import Severity
-from clearsight.review.build import build_review
+from clearsight.review.build import analysis_count, build_review
 from clearsight.review.changes import ReviewError, collect_change, repository_root, resolve_base
 from clearsight.review.render import RENDERERS, format_markdown, format_text
 from clearsight.settings import Settings, SettingsResolver
@@ -90,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     cache = None if args.no_cache else FindingCache(args.cache_dir or root / ".clearsight_cache")
-    review = build_review(change, settings_for, args.jobs, cache)
+    with progress_bar(analysis_count(change), "Reviewing") as advance:
+        review = build_review(change, settings_for, args.jobs, cache, advance)
     if args.format == "text":
         color = args.output is None and is_terminal(sys.stdout) and "NO_COLOR" not in os.environ
         text = format_text(review, color=color)

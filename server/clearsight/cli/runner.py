@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import os
@@ -180,21 +181,26 @@ def run_contents(
     settings_for: Callable[[Path], Settings],
     jobs: int,
     cache: FindingCache | None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[FileResult]:
     """`run` for contents that are not on disk (a file as a git revision had it), each
     analysed as the file `path` (settings, project and cache key are that file's)."""
     slots: list[FileResult | None] = []
     pending: list[tuple[int, bytes, str, Settings, str | None]] = []
+    advance = progress or (lambda step: None)
     for raw, path in contents:
         done, job = _recall(raw, path, settings_for(path), cache)
         if job is not None:
             pending.append((len(slots), *job))
+        else:
+            advance(1)
         slots.append(done)
     for (index, _raw, name, _settings, key), (findings, text) in zip(
         pending, _analyse_all(pending, jobs), strict=True
     ):
         slots[index] = FileResult(name, findings, text)
         _remember(cache, key, findings)
+        advance(1)
     return [slot for slot in slots if slot is not None]
 
 
@@ -228,3 +234,25 @@ def default_jobs() -> int:
 
 def is_terminal(stream: object = sys.stderr) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
+
+
+PROGRESS_MIN_FILES = 200
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr when stderr is a terminal and the run is long."""
+    if not (is_terminal(sys.stderr) and total >= PROGRESS_MIN_FILES):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    # On stderr, the stream we checked: `clearsight check > report.txt` keeps a clean report.
+    bar = Progress(transient=True, console=Console(stderr=True))
+    task = bar.add_task(label, total=total)
+    bar.start()
+    try:
+        yield lambda step: bar.advance(task, step)
+    finally:
+        bar.stop()

@@ -77,6 +77,8 @@ def build_review(
     cache: FindingCache | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Review:
+    """`progress` is told of each file analysed, at the base or in the working tree (as
+    many as `analysis_count(change)`)."""
     root, base = change.root, change.base
 
     def review_settings(path: Path) -> Settings:
@@ -98,7 +100,7 @@ def build_review(
         if r.change.old_blob in blobs
     ]
     base_results = run_contents(
-        [(raw, path) for raw, path, _ in base_inputs], review_settings, jobs, cache
+        [(raw, path) for raw, path, _ in base_inputs], review_settings, jobs, cache, progress
     )
     base_by_path = {
         name: (raw, result)
@@ -145,6 +147,12 @@ def _imports_kept_through_rename(findings: list[Finding], base_text: str | None)
             and f.metrics.get("module") in before
         )
     ]
+
+
+def analysis_count(change: Change) -> int:
+    """How many analyses a review of `change` makes, at most (for a progress bar)."""
+    python = [f for f in change.files if f.is_python]
+    return sum(f.status != "deleted" for f in python) + sum(bool(f.old_blob) for f in python)
 
 
 def _analysable(review: FileReview, root: Path) -> bool:
