@@ -372,7 +372,8 @@ def test_deleted_files_submodules_and_conflicts_are_said_and_the_rest_reviewed(
     (library / "lib.py").write_text("x = 1\n")
     git(library, "add", "-A")
     git(library, "commit", "-qm", "lib")
-    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library), "vendor/lib")
+    allow = ("-c", "protocol.file.allow=always")
+    git(repo, *allow, "submodule", "add", "-q", str(library), "vendor/lib")
     git(repo, "rm", "-q", "app/jobs.py")
     git(repo, "commit", "-qm", "Vendor a library, drop the jobs")
     # A conflict: both branches change the same line of one file.
