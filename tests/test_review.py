@@ -159,6 +159,7 @@ def test_an_assistant_s_commit_counts_as_ai_written_and_unreviewed(repo: Path) -
     assert top["path"] == "app/loader.py"
     assert any(reason.startswith("AI-written") for reason in top["reasons"])
     assert any(reason.startswith("new B506") for reason in top["reasons"])
+    assert "unreviewed AI block: app/loader.py:4-5 (load)" in review(repo).stdout
 
 
 def test_complexity_growth_is_reported_before_and_after(repo: Path) -> None:
@@ -171,6 +172,9 @@ def test_complexity_growth_is_reported_before_and_after(repo: Path) -> None:
     (delta,) = entry["complexity"]["functions"]
     assert (delta["name"], delta["before"], delta["after"]) == ("size", 2, 7)
     assert any("+5 complexity (size)" in r for h in found["hunks"] for r in h["reasons"])
+    markdown = review(repo, "--format", "markdown").stdout
+    assert "### Complexity" in markdown and "app/jobs.py:8 size: 2 -&gt; 7" in markdown
+    assert "complexity: app/jobs.py:8 size: 2 -> 7" in review(repo).stdout
 
 
 def test_fail_on_counts_only_new_findings(repo: Path) -> None:

@@ -302,6 +302,12 @@ def format_text(review: Review, color: bool = False, width: int = 110) -> str:
                 "; ".join(risk.reasons),
             )
         console.print(table)
+    for line in complexity_lines(review):
+        console.print(f"complexity: {line}")
+    for path, first, last, scope in unreviewed_blocks(review):
+        console.print(
+            f"unreviewed AI block: {path}:{first}-{last}" + (f" ({scope})" if scope else "")
+        )
     for entry in review.files:
         if entry.findings is None or not (entry.findings.introduced or entry.findings.fixed):
             continue
@@ -314,6 +320,38 @@ def format_text(review: Review, color: bool = False, width: int = 110) -> str:
         if entry.note:
             console.print(f"{entry.change.path}: {entry.note}", style="dim")
     return buffer.getvalue()
+
+
+def complexity_lines(review: Review) -> list[str]:
+    """Functions whose complexity rose or that are new above the limit, and modules whose
+    maintainability rank dropped, most growth first."""
+    deltas = [
+        (delta.growth, f.change.path, delta)
+        for f in review.files
+        if f.complexity is not None
+        for delta in f.complexity.functions
+    ]
+    deltas.sort(key=lambda item: (-item[0], item[1], item[2].line))
+    lines = []
+    for _, path, delta in deltas[:MAX_DETAILS]:
+        before = "new" if delta.before is None else str(delta.before)
+        lines.append(f"{path}:{delta.line} {delta.name}: {before} -> {delta.after}")
+    for entry in review.files:
+        change = entry.complexity
+        if change is not None and change.rank_dropped:
+            lines.append(
+                f"{entry.change.path}: maintainability rank {change.rank_before} -> "
+                f"{change.rank_after}"
+            )
+    return lines
+
+
+def unreviewed_blocks(review: Review) -> list[tuple[str, int, int, str]]:
+    return [
+        (f.change.path, first, last, scope)
+        for f in review.files
+        for first, last, scope in f.ai.unreviewed_blocks
+    ]
 
 
 def _dependency_line(declared: DependencyChange) -> str:
@@ -407,6 +445,17 @@ def format_markdown(review: Review, link_base: str | None = None) -> str:
             out.append(
                 f"| {risk.score:g} ({risk.level}) | {where} | {_escape('; '.join(risk.reasons))} |"
             )
+    complexity = complexity_lines(review)
+    if complexity:
+        out += ["", "### Complexity", ""] + [f"- {_escape(line)}" for line in complexity]
+    blocks = unreviewed_blocks(review)
+    if blocks:
+        out += ["", "### Unreviewed AI blocks", ""]
+        for path, first, last, scope in blocks[:MAX_DETAILS]:
+            shown = _link(path, first, link_base, f"{path}:{first}-{last}")
+            out.append(f"- {shown}" + (f" ({_escape(scope)})" if scope else ""))
+        if len(blocks) > MAX_DETAILS:
+            out.append(f"- … and {len(blocks) - MAX_DETAILS} more")
     detailed = [
         f for f in review.files if f.findings and (f.findings.introduced or f.findings.fixed)
     ]
