@@ -227,6 +227,7 @@ def test_sarif_carries_baseline_state_and_validates(
     results = document["runs"][0]["results"]
     fingerprints = [r["partialFingerprints"]["clearsight/v1"] for r in results]
     assert len(set(fingerprints)) == len(fingerprints)
+    assert document["runs"][0]["properties"]["base"]["name"] == "main"
 
 
 def test_markdown_is_one_comment_with_a_table_details_and_links(repo: Path) -> None:
@@ -398,3 +399,21 @@ def test_deleted_files_submodules_and_conflicts_are_said_and_the_rest_reviewed(
     assert "submodule" in by_path["vendor/lib"]["note"]
     assert any("unresolved conflicts (app/conf.py)" in note for note in found["notes"])
     assert "CS-S004" in {f["code"] for f in found["findings"]["introduced"]}
+
+
+def test_the_markdown_of_a_300_file_change_stays_one_readable_comment(repo: Path) -> None:
+    for index in range(300):
+        body = "".join(f"def f{n}(s):\n    return eval(s)\n\n\n" for n in range(3))
+        (repo / "app" / f"module_with_a_long_name_{index:03}.py").write_text(body)
+    (repo / "app" / "worst.py").write_text(
+        "import subprocess\nsubprocess.run(input(), shell=True)\n"
+    )
+    done = review(repo, "--format", "markdown", "--link-base", "https://example.com/o/r/blob/x")
+    assert done.returncode == 0
+    text = done.stdout
+    assert len(text) < 65_536  # GitHub's limit for one comment
+    assert "| Files changed | 301 (+" in text
+    assert "more files with findings (the JSON and SARIF reports list them all)." in text
+    first_details = text.index("<details>")
+    assert text.index("app/worst.py", first_details) < text.index("module_with", first_details)
+    MarkdownIt("commonmark").enable("table").parse(text)  # parses

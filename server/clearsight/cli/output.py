@@ -238,9 +238,12 @@ def _directory_uri(directory: Path) -> str:
 
 
 def format_sarif(
-    results: list[FileResult], extra: Callable[[Finding], dict[str, Any]] | None = None
+    results: list[FileResult],
+    extra: Callable[[Finding], dict[str, Any]] | None = None,
+    run_properties: dict[str, Any] | None = None,
 ) -> str:
-    """`extra` gives more properties for a finding's result (a review's `baselineState`)."""
+    """`extra` gives more properties for a finding's result (a review's `baselineState`),
+    `run_properties` the run's own (the review's base)."""
     rules = {rule.code: rule for rule in all_rules()}
     used: dict[str, int] = {}
     driver_rules: list[dict[str, Any]] = []
@@ -308,6 +311,7 @@ def format_sarif(
                 "columnKind": "unicodeCodePoints",
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": _directory_uri(Path.cwd())}},
                 "results": sarif_results,
+                **({"properties": run_properties} if run_properties else {}),
             }
         ],
     }

@@ -30,6 +30,8 @@ from clearsight.review.risk import HunkRisk
 COMMENT_MARKER = "<!-- clearsight-review -->"
 TOP_HUNKS = 15  # hunks listed in "where to look first"
 MAX_DETAILS = 60  # files given a details section in Markdown; the rest are counted
+# GitHub refuses comments over 65,536 characters: the details stop before this.
+MAX_COMMENT_CHARS = 60_000
 
 
 # -- the summary every format shares ------------------------------------------------------
@@ -459,29 +461,48 @@ def format_markdown(review: Review, link_base: str | None = None) -> str:
     detailed = [
         f for f in review.files if f.findings and (f.findings.introduced or f.findings.fixed)
     ]
+    # The files whose new findings are worst first, so what a long comment leaves out is
+    # what matters least.
+    detailed.sort(key=_detail_order)
     if detailed:
         out += ["", "### Findings by file"]
+    used = sum(len(line) + 1 for line in out)
+    shown = 0
     for entry in detailed[:MAX_DETAILS]:
-        findings = entry.findings
-        assert findings is not None
-        counts = f"{len(findings.introduced)} new, {len(findings.fixed)} fixed"
-        out += ["", f"<details><summary>{_escape(entry.change.path)}: {counts}</summary>", ""]
-        for compared in findings.introduced:
-            out.append(_markdown_finding("new", entry.change.path, compared, link_base))
-        for compared in findings.fixed:
-            out.append(
-                _markdown_finding(
-                    "fixed", entry.change.old_path or entry.change.path, compared, None
-                )
-            )
-        out += ["", "</details>"]
-    if len(detailed) > MAX_DETAILS:
+        section = _details(entry, link_base)
+        size = sum(len(line) + 1 for line in section)
+        if used + size > MAX_COMMENT_CHARS:
+            break
+        out += section
+        used += size
+        shown += 1
+    if len(detailed) > shown:
         out += [
             "",
-            f"… and {len(detailed) - MAX_DETAILS} more files with findings "
+            f"… and {len(detailed) - shown} more files with findings "
             "(the JSON and SARIF reports list them all).",
         ]
     return "\n".join(out) + "\n"
+
+
+def _detail_order(entry: FileReview) -> tuple[int, int, str]:
+    findings = entry.findings
+    assert findings is not None
+    worst = min((c.finding.severity for c in findings.introduced), default=Severity.HINT + 1)
+    return (worst, -len(findings.introduced), entry.change.path)
+
+
+def _details(entry: FileReview, link_base: str | None) -> list[str]:
+    findings = entry.findings
+    assert findings is not None
+    counts = f"{len(findings.introduced)} new, {len(findings.fixed)} fixed"
+    lines = ["", f"<details><summary>{_escape(entry.change.path)}: {counts}</summary>", ""]
+    for compared in findings.introduced:
+        lines.append(_markdown_finding("new", entry.change.path, compared, link_base))
+    old = entry.change.old_path or entry.change.path
+    for compared in findings.fixed:
+        lines.append(_markdown_finding("fixed", old, compared, None))
+    return [*lines, "", "</details>"]
 
 
 def _markdown_finding(label: str, path: str, compared: Compared, link_base: str | None) -> str:
@@ -530,7 +551,9 @@ def format_sarif(review: Review) -> str:
             "partialFingerprints": {"clearsight/v1": compared.placed.fingerprint},
         }
 
-    return output.format_sarif(results, extra)
+    base = review.change.base
+    properties = {"base": {"commit": base.commit, "name": base.name, "how": base.how}}
+    return output.format_sarif(results, extra, properties)
 
 
 def format_github_review(review: Review) -> str:
