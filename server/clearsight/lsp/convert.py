@@ -122,3 +122,14 @@ def hover_markdown(finding: Finding, rule_help: str | None) -> str:
 
 def data_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def plain_params(value: Any) -> Any:
+    """pygls hands custom messages' params over as named tuples: back to dicts."""
+    if hasattr(value, "_asdict"):
+        return {k: plain_params(v) for k, v in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_params(v) for v in value]
+    if hasattr(value, "__dict__") and not isinstance(value, type):
+        return {k: plain_params(v) for k, v in vars(value).items()}
+    return value

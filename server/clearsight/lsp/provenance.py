@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from clearsight.cli.discovery import discover
+from clearsight.lsp.convert import plain_params
 from clearsight.model import Finding
 from clearsight.provenance import report
 from clearsight.provenance.ledger import LedgerError, attribution_record
@@ -421,7 +422,7 @@ def register(server: ClearsightServer) -> None:
 
     @server.feature(MARK_PROVENANCE)
     def on_mark_provenance(ls: Any, params: Any) -> None:
-        features.mark_provenance(_plain(params))
+        features.mark_provenance(plain_params(params))
 
     @server.feature(REPORT)
     async def on_report(ls: Any, params: Any) -> dict[str, Any]:
@@ -429,18 +430,7 @@ def register(server: ClearsightServer) -> None:
         return await loop.run_in_executor(ls.executor, features.report)
 
 
-def _plain(value: Any) -> Any:
-    """pygls hands custom messages' params over as named tuples: back to dicts."""
-    if hasattr(value, "_asdict"):
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "__dict__") and not isinstance(value, type):
-        return {k: _plain(v) for k, v in vars(value).items()}
-    return value
-
-
 def _arguments(arguments: tuple[Any, ...]) -> list[Any]:
     if len(arguments) == 1 and isinstance(arguments[0], list):
-        return _plain(arguments[0])
-    return _plain(list(arguments))
+        return plain_params(arguments[0])
+    return plain_params(list(arguments))

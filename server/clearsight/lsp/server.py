@@ -40,6 +40,7 @@ from clearsight.lsp.idle_gc import IdleCollector
 from clearsight.lsp.positions import from_client
 from clearsight.lsp.provenance import ProvenanceFeatures
 from clearsight.lsp.provenance import register as register_provenance
+from clearsight.lsp.review import register as register_review
 from clearsight.lsp.stdio import serve_stdio
 from clearsight.lsp.workspace import register as register_workspace_diagnostics
 from clearsight.model import Finding, Fix
@@ -760,6 +761,7 @@ def create_server() -> ClearsightServer:
             ls.reanalyse_all()
 
     register_provenance(server)
+    register_review(server)
     register_workspace_diagnostics(server)
     return server
 

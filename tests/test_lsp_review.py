@@ -1,0 +1,72 @@
+"""`clearsight/review` over LSP: the real server over stdio reviews the workspace's change,
+the same document `clearsight review --format json` prints, for an editor's review view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import client_capabilities
+from test_lsp import SERVER, EditorClient, start
+from test_review import SHELL, git
+
+from clearsight.lsp.convert import plain_params
+
+
+@pytest_lsp.fixture(config=SERVER)
+async def client(lsp_client: EditorClient):
+    yield lsp_client
+    await lsp_client.shutdown_session()
+
+
+def make_change(root: Path) -> Path:
+    (root / "app").mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", "Ann Human")
+    git(root, "config", "user.email", "ann@example.com")
+    (root / "app" / "jobs.py").write_text(SHELL)
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "Start")
+    git(root, "checkout", "-q", "-b", "feature")
+    (root / "app" / "jobs.py").write_text(SHELL + "\n\ndef ev(s):\n    return eval(s)\n")
+    (root / "other.py").write_text("import pickle\n\n\ndef f(b):\n    return pickle.loads(b)\n")
+    return root
+
+
+async def review(client: EditorClient, params: dict[str, Any]) -> dict[str, Any]:
+    answer = await client.protocol.send_request_async("clearsight/review", params)
+    return plain_params(answer)
+
+
+async def test_the_review_request_returns_the_ranked_change(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    root = make_change(tmp_path / "repo")
+    await start(client, client_capabilities("visual-studio-code"), root)
+    found = await review(client, {})
+    assert found["base"]["name"] == "main"
+    assert found["root"] == str(root.resolve())
+    introduced = {(f["path"], f["code"]) for f in found["findings"]["introduced"]}
+    assert {("app/jobs.py", "B307"), ("other.py", "B301")} <= introduced
+    assert found["hunks"][0]["reasons"] and found["hunks"][0]["score"] > 0
+    assert found["markdown"].startswith("<!-- clearsight-review -->")
+    only_app = await review(client, {"folder": (root / "app").as_uri()})
+    assert [f["path"] for f in only_app["files"]] == ["app/jobs.py"]
+
+
+async def test_a_folder_outside_git_or_an_unknown_base_is_a_clear_error(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    root = make_change(tmp_path / "repo")
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    await start(client, client_capabilities("visual-studio-code"), root)
+    with pytest.raises(JsonRpcException, match="not in a git repository"):
+        await review(client, {"folder": plain.as_uri()})
+    with pytest.raises(JsonRpcException, match="'nope' is not a commit"):
+        await review(client, {"base": "nope"})
+    # The server is still there and answers.
+    assert (await review(client, {}))["summary"]["files"] == 2
