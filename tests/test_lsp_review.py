@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import pytest_lsp
+from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import client_capabilities
 from test_lsp import SERVER, EditorClient, start
@@ -70,3 +71,31 @@ async def test_a_folder_outside_git_or_an_unknown_base_is_a_clear_error(
         await review(client, {"base": "nope"})
     # The server is still there and answers.
     assert (await review(client, {}))["summary"]["files"] == 2
+
+
+async def test_changed_scope_shows_what_the_change_introduced_and_adjacent_findings(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    from test_lsp import codes, open_document, pushed_until, replace_all
+
+    root = make_change(tmp_path / "repo")
+    git(root, "checkout", "-q", "--", ".")  # the file as the base has it
+    git(root, "clean", "-qfd")
+    options = {"debounce": 0, "scope": "changed"}
+    await start(client, client_capabilities("visual-studio-code"), root, options)
+    path = root / "app" / "jobs.py"
+    uri = path.as_uri()
+    text = SHELL.replace("def run(cmd):\n", "def run(cmd):\n    print('running', cmd)\n")
+    text += "\n\ndef ev(s):\n    return eval(s)\n"
+    open_document(client, uri, text)
+    shown = await pushed_until(client, uri, lambda d: "B307" in codes(d))
+    assert codes(shown) == ["B307", "B602"]  # not B404: an untouched import line
+    (adjacent,) = [d for d in shown if d.code == "B602"]
+    assert "Adjacent: there before this change" in adjacent.message
+    replace_all(client, uri, SHELL, 2)  # back to the base's text: nothing is new
+    await pushed_until(client, uri, lambda d: d == [])
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"clearsight": {"debounce": 0, "scope": "all"}})
+    )
+    everything = await pushed_until(client, uri, lambda d: "B404" in codes(d))
+    assert {"B404", "B602"} <= set(codes(everything))

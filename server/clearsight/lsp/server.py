@@ -44,6 +44,7 @@ from clearsight.lsp.review import register as register_review
 from clearsight.lsp.stdio import serve_stdio
 from clearsight.lsp.workspace import register as register_workspace_diagnostics
 from clearsight.model import Finding, Fix
+from clearsight.review.scope import ChangedScope
 from clearsight.settings import Settings, SettingsResolver, merge_tables
 from clearsight.source import SourceText
 
@@ -51,7 +52,9 @@ LOG = logging.getLogger(__name__)
 FIX_ALL = "source.fixAll.clearsight"
 DEFAULT_DEBOUNCE_MS = 150
 CONFIGURATION_TIMEOUT = 5.0  # seconds to wait for the editor's settings before analysing
-EDITOR_ONLY_SETTINGS = ("debounce", "trace")  # not [tool.clearsight] settings
+# Not [tool.clearsight] settings: the editor's own. `scope` "changed" shows only what the
+# change introduced against `base` (and adjacent findings), as `clearsight review` sees it.
+EDITOR_ONLY_SETTINGS = ("debounce", "trace", "scope", "base")
 _DEFINITION_NAME = re.compile(r"(?:async\s+)?(?:def|class)\s+(\w+)")
 
 
@@ -191,6 +194,7 @@ class ClearsightServer(LanguageServer):
         self.pull_diagnostics = False
         self.rule_help = {rule.code: rule.help for rule in all_rules()}
         self.provenance = ProvenanceFeatures(self)
+        self.changed_scope = ChangedScope()
         self.environments = EnvironmentFeatures(self)
 
     # -- settings -----------------------------------------------------------------------
@@ -331,7 +335,15 @@ class ClearsightServer(LanguageServer):
         try:
             uri, _version, text, path, settings = args[:5]
             self.provenance.before_analysis(uri, text, path, settings)
-            return analyse_snapshot(*args)
+            analysis = analyse_snapshot(*args)
+            if self.editor_settings.get("scope") == "changed":
+                base = self.editor_settings.get("base")
+                shown = self.changed_scope.shown(
+                    path, text, analysis.findings, settings, base if isinstance(base, str) else None
+                )
+                analysis.findings = shown
+                analysis.result_id = _result_id(analysis.version, shown) + "c"
+            return analysis
         finally:
             with self._busy_lock:
                 self.busy -= 1

@@ -1,0 +1,161 @@
+"""The editor's "new code" mode: of a buffer's findings, keep those its change introduced
+against the review's base, and those already there in code the change touched, marked
+*adjacent* (SonarQube for IDE's "focus on new code"; reviewdog's users miss findings just
+outside the diff). Same base resolution, fingerprints and matching as `clearsight review`.
+
+Working out the base's findings costs one analysis of the base's text, kept by content; the
+base itself is resolved again after a few seconds, so a moved HEAD or base is seen.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import replace
+from pathlib import Path
+
+from clearsight.engine import analyze
+from clearsight.gitrun import GitError
+from clearsight.model import Finding
+from clearsight.review.changes import (
+    FileChange,
+    Hunk,
+    ReviewError,
+    read_blobs,
+    repository_root,
+    resolve_base,
+)
+from clearsight.review.compare import compare_file
+from clearsight.settings import Settings
+from clearsight.source import SourceText
+
+BASE_SECONDS = 3.0  # how long a resolved base is trusted before git is asked again
+_KEPT_ANALYSES = 64
+ADJACENT_NOTE = " (Adjacent: there before this change, in code it touched.)"
+
+
+def hunks_between(before: str, after: str) -> list[Hunk]:
+    """The hunks turning `before` into `after`, numbered as git numbers them."""
+    old, new = before.splitlines(), after.splitlines()
+    found = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        found.append(Hunk(i1 + 1 if i2 > i1 else i1, i2 - i1, j1 + 1 if j2 > j1 else j1, j2 - j1))
+    return found
+
+
+class ChangedScope:
+    """Shared by the server's documents; safe to use from its worker threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._roots: dict[Path, Path | None] = {}
+        self._bases: dict[tuple[Path, str], tuple[float, str | None]] = {}
+        self._blobs: dict[tuple[str, str], str | None] = {}
+        self._analyses: OrderedDict[tuple[str, str, str], list[Finding]] = OrderedDict()
+        self.problems: list[str] = []  # said once each (an unknown base), for the log
+
+    def base_text(self, path: str, requested: str | None) -> tuple[bool, str | None]:
+        """(whether the file is under git with a base, its text at the base or None when
+        the base does not have it)."""
+        folder = Path(path).parent
+        with self._lock:
+            known = folder in self._roots
+            root = self._roots.get(folder)
+        if not known:
+            try:
+                root = repository_root(folder)
+            except (ReviewError, GitError, OSError):
+                root = None
+            with self._lock:
+                self._roots[folder] = root
+        if root is None:
+            return False, None
+        commit = self._base(root, requested or "")
+        if commit is None:
+            return False, None
+        try:
+            relative = Path(path).resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            return False, None
+        key = (commit, relative)
+        with self._lock:
+            if key in self._blobs:
+                return True, self._blobs[key]
+        try:
+            data = read_blobs(root, [f"{commit}:{relative}"]).get(f"{commit}:{relative}")
+        except GitError:
+            data = None
+        text = SourceText.from_bytes(data, path).text if data is not None else None
+        with self._lock:
+            if len(self._blobs) > 512:
+                self._blobs.clear()
+            self._blobs[key] = text
+        return True, text
+
+    def _base(self, root: Path, requested: str) -> str | None:
+        now = time.monotonic()
+        with self._lock:
+            known = self._bases.get((root, requested))
+        if known is not None and now - known[0] < BASE_SECONDS:
+            return known[1]
+        try:
+            commit: str | None = resolve_base(root, requested or None).commit
+        except (ReviewError, GitError) as error:
+            commit = None
+            if str(error) not in self.problems:
+                self.problems.append(str(error))
+        with self._lock:
+            self._bases[(root, requested)] = (now, commit)
+        return commit
+
+    def _base_findings(self, text: str, path: str, settings: Settings) -> list[Finding]:
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        key = (digest, path, settings.fingerprint())
+        with self._lock:
+            found = self._analyses.get(key)
+            if found is not None:
+                self._analyses.move_to_end(key)
+                return found
+        found = analyze(SourceText(text, path=path), path, settings)
+        with self._lock:
+            self._analyses[key] = found
+            while len(self._analyses) > _KEPT_ANALYSES:
+                self._analyses.popitem(last=False)
+        return found
+
+    def shown(
+        self,
+        path: str,
+        text: str,
+        findings: list[Finding],
+        settings: Settings,
+        base: str | None = None,
+    ) -> list[Finding]:
+        """The findings to show in "changed" mode: introduced, and adjacent ones marked.
+        A file outside git (or with no base to compare with) shows them all; a file the base
+        does not have is new, all its findings introduced."""
+        tracked, before = self.base_text(path, base)
+        if not tracked or before is None:
+            return findings
+        if before == text:
+            return []
+        change = FileChange(path, path, "modified", hunks=hunks_between(before, text))
+        base_findings = self._base_findings(before, path, settings)
+        compared = compare_file(change, before, base_findings, text, findings)
+        kept = [c.finding for c in compared.introduced]
+        kept += [_adjacent(c.finding) for c in compared.kept if c.where != "outside"]
+        return sorted(kept, key=lambda f: (f.span.start.line, f.span.start.column, f.code))
+
+
+def _adjacent(finding: Finding) -> Finding:
+    return replace(
+        finding,
+        message=finding.message + ADJACENT_NOTE,
+        metrics={**finding.metrics, "review": "adjacent"},
+    )
