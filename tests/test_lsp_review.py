@@ -99,3 +99,25 @@ async def test_changed_scope_shows_what_the_change_introduced_and_adjacent_findi
     )
     everything = await pushed_until(client, uri, lambda d: "B404" in codes(d))
     assert {"B404", "B602"} <= set(codes(everything))
+
+
+async def test_a_commit_moves_the_base_and_the_new_code_view_follows(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    from test_lsp import codes, open_document, pushed_until
+
+    root = make_change(tmp_path / "repo")
+    options = {"debounce": 0, "scope": "changed", "base": "HEAD"}
+    await start(client, client_capabilities("visual-studio-code"), root, options)
+    path = root / "app" / "jobs.py"
+    uri = path.as_uri()
+    open_document(client, uri, path.read_text())
+    await pushed_until(client, uri, lambda d: codes(d) == ["B307"])  # eval() is uncommitted
+    git(root, "commit", "-qam", "Evaluate")
+    head = root / ".git" / "refs" / "heads" / "feature"
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=head.as_uri(), type=types.FileChangeType.Changed)]
+        )
+    )
+    await pushed_until(client, uri, lambda d: d == [])  # committed: no longer new against HEAD

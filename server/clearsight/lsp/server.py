@@ -771,6 +771,11 @@ def create_server() -> ClearsightServer:
         if any(change.uri.endswith("pyproject.toml") for change in params.changes):
             ls.reset_resolver()
             ls.reanalyse_all()
+        elif any("/.git/" in change.uri for change in params.changes):
+            # HEAD or a branch moved: the new code mode's base may have moved with it.
+            ls.changed_scope.forget_bases()
+            if ls.editor_settings.get("scope") == "changed":
+                ls.reanalyse_all()
 
     register_provenance(server)
     register_review(server)
@@ -809,6 +814,9 @@ def _watch_pyproject(ls: ClearsightServer) -> None:
                 types.FileSystemWatcher(glob_pattern="**/pyproject.toml"),
                 # Python files written while nobody types: agents writing files directly.
                 types.FileSystemWatcher(glob_pattern="**/*.py"),
+                # HEAD and branches: the new code mode's base moves with them.
+                types.FileSystemWatcher(glob_pattern="**/.git/HEAD"),
+                types.FileSystemWatcher(glob_pattern="**/.git/refs/**"),
             ]
         ),
     )

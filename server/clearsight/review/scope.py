@@ -98,6 +98,11 @@ class ChangedScope:
             self._blobs[key] = text
         return True, text
 
+    def forget_bases(self) -> None:
+        """HEAD or a branch moved: resolve every base again at the next analysis."""
+        with self._lock:
+            self._bases.clear()
+
     def _base(self, root: Path, requested: str) -> str | None:
         now = time.monotonic()
         with self._lock:
