@@ -26,12 +26,14 @@ import {
   resolveInterpreter,
   serverLaunch,
 } from "./interpreter";
+import { otherScope, type ReviewDocument, type ReviewNode, reviewNodes } from "./review";
 import { explicitValue, serverSettings, withProjectInterpreter } from "./settings";
 import { type Counts, countFindings, type ServerState, statusText, statusTooltip } from "./status";
 
 const SECTION = "clearsight";
 const MARK_REVIEWED = "clearsight.markReviewed";
 const PROVENANCE_REPORT = "clearsight/provenanceReport";
+const REVIEW = "clearsight/review";
 /** Settings that change which process runs: a change restarts the server. */
 const LAUNCH_SETTINGS = ["clearsight.interpreter", "clearsight.importStrategy"];
 
@@ -119,12 +121,103 @@ function currentCounts(): Counts | undefined {
   return countFindings(diagnostics);
 }
 
+function currentScope(): string | undefined {
+  return vscode.workspace.getConfiguration(SECTION, activeResource()).get<string>("scope");
+}
+
 function updateStatus(): void {
   const counts = currentCounts();
-  status.text = statusText(serverState, counts);
+  const scope = currentScope();
+  status.text = statusText(serverState, counts, scope);
   const untrusted = vscode.workspace.isTrusted ? "" : "\nUntrusted workspace: the bundled server runs.";
-  status.tooltip = statusTooltip(serverState, counts) + untrusted;
+  status.tooltip = statusTooltip(serverState, counts, scope) + untrusted;
   status.show();
+}
+
+/** The Review Changes view: the server's review of the first workspace folder's change. */
+class ReviewTree implements vscode.TreeDataProvider<ReviewNode> {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private nodes: ReviewNode[] = [];
+  private root = "";
+  message: string | undefined;
+
+  async refresh(): Promise<void> {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder || !client?.isRunning()) {
+      this.nodes = [];
+      this.changed.fire();
+      return;
+    }
+    const base = vscode.workspace.getConfiguration(SECTION, folder.uri).get<string>("base");
+    try {
+      const review = await client.sendRequest<ReviewDocument>(REVIEW, {
+        folder: client.code2ProtocolConverter.asUri(folder.uri),
+        ...(base ? { base } : {}),
+      });
+      this.root = review.root ?? folder.uri.fsPath;
+      this.nodes = reviewNodes(review);
+      this.message = undefined;
+    } catch (error) {
+      this.nodes = [];
+      this.message = isMethodNotFound(error)
+        ? "This server cannot review changes (it does not know clearsight/review)."
+        : String((error as Error).message ?? error);
+      output.warn(`${REVIEW}: ${this.message}`);
+    }
+    this.changed.fire();
+  }
+
+  getTreeItem(node: ReviewNode): vscode.TreeItem {
+    const collapsible =
+      node.children.length > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None;
+    const item = new vscode.TreeItem(node.label, collapsible);
+    item.description = node.description;
+    item.tooltip = node.tooltip;
+    item.iconPath = new vscode.ThemeIcon(
+      node.kind === "summary" ? "checklist" : node.kind === "finding" ? "warning" : node.ai ? "sparkle" : "diff",
+      node.level === "high" || node.level === "error" ? new vscode.ThemeColor("errorForeground") : undefined,
+    );
+    item.contextValue = node.kind;
+    if (node.path && node.line) {
+      const position = new vscode.Position(Math.max(node.line - 1, 0), 0);
+      item.command = {
+        command: "vscode.open",
+        title: "Open",
+        arguments: [
+          vscode.Uri.file(path.join(this.root, node.path)),
+          { selection: new vscode.Range(position, position) },
+        ],
+      };
+    }
+    return item;
+  }
+
+  getChildren(node?: ReviewNode): ReviewNode[] {
+    if (node) {
+      return node.children;
+    }
+    if (this.message) {
+      return [{ label: this.message, kind: "summary", children: [] }];
+    }
+    return this.nodes;
+  }
+}
+
+let reviewTree: ReviewTree | undefined;
+
+async function toggleScope(): Promise<void> {
+  const config = vscode.workspace.getConfiguration(SECTION, activeResource());
+  const next = otherScope(config.get<string>("scope"));
+  const target = vscode.workspace.workspaceFolders?.length
+    ? vscode.ConfigurationTarget.Workspace
+    : vscode.ConfigurationTarget.Global;
+  await config.update("scope", next, target);
+  void vscode.window.showInformationMessage(
+    next === "changed"
+      ? "Clearsight: showing new code only (what the change introduced, and adjacent findings)."
+      : "Clearsight: showing every finding.",
+  );
 }
 
 async function describeLaunchFailure(message: string): Promise<void> {
@@ -415,6 +508,10 @@ function onConfigurationChanged(event: vscode.ConfigurationChangeEvent): void {
   if (client?.isRunning()) {
     void client.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
   }
+  updateStatus();
+  if (event.affectsConfiguration("clearsight.base")) {
+    void reviewTree?.refresh();
+  }
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
@@ -424,6 +521,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   status = vscode.window.createStatusBarItem("clearsight.status", vscode.StatusBarAlignment.Left, 50);
   status.name = "Clearsight";
   status.command = "clearsight.showProvenanceReport";
+  const tree = new ReviewTree();
+  reviewTree = tree;
+  // A commit, checkout or moved branch changes the change: review it again.
+  const refs = vscode.workspace.createFileSystemWatcher("**/.git/{HEAD,refs/**}");
+  refs.onDidChange(() => void tree.refresh());
+  refs.onDidCreate(() => void tree.refresh());
   context.subscriptions.push(
     output,
     status,
@@ -431,6 +534,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("clearsight.showOutput", () => output.show()),
     vscode.commands.registerCommand("clearsight.markSelectionReviewed", markSelectionReviewed),
     vscode.commands.registerCommand("clearsight.showProvenanceReport", showProvenanceReport),
+    vscode.commands.registerCommand("clearsight.refreshReview", () => reviewTree?.refresh()),
+    vscode.commands.registerCommand("clearsight.toggleScope", toggleScope),
+    vscode.window.registerTreeDataProvider("clearsight.reviewChanges", tree),
+    refs,
+    vscode.workspace.onDidSaveTextDocument(() => void reviewTree?.refresh()),
     vscode.workspace.onDidChangeConfiguration(onConfigurationChanged),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       output.info("The workspace is trusted now: restarting the server with the configured interpreter.");
@@ -446,6 +554,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     { dispose: () => void stopClient() },
   );
   await restart();
+  void tree.refresh();
 }
 
 export async function deactivate(): Promise<void> {

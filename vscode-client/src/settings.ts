@@ -28,6 +28,8 @@ export const SETTING_MAP: ReadonlyArray<readonly [string, readonly string[]]> = 
   ["provenance", ["provenance"]],
   ["limits.maxFileBytes", ["limits", "max-file-bytes"]],
   ["debounce", ["debounce"]],
+  ["scope", ["scope"]],
+  ["base", ["base"]],
 ];
 
 /** Settings the client keeps to itself. */

@@ -49,17 +49,25 @@ const ICONS: Record<ServerState, string> = {
   failed: "$(error)",
 };
 
-/** `$(shield) Clearsight 2 sec · 1 cx · 0 AI` (counts only when a Python file is open). */
-export function statusText(state: ServerState, counts: Counts | undefined): string {
+/**
+ * `$(shield) Clearsight 2 sec · 1 cx · 0 AI` (counts only when a Python file is open). In the
+ * new code mode (`scope` "changed") the diagnostics are the change's, and the text says so:
+ * `$(shield) Clearsight new: 2 sec · 1 cx · 0 AI`.
+ */
+export function statusText(state: ServerState, counts: Counts | undefined, scope?: string): string {
   const base = `${ICONS[state]} Clearsight`;
   if (state !== "running" || !counts) {
     return state === "running" ? base : `${base} (${state})`;
   }
-  return `${base} ${counts.security} sec · ${counts.complexity} cx · ${counts.unreviewedAi} AI`;
+  const label = scope === "changed" ? " new:" : "";
+  return `${base}${label} ${counts.security} sec · ${counts.complexity} cx · ${counts.unreviewedAi} AI`;
 }
 
-export function statusTooltip(state: ServerState, counts: Counts | undefined): string {
+export function statusTooltip(state: ServerState, counts: Counts | undefined, scope?: string): string {
   const lines = [`Clearsight server: ${state}`];
+  if (scope === "changed") {
+    lines.push("New code: only what the change introduced, and adjacent findings.");
+  }
   if (counts) {
     lines.push(
       `Security findings: ${counts.security}`,

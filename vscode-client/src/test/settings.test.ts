@@ -24,6 +24,8 @@ test("dotted VS Code settings become the server's kebab-case [tool.clearsight] t
       "limits.maxFileBytes": 1000,
       severity: { B: "warning", B303: "error" },
       debounce: 0,
+      scope: "changed",
+      base: "origin/main",
     }),
   );
   assert.deepEqual(table, {
@@ -35,6 +37,8 @@ test("dotted VS Code settings become the server's kebab-case [tool.clearsight] t
     limits: { "max-file-bytes": 1000 },
     severity: { B: "warning", B303: "error" },
     debounce: 0,
+    scope: "changed",
+    base: "origin/main",
   });
 });
 

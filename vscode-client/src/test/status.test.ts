@@ -23,6 +23,8 @@ test("the status text shows the counts only while the server runs", () => {
   assert.equal(statusText("running", counts), "$(shield) Clearsight 2 sec · 1 cx · 0 AI");
   assert.equal(statusText("running", undefined), "$(shield) Clearsight");
   assert.equal(statusText("failed", counts), "$(error) Clearsight (failed)");
+  assert.equal(statusText("running", counts, "changed"), "$(shield) Clearsight new: 2 sec · 1 cx · 0 AI");
+  assert.equal(statusText("running", counts, "all"), "$(shield) Clearsight 2 sec · 1 cx · 0 AI");
 });
 
 test("method-not-found answers are told apart from real failures", () => {
