@@ -135,6 +135,13 @@ PROVENANCE_CHECKS = [
 if WITH_PROVENANCE:
     _before_crash = VSCODE_CHECKS.index("exactly one Clearsight server runs")
     VSCODE_CHECKS[_before_crash:_before_crash] = PROVENANCE_CHECKS
+# The Review Changes view, the scope switch and its status bar (issue 13).
+_before_crash = VSCODE_CHECKS.index("exactly one Clearsight server runs")
+VSCODE_CHECKS[_before_crash:_before_crash] = [
+    "review: the Review Changes view lists the new file's hunk with its risk",
+    "review: a click on a hunk opens its file",
+    "review: switching the scope shows new code in the status bar",
+]
 
 VSCODE_UNTRUSTED_CHECKS = [
     "the .vsix installs into code-server",

@@ -401,6 +401,8 @@ async function scenario(page, workspace) {
     await checkProvenance(page);
   }
 
+  await checkReview(page, workspace);
+
   if (args.screenshot) {
     await page.screenshot({ path: args.screenshot });
     report.screenshot = args.screenshot;
@@ -550,6 +552,47 @@ async function checkProvenance(page) {
   check("provenance: Mark Selection as Reviewed clears CS-P001", !has(after, "ai_helper.py", "CS-P001", 1), after);
   // Close the report: its webview can take the keyboard focus when it re-renders.
   await page.click('.tab:has-text("Clearsight: Provenance") .tab-actions .action-label', { timeout: 5000 }).catch(() => undefined);
+}
+
+/**
+ * The Review Changes view (Source Control sidebar): an untracked file is part of the change,
+ * so after a refresh the view lists its hunk with the risk of its new eval(); a click opens
+ * the file; switching the scope to new code says so in the status bar.
+ */
+async function checkReview(page, workspace) {
+  writeFileSync(path.join(workspace, "fresh.py"), "def run(text):\n    return eval(text)\n");
+  await runCommand(page, "Focus on Clearsight: Review Changes View");
+  await runCommand(page, "Clearsight: Refresh Review");
+  const listed = await waitFor(async () => {
+    const panes = await page.$$eval(".pane", (items) =>
+      items
+        .filter((pane) => (pane.querySelector(".pane-header")?.innerText ?? "").includes("Review Changes"))
+        .map((pane) => pane.innerText),
+    );
+    return panes.find((text) => text.includes("fresh.py:1-2") && /risk \d/.test(text));
+  }, "fresh.py's hunk in the Review Changes view").catch(() => undefined);
+  report.review = listed;
+  check("review: the Review Changes view lists the new file's hunk with its risk", Boolean(listed), listed);
+  let opened;
+  if (listed) {
+    await page.click('.pane .monaco-list-row:has-text("fresh.py:1-2")');
+    opened = await waitFor(async () => {
+      const active = await page.$$eval(".tab.active", (tabs) => tabs.map((tab) => tab.innerText));
+      return active.find((text) => text.includes("fresh.py"));
+    }, "fresh.py opened from the view").catch(() => undefined);
+  }
+  check("review: a click on a hunk opens its file", Boolean(opened), opened);
+  await runCommand(page, "Clearsight: Switch Between All Findings and New Code");
+  const statusText = await waitFor(async () => {
+    const texts = await page.$$eval(".statusbar-item", (items) => items.map((item) => item.innerText));
+    return texts.find((text) => /Clearsight new: \d+ sec/.test(text));
+  }, "the new code mode in the status bar").catch(() => undefined);
+  check("review: switching the scope shows new code in the status bar", Boolean(statusText), statusText);
+  await runCommand(page, "Clearsight: Switch Between All Findings and New Code");
+  await waitFor(async () => {
+    const texts = await page.$$eval(".statusbar-item", (items) => items.map((item) => item.innerText));
+    return texts.some((text) => /Clearsight \d+ sec/.test(text));
+  }, "every finding shown again").catch(() => undefined);
 }
 
 // -- an untrusted workspace ------------------------------------------------------------------
