@@ -575,10 +575,12 @@ async function checkReview(page, workspace) {
   check("review: the Review Changes view lists the new file's hunk with its risk", Boolean(listed), listed);
   let opened;
   if (listed) {
+    // fresh.py was never opened before: a tab for it is the click's doing.
     await page.click('.pane .monaco-list-row:has-text("fresh.py:1-2")');
     opened = await waitFor(async () => {
-      const active = await page.$$eval(".tab.active", (tabs) => tabs.map((tab) => tab.innerText));
-      return active.find((text) => text.includes("fresh.py"));
+      // The label, not innerText: a narrow tab wraps its name ("fresh\n.py").
+      const tabs = await page.$$eval(".tab", (items) => items.map((tab) => tab.getAttribute("aria-label") ?? ""));
+      return tabs.find((label) => label.startsWith("fresh.py"));
     }, "fresh.py opened from the view").catch(() => undefined);
   }
   check("review: a click on a hunk opens its file", Boolean(opened), opened);
