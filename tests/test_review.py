@@ -417,3 +417,19 @@ def test_the_markdown_of_a_300_file_change_stays_one_readable_comment(repo: Path
     first_details = text.index("<details>")
     assert text.index("app/worst.py", first_details) < text.index("module_with", first_details)
     MarkdownIt("commonmark").enable("table").parse(text)  # parses
+
+
+def test_scopes_by_indentation_agree_with_the_syntax_tree_on_real_code() -> None:
+    import os as stdlib_os
+
+    from clearsight.review.fingerprints import scopes_by_indent, scopes_by_line
+
+    folder = Path(stdlib_os.__file__).parent
+    compared = agreeing = 0
+    for name in ("subprocess.py", "argparse.py", "inspect.py", "typing.py", "dataclasses.py"):
+        text = (folder / name).read_text(encoding="utf-8")
+        exact, cheap = scopes_by_line(text), scopes_by_indent(text)
+        code = [i for i, line in enumerate(text.split("\n")) if line.strip()]
+        compared += len(code)
+        agreeing += sum(exact[i] == cheap[i] for i in code)
+    assert agreeing / compared > 0.98, agreeing / compared  # the rest: examples in docstrings

@@ -339,7 +339,11 @@ class ClearsightServer(LanguageServer):
             if self.editor_settings.get("scope") == "changed":
                 base = self.editor_settings.get("base")
                 shown = self.changed_scope.shown(
-                    path, text, analysis.findings, settings, base if isinstance(base, str) else None
+                    path,
+                    text,
+                    analysis.findings,
+                    settings,
+                    base if isinstance(base, str) else None,
                 )
                 analysis.findings = shown
                 analysis.result_id = _result_id(analysis.version, shown) + "c"

@@ -56,12 +56,22 @@ def compare_file(
     base_findings: Sequence[Finding],
     new_text: str | None,
     new_findings: Sequence[Finding],
+    *,
+    base_placed: list[Placed] | None = None,
+    new_scopes: list[str] | None = None,
 ) -> FileFindings:
+    """`base_placed` (the base's findings placed) and `new_scopes` (the working text's
+    `scopes_by_line`) save the work when the caller has them (the editor, on every edit)."""
     result = FileFindings(change.path)
-    base = place(base_findings, base_text) if base_text is not None else []
-    new = place(new_findings, new_text) if new_text is not None else []
+    if base_placed is not None:
+        base = base_placed
+    else:
+        base = place(base_findings, base_text) if base_text is not None else []
+    scopes = new_scopes
+    if scopes is None:
+        scopes = scopes_by_line(new_text) if new_text is not None else []
+    new = place(new_findings, new_text, scopes) if new_text is not None else []
     added = change.added_lines
-    scopes = scopes_by_line(new_text) if new_text is not None else []
     touched = set(added) | {max(h.new_start - 1, 0) for h in change.hunks if not h.new_count}
     result.changed_scopes = {scopes[line] for line in touched if line < len(scopes)} - {""}
     near = {

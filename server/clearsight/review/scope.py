@@ -29,6 +29,7 @@ from clearsight.review.changes import (
     resolve_base,
 )
 from clearsight.review.compare import compare_file
+from clearsight.review.fingerprints import Placed, place, scopes_by_indent
 from clearsight.settings import Settings
 from clearsight.source import SourceText
 
@@ -38,13 +39,24 @@ ADJACENT_NOTE = " (Adjacent: there before this change, in code it touched.)"
 
 
 def hunks_between(before: str, after: str) -> list[Hunk]:
-    """The hunks turning `before` into `after`, numbered as git numbers them."""
+    """The hunks turning `before` into `after`, numbered as git numbers them. The lines
+    both share at the start and the end are set aside first: an edit is local, and difflib
+    is quadratic in what is left."""
     old, new = before.splitlines(), after.splitlines()
+    shortest = min(len(old), len(new))
+    start = 0
+    while start < shortest and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < shortest - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    middle_old, middle_new = old[start : len(old) - end], new[start : len(new) - end]
     found = []
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    matcher = difflib.SequenceMatcher(None, middle_old, middle_new)  # junk: popular lines
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
+        i1, i2, j1, j2 = i1 + start, i2 + start, j1 + start, j2 + start
         found.append(Hunk(i1 + 1 if i2 > i1 else i1, i2 - i1, j1 + 1 if j2 > j1 else j1, j2 - j1))
     return found
 
@@ -57,7 +69,8 @@ class ChangedScope:
         self._roots: dict[Path, Path | None] = {}
         self._bases: dict[tuple[Path, str], tuple[float, str | None]] = {}
         self._blobs: dict[tuple[str, str], str | None] = {}
-        self._analyses: OrderedDict[tuple[str, str, str], list[Finding]] = OrderedDict()
+        # The base's findings, placed (fingerprinted), by its text's digest, path, settings.
+        self._analyses: OrderedDict[tuple[str, str, str], list[Placed]] = OrderedDict()
         self.problems: list[str] = []  # said once each (an unknown base), for the log
 
     def base_text(self, path: str, requested: str | None) -> tuple[bool, str | None]:
@@ -119,7 +132,7 @@ class ChangedScope:
             self._bases[(root, requested)] = (now, commit)
         return commit
 
-    def _base_findings(self, text: str, path: str, settings: Settings) -> list[Finding]:
+    def _base_findings(self, text: str, path: str, settings: Settings) -> list[Placed]:
         digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
         key = (digest, path, settings.fingerprint())
         with self._lock:
@@ -127,7 +140,9 @@ class ChangedScope:
             if found is not None:
                 self._analyses.move_to_end(key)
                 return found
-        found = analyze(SourceText(text, path=path), path, settings)
+        found = place(
+            analyze(SourceText(text, path=path), path, settings), text, scopes_by_indent(text)
+        )
         with self._lock:
             self._analyses[key] = found
             while len(self._analyses) > _KEPT_ANALYSES:
@@ -144,15 +159,19 @@ class ChangedScope:
     ) -> list[Finding]:
         """The findings to show in "changed" mode: introduced, and adjacent ones marked.
         A file outside git (or with no base to compare with) shows them all; a file the base
-        does not have is new, all its findings introduced."""
+        does not have is new, all its findings introduced. Definitions are found by
+        indentation (`scopes_by_indent`) on both sides: no parse on every keystroke."""
         tracked, before = self.base_text(path, base)
         if not tracked or before is None:
             return findings
         if before == text:
             return []
         change = FileChange(path, path, "modified", hunks=hunks_between(before, text))
-        base_findings = self._base_findings(before, path, settings)
-        compared = compare_file(change, before, base_findings, text, findings)
+        placed = self._base_findings(before, path, settings)
+        compared = compare_file(
+            change, before, [p.finding for p in placed], text, findings,
+            base_placed=placed, new_scopes=scopes_by_indent(text),
+        )  # fmt: skip
         kept = [c.finding for c in compared.introduced]
         kept += [_adjacent(c.finding) for c in compared.kept if c.where != "outside"]
         return sorted(kept, key=lambda f: (f.span.start.line, f.span.start.column, f.code))
