@@ -4,7 +4,6 @@ made here with the `git` binary, through the real command line (a subprocess).""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 from test_cli import sarif_schema, validate_sarif  # noqa: F401  (a fixture)
+from test_provenance import git
 
 SHELL = textwrap.dedent(
     """
@@ -30,14 +30,6 @@ SHELL = textwrap.dedent(
         return "small"
     """
 ).lstrip()
-
-
-def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, check=True,
-        env={**os.environ, **(env or {})},
-    )  # fmt: skip
-    return done.stdout.strip()
 
 
 def review(repo: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -89,7 +89,7 @@ def summary_line(results: list[FileResult]) -> str:
     )
 
 
-def _finding_json(path: str, finding: Finding) -> dict[str, Any]:
+def finding_json(path: str, finding: Finding) -> dict[str, Any]:
     data = finding.to_dict()
     start, end = finding.span.start, finding.span.end
     data.pop("span")
@@ -104,7 +104,7 @@ def _finding_json(path: str, finding: Finding) -> dict[str, Any]:
 
 
 def format_json(results: list[FileResult]) -> str:
-    findings = [_finding_json(r.path, f) for r in results for f in r.findings]
+    findings = [finding_json(r.path, f) for r in results for f in r.findings]
     document = {
         "tool": "clearsight",
         "version": __version__,

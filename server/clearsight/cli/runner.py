@@ -163,14 +163,7 @@ def run(
             pending.append((len(slots), *job))
         slots.append(done)
 
-    for (index, _raw, name, _settings, key), (findings, text) in zip(
-        pending, _analyse_all(pending, jobs), strict=True
-    ):
-        slots[index] = FileResult(name, findings, text)
-        _remember(cache, key, findings)
-        advance(1)
-
-    result.files = [slot for slot in slots if slot is not None]
+    result.files = _fill(slots, pending, jobs, cache, advance)
     if cache:
         result.cache_hits, result.cache_misses = cache.hits, cache.misses
     return result
@@ -195,6 +188,18 @@ def run_contents(
         else:
             advance(1)
         slots.append(done)
+    return _fill(slots, pending, jobs, cache, advance)
+
+
+def _fill(
+    slots: list[FileResult | None],
+    pending: list[tuple[int, bytes, str, Settings, str | None]],
+    jobs: int,
+    cache: FindingCache | None,
+    advance: Callable[[int], None],
+) -> list[FileResult]:
+    """Analyses the pending jobs (in worker processes), puts each result in its slot and
+    the cache, and returns the results in the slots' order."""
     for (index, _raw, name, _settings, key), (findings, text) in zip(
         pending, _analyse_all(pending, jobs), strict=True
     ):

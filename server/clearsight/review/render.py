@@ -108,21 +108,12 @@ def _base_line(review: Review) -> str:
 
 
 def _finding(path: str, compared: Compared) -> dict[str, Any]:
-    finding = compared.finding
-    data = finding.to_dict()
-    data.pop("span")
-    start, end = finding.span.start, finding.span.end
     out = {
-        "path": path,
-        "line": start.line + 1,
-        "column": start.column + 1,
-        "end_line": end.line + 1,
-        "end_column": end.column + 1,
+        **output.finding_json(path, compared.finding),
         "state": compared.state,
         "where": compared.where,
         "scope": compared.placed.scope,
         "fingerprint": compared.placed.fingerprint,
-        **data,
     }
     if compared.previous is not None:
         out["previous_message"] = compared.previous.message
