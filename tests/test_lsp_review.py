@@ -3,6 +3,7 @@ the same document `clearsight review --format json` prints, for an editor's revi
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +122,89 @@ async def test_a_commit_moves_the_base_and_the_new_code_view_follows(
         )
     )
     await pushed_until(client, uri, lambda d: d == [])  # committed: no longer new against HEAD
+
+
+async def test_changed_scope_a_moved_function_brings_nothing_new(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    """A function moved down the file, unchanged: its old finding is in lines the diff
+    shows, so it is there, marked adjacent, never new; the new finding is new."""
+    from test_lsp import codes, open_document, pushed_until
+
+    root = make_change(tmp_path / "repo")
+    git(root, "checkout", "-q", "--", ".")
+    git(root, "clean", "-qfd")
+    options = {"debounce": 0, "scope": "changed"}
+    await start(client, client_capabilities("visual-studio-code"), root, options)
+    uri = (root / "app" / "jobs.py").as_uri()
+    run_function = "def run(cmd):\n    return subprocess.run(cmd, shell=True)\n"
+    moved = SHELL.replace(run_function, "") + "\n\n" + run_function
+    assert moved != SHELL
+    added = moved + "\n\ndef ev(s):\n    return eval(s)\n"
+    open_document(client, uri, added)
+    shown = await pushed_until(client, uri, lambda d: "B307" in codes(d))
+    new = [d.code for d in shown if "Adjacent" not in d.message]
+    assert new == ["B307"] and "B602" in codes(shown)
+
+
+async def test_outside_git_the_changed_scope_says_so_once_and_shows_everything(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    from test_lsp import codes, open_document, pushed_until
+
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    options = {"debounce": 0, "scope": "changed"}
+    await start(client, client_capabilities("visual-studio-code"), plain, options)
+    for name in ("a.py", "b.py"):
+        uri = (plain / name).as_uri()
+        open_document(client, uri, SHELL)
+        await pushed_until(client, uri, lambda d: {"B404", "B602"} <= set(codes(d)))
+    said = [m.message for m in client.messages if "not in a git repository" in m.message]
+    assert len(said) == 1 and "every finding" in said[0], client.messages
+
+
+async def test_a_rebase_in_progress_shows_everything_until_it_ends(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    """A rebase stopped on a conflict: the working tree is neither the branch nor its
+    base, so every finding shows, and the server says why once."""
+    from test_lsp import codes, open_document, pushed_until
+
+    root = make_change(tmp_path / "repo")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "Feature")
+    git(root, "checkout", "-q", "main")
+    (root / "other.py").write_text("x = 1\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "Main")
+    git(root, "checkout", "-q", "feature")
+    rebase = subprocess.run(
+        ["git", "rebase", "main"], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert rebase.returncode != 0  # stopped on other.py's conflict
+    options = {"debounce": 0, "scope": "changed"}
+    await start(client, client_capabilities("visual-studio-code"), root, options)
+    uri = (root / "app" / "jobs.py").as_uri()
+    open_document(client, uri, (root / "app" / "jobs.py").read_text())
+    await pushed_until(client, uri, lambda d: {"B307", "B404", "B602"} <= set(codes(d)))
+    said = [m.message for m in client.messages if "rebase is in progress" in m.message]
+    assert len(said) == 1, client.messages
+
+
+async def test_a_detached_head_still_compares_with_the_base_and_logs_it(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    from test_lsp import codes, open_document, pushed_until
+
+    root = make_change(tmp_path / "repo")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "Feature")
+    git(root, "checkout", "-q", "--detach", "feature")
+    options = {"debounce": 0, "scope": "changed"}
+    await start(client, client_capabilities("visual-studio-code"), root, options)
+    uri = (root / "app" / "jobs.py").as_uri()
+    open_document(client, uri, (root / "app" / "jobs.py").read_text())
+    await pushed_until(client, uri, lambda d: codes(d) == ["B307"])
+    logged = [m.message for m in client.log_messages if "HEAD is detached" in m.message]
+    assert len(logged) == 1 and "main" in logged[0], client.log_messages

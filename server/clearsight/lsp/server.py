@@ -318,6 +318,7 @@ class ClearsightServer(LanguageServer):
             state.last_good,
             state.analyzer,
         )
+        self._say_scope_notices()
         current = self.documents.get(uri)
         if current is None or current.version != version or current.text != text:
             return None  # superseded while running: never publish a stale result
@@ -328,6 +329,21 @@ class ClearsightServer(LanguageServer):
         if not self.pull_diagnostics:
             self.publish(analysis)
         return analysis
+
+    def _say_scope_notices(self) -> None:
+        """Why the new code mode shows a file in full, once each (a warning); what it
+        compares with on a detached HEAD (the log)."""
+        for warning, message in self.changed_scope.take_notices():
+            if warning:
+                self.window_show_message(
+                    types.ShowMessageParams(
+                        type=types.MessageType.Warning, message=f"Clearsight: {message}"
+                    )
+                )
+            else:
+                self.window_log_message(
+                    types.LogMessageParams(type=types.MessageType.Info, message=message)
+                )
 
     def _run_analysis(self, *args: Any) -> Analysis:
         with self._busy_lock:

@@ -81,53 +81,87 @@ class Change:
     notes: list[str] = field(default_factory=list)  # what the user should know (shallow, ...)
 
 
-def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
-    return run_git(root, "-c", "core.quotePath=false", *args, stdin=stdin, timeout=300)
+# A review of a large change may take git a while; the editor asks with a shorter limit.
+REVIEW_GIT_SECONDS = 300.0
 
 
-def repository_root(folder: Path) -> Path:
+def _git(
+    root: Path, *args: str, stdin: bytes | None = None, timeout: float = REVIEW_GIT_SECONDS
+) -> bytes:
+    return run_git(root, "-c", "core.quotePath=false", *args, stdin=stdin, timeout=timeout)
+
+
+def repository_root(folder: Path, timeout: float = REVIEW_GIT_SECONDS) -> Path:
     try:
-        out = _git(folder, "rev-parse", "--show-toplevel")
+        out = _git(folder, "rev-parse", "--show-toplevel", timeout=timeout)
     except GitError as error:
         raise ReviewError(f"{folder} is not in a git repository ({error})") from error
     return Path(out.decode("utf-8", "surrogateescape").strip())
 
 
-def _commit(root: Path, name: str) -> str | None:
+def _commit(root: Path, name: str, timeout: float = REVIEW_GIT_SECONDS) -> str | None:
     try:
         out = _git(
-            root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{name}^{{commit}}"
-        )
+            root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{name}^{{commit}}",
+            timeout=timeout,
+        )  # fmt: skip
     except GitError:
         return None
     return out.decode().strip() or None
 
 
-def _merge_base(root: Path, commit: str) -> str | None:
+def _merge_base(root: Path, commit: str, timeout: float = REVIEW_GIT_SECONDS) -> str | None:
     try:
-        return _git(root, "merge-base", "HEAD", commit).decode().strip() or None
+        out = _git(root, "merge-base", "HEAD", commit, timeout=timeout)
+        return out.decode().strip() or None
     except GitError:
         return None
 
 
-def _is_shallow(root: Path) -> bool:
+def _is_shallow(root: Path, timeout: float = REVIEW_GIT_SECONDS) -> bool:
     try:
-        return _git(root, "rev-parse", "--is-shallow-repository").strip() == b"true"
+        out = _git(root, "rev-parse", "--is-shallow-repository", timeout=timeout)
+        return out.strip() == b"true"
     except GitError:
         return False
 
 
-def resolve_base(root: Path, requested: str | None) -> Base:
+def operation_in_progress(root: Path, timeout: float = REVIEW_GIT_SECONDS) -> str | None:
+    """ "rebase" while a rebase (or `git am`) is stopped half-way: the working tree is then
+    neither the branch nor its base."""
+    try:
+        out = _git(
+            root, "rev-parse", "--git-path", "rebase-merge", "--git-path", "rebase-apply",
+            timeout=timeout,
+        )  # fmt: skip
+    except GitError:
+        return None
+    for line in out.decode("utf-8", "surrogateescape").splitlines():
+        found = Path(line.strip())
+        if line.strip() and (found if found.is_absolute() else root / found).exists():
+            return "rebase"
+    return None
+
+
+def detached_head(root: Path, timeout: float = REVIEW_GIT_SECONDS) -> bool:
+    try:
+        _git(root, "symbolic-ref", "--quiet", "HEAD", timeout=timeout)
+    except GitError:
+        return True
+    return False
+
+
+def resolve_base(root: Path, requested: str | None, timeout: float = REVIEW_GIT_SECONDS) -> Base:
     """The base of the review: the one asked for; else the merge-base of HEAD with its
     upstream branch, `origin/HEAD`, `main` or `master`; else HEAD itself (the uncommitted
     changes)."""
     if requested:
-        commit = _commit(root, requested)
+        commit = _commit(root, requested, timeout)
         if commit is None:
             hint = (
                 " This is a shallow clone: fetch the base too (`git fetch --deepen`, or "
                 "`fetch-depth: 0` in actions/checkout)."
-                if _is_shallow(root)
+                if _is_shallow(root, timeout)
                 else ""
             )
             raise ReviewError(f"the base {requested!r} is not a commit of this repository.{hint}")
@@ -140,14 +174,14 @@ def resolve_base(root: Path, requested: str | None) -> Base:
         "origin/main",
         "origin/master",
     ):
-        commit = _commit(root, candidate)
+        commit = _commit(root, candidate, timeout)
         if commit is None:
             continue
-        merge_base = _merge_base(root, commit)
+        merge_base = _merge_base(root, commit, timeout)
         if merge_base is not None:
             name = "the upstream branch" if candidate == "@{upstream}" else candidate
             return Base(merge_base, candidate, f"merge-base of HEAD with {name}")
-    head = _commit(root, "HEAD")
+    head = _commit(root, "HEAD", timeout)
     if head is None:
         raise ReviewError("the repository has no commit yet to compare with")
     return Base(head, "HEAD", "HEAD (no upstream, origin/HEAD, main or master)")
@@ -251,12 +285,15 @@ def _untracked(root: Path, name: str) -> FileChange:
     return change
 
 
-def read_blobs(root: Path, blobs: Iterable[str]) -> dict[str, bytes]:
+def read_blobs(
+    root: Path, blobs: Iterable[str], timeout: float = REVIEW_GIT_SECONDS
+) -> dict[str, bytes]:
     """The contents of git blobs, in one `git cat-file --batch`."""
     wanted = list(dict.fromkeys(blobs))
     if not wanted:
         return {}
-    out = _git(root, "cat-file", "--batch", stdin="".join(f"{b}\n" for b in wanted).encode())
+    batch = "".join(f"{b}\n" for b in wanted).encode()
+    out = _git(root, "cat-file", "--batch", stdin=batch, timeout=timeout)
     found: dict[str, bytes] = {}
     position = 0
     for blob in wanted:

@@ -24,6 +24,8 @@ from clearsight.review.changes import (
     FileChange,
     Hunk,
     ReviewError,
+    detached_head,
+    operation_in_progress,
     read_blobs,
     repository_root,
     resolve_base,
@@ -34,6 +36,8 @@ from clearsight.settings import Settings
 from clearsight.source import SourceText
 
 BASE_SECONDS = 3.0  # how long a resolved base is trusted before git is asked again
+# Each git call of the editor's new code mode; past it the file shows every finding.
+EDITOR_GIT_SECONDS = 10.0
 _KEPT_ANALYSES = 64
 ADJACENT_NOTE = " (Adjacent: there before this change, in code it touched.)"
 
@@ -71,7 +75,22 @@ class ChangedScope:
         self._blobs: dict[tuple[str, str], str | None] = {}
         # The base's findings, placed (fingerprinted), by its text's digest, path, settings.
         self._analyses: OrderedDict[tuple[str, str, str], list[Placed]] = OrderedDict()
-        self.problems: list[str] = []  # said once each (an unknown base), for the log
+        self._said: set[str] = set()
+        # Why a file shows every finding (a warning), or what new code is compared with
+        # (for the log): each said once.
+        self._notices: list[tuple[bool, str]] = []
+
+    def take_notices(self) -> list[tuple[bool, str]]:
+        """(a warning, the message) for each thing the user has not been told yet."""
+        with self._lock:
+            notices, self._notices = self._notices, []
+        return notices
+
+    def _say(self, key: str, message: str, warning: bool = True) -> None:
+        with self._lock:
+            if key not in self._said:
+                self._said.add(key)
+                self._notices.append((warning, message))
 
     def base_text(self, path: str, requested: str | None) -> tuple[bool, str | None]:
         """(whether the file is under git with a base, its text at the base or None when
@@ -82,9 +101,17 @@ class ChangedScope:
             root = self._roots.get(folder)
         if not known:
             try:
-                root = repository_root(folder)
-            except (ReviewError, GitError, OSError):
+                root = repository_root(folder, EDITOR_GIT_SECONDS)
+            except (ReviewError, GitError, OSError) as error:
                 root = None
+                if "took more than" in str(error):
+                    self._say(f"slow:{folder}", f"{error}: every finding is shown.")
+                else:
+                    self._say(
+                        "no-git",
+                        f"{folder} is not in a git repository: its files show every finding "
+                        "(the new code mode compares with a git base).",
+                    )
             with self._lock:
                 self._roots[folder] = root
         if root is None:
@@ -95,15 +122,19 @@ class ChangedScope:
         try:
             relative = Path(path).resolve().relative_to(root.resolve()).as_posix()
         except ValueError:
+            self._say(f"outside:{root}", f"{path} is outside the repository {root}: every "
+                      "finding of it is shown.")  # fmt: skip
             return False, None
         key = (commit, relative)
         with self._lock:
             if key in self._blobs:
                 return True, self._blobs[key]
         try:
-            data = read_blobs(root, [f"{commit}:{relative}"]).get(f"{commit}:{relative}")
-        except GitError:
+            blob = f"{commit}:{relative}"
+            data = read_blobs(root, [blob], EDITOR_GIT_SECONDS).get(blob)
+        except GitError as error:
             data = None
+            self._say(f"blob:{error}", f"{error}: {relative} is compared with an empty base.")
         text = SourceText.from_bytes(data, path).text if data is not None else None
         with self._lock:
             if len(self._blobs) > 512:
@@ -122,12 +153,26 @@ class ChangedScope:
             known = self._bases.get((root, requested))
         if known is not None and now - known[0] < BASE_SECONDS:
             return known[1]
-        try:
-            commit: str | None = resolve_base(root, requested or None).commit
-        except (ReviewError, GitError) as error:
-            commit = None
-            if str(error) not in self.problems:
-                self.problems.append(str(error))
+        commit: str | None = None
+        operation = operation_in_progress(root, EDITOR_GIT_SECONDS)
+        if operation:
+            self._say(
+                f"{operation}:{root}",
+                f"a {operation} is in progress in {root}: every finding is shown until it ends.",
+            )
+        else:
+            try:
+                base = resolve_base(root, requested or None, EDITOR_GIT_SECONDS)
+                commit = base.commit
+                if detached_head(root, EDITOR_GIT_SECONDS):
+                    self._say(
+                        f"detached:{root}:{commit}",
+                        f"HEAD is detached in {root}: new code is what differs from "
+                        f"{base.name} ({base.how}, {commit[:12]}).",
+                        warning=False,
+                    )
+            except (ReviewError, GitError) as error:
+                self._say(f"base:{root}:{error}", f"{error}: every finding is shown.")
         with self._lock:
             self._bases[(root, requested)] = (now, commit)
         return commit
