@@ -14,6 +14,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from clearsight import __version__
@@ -25,6 +26,7 @@ from clearsight.cli.runner import (
     analyze_bytes,
     default_jobs,
     is_terminal,
+    place_results,
     progress_bar,
     run,
 )
@@ -32,6 +34,7 @@ from clearsight.deps.environment import ENVIRONMENTS
 from clearsight.fixes import apply_edits, safe_fix_edits
 from clearsight.model import Family, Finding, Severity, TextEdit
 from clearsight.provenance.service import SERVICE
+from clearsight.review.baseline import Baseline, BaselineError
 from clearsight.settings import Settings, SettingsResolver
 from clearsight.source import SourceText
 
@@ -87,6 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
         "python, else the project's .venv or venv, else the Python running Clearsight)",
     )  # fmt: skip
     check.add_argument("--quiet", "-q", action="store_true", help="no summary line")
+    check.add_argument(
+        "--output-file", "-o", type=Path, metavar="FILE",
+        help="write the report to FILE instead of standard output",
+    )  # fmt: skip
+    check.add_argument(
+        "--baseline", type=Path, metavar="FILE",
+        help="report only findings not in FILE, the JSON report of an earlier run "
+        "(clearsight check --format json -o FILE); findings are matched by fingerprint, "
+        "not line, so code added above them does not bring them back",
+    )  # fmt: skip
     provenance_cmd.add_parser(commands)
     review_cmd.add_parser(commands)
     server = commands.add_parser("server", help="run the language server (stdio by default)")
@@ -223,26 +236,98 @@ def _check_stdin(args: argparse.Namespace, resolver: SettingsResolver, reported:
     _report_environment(Path(path), settings, reported)
     findings, text = analyze_bytes(raw, path, settings)
     _report_fallbacks([FileResult(path, findings)], lambda _: settings, reported)
+    baseline = args.loaded_baseline
     if args.fix:
+        if baseline is not None:
+            findings = _not_in_baseline([FileResult(path, findings, text)], baseline)[0].findings
         fixed, applied = _fixed_bytes(raw, path, findings)
         sys.stdout.flush()
         sys.stdout.buffer.write(fixed)
         sys.stdout.buffer.flush()
         if applied:
-            findings, _ = analyze_bytes(fixed, path, settings)
+            findings, text = analyze_bytes(fixed, path, settings)
+        if baseline is not None:
+            findings = _not_in_baseline([FileResult(path, findings, text)], baseline)[0].findings
         _report_fixes(applied, args)
         return _exit_code(findings, args)
-    _emit([FileResult(path, findings, text)], args)
-    return _exit_code(findings, args)
+    results = [FileResult(path, findings, text)]
+    if baseline is not None:
+        results = _not_in_baseline(results, baseline)
+    _emit(results, args)
+    return _exit_code(results[0].findings, args)
+
+
+def _load_baseline(args: argparse.Namespace) -> bool:
+    """Reads --baseline into args.loaded_baseline; False (said on stderr) when unusable."""
+    args.loaded_baseline = None
+    if args.baseline is None:
+        return True
+    try:
+        args.loaded_baseline = Baseline.load(args.baseline, Path.cwd())
+    except BaselineError as error:
+        print(f"clearsight: error: {error}", file=sys.stderr)
+        return False
+    skipped = args.loaded_baseline.skipped
+    if skipped:
+        print(
+            f"clearsight: warning: {skipped} entr{'ies' if skipped != 1 else 'y'} of the "
+            f"baseline {args.baseline} without path, code or fingerprint left out",
+            file=sys.stderr,
+        )
+    return True
+
+
+def _not_in_baseline(results: list[FileResult], baseline: Baseline) -> list[FileResult]:
+    """The results with the baseline's findings taken out (fingerprinted if not yet)."""
+    place_results([r for r in results if r.placed is None])
+    here = Path.cwd()
+    kept = []
+    for result in results:
+        new = baseline.new(result.path, result.placed or [], here)
+        kept.append(replace(result, findings=[p.finding for p in new], placed=new))
+        baseline.hidden += len(result.findings) - len(new)
+    return kept
 
 
 def _emit(results: list[FileResult], args: argparse.Namespace) -> None:
+    """The report, on standard output or in --output-file. JSON and SARIF carry each
+    finding's fingerprints (for --baseline, and code scanning's alert tracking)."""
+    if args.format in ("json", "sarif"):
+        place_results([r for r in results if r.placed is None])
+    to_file = args.output_file is not None
+    baseline = args.loaded_baseline
+    if baseline is not None and baseline.hidden and not args.quiet:
+        hidden = baseline.hidden
+        print(
+            f"{hidden} finding{'s' if hidden != 1 else ''} in the baseline {args.baseline} "
+            "not shown.",
+            file=sys.stderr,
+        )
     if args.format == "text":
-        sys.stdout.write(output.format_text(results, color=is_terminal(sys.stdout)))
-        if not args.quiet:
-            print(output.summary_line(results), file=sys.stderr if args.fix else sys.stdout)
+        report = output.format_text(results, color=is_terminal(sys.stdout) and not to_file)
+        summary = "" if args.quiet else output.summary_line(results) + "\n"
+        if to_file or not args.fix:
+            report += summary
+        elif summary:
+            sys.stderr.write(summary)
     else:
-        sys.stdout.write(output.FORMATTERS[args.format](results))
+        report = output.FORMATTERS[args.format](results)
+    if to_file:
+        _write_report(args.output_file, report)
+    else:
+        sys.stdout.write(report)
+
+
+def _write_report(path: Path, report: str) -> None:
+    """Write the whole report or nothing (an earlier report there stays until then)."""
+    try:
+        if path.exists():
+            _write_atomic(path, report.encode("utf-8", "clearsight.output"))
+        else:
+            path.write_bytes(report.encode("utf-8", "clearsight.output"))
+    except OSError as error:
+        print(f"clearsight: error: cannot write {path}: {error.strerror}", file=sys.stderr)
+        raise SystemExit(EXIT_ERROR) from error
 
 
 def check(args: argparse.Namespace) -> int:
@@ -250,6 +335,8 @@ def check(args: argparse.Namespace) -> int:
     reported: set[str] = set()
     if args.jobs < 1:
         print("clearsight: error: --jobs must be at least 1", file=sys.stderr)
+        return EXIT_ERROR
+    if not _load_baseline(args):
         return EXIT_ERROR
     if args.stdin_filename:
         return _check_stdin(args, resolver, reported)
@@ -267,8 +354,15 @@ def check(args: argparse.Namespace) -> int:
     cache = None if args.no_cache else FindingCache(args.cache_dir or Path(".clearsight_cache"))
     with progress_bar(len(found.files), "Checking") as advance:
         results = run(found.files, settings_for, args.jobs, cache, advance).files
+    baseline = args.loaded_baseline
+    if baseline is not None:
+        results = _not_in_baseline(results, baseline)
     if args.fix:
+        # Only the shown findings' fixes: the baseline's are the legacy code's.
         _report_fixes(_fix_files(results, resolver, args), args)
+        if baseline is not None:  # the fixed files, analysed again
+            results = [r if r.placed is not None else _not_in_baseline([r], baseline)[0]
+                       for r in results]  # fmt: skip
     _report_provenance_data(found.files, settings_for)
     _report_fallbacks(results, settings_for, reported)
     _emit(results, args)

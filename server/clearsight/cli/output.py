@@ -103,8 +103,19 @@ def finding_json(path: str, finding: Finding) -> dict[str, Any]:
     }
 
 
+def _fingerprints(result: FileResult) -> list[dict[str, str]]:
+    """Per finding, what matches it in a later run (`--baseline`), when worked out."""
+    if result.placed is None:
+        return [{} for _ in result.findings]
+    return [{"fingerprint": p.fingerprint, "line_hash": p.line_hash} for p in result.placed]
+
+
 def format_json(results: list[FileResult]) -> str:
-    findings = [finding_json(r.path, f) for r in results for f in r.findings]
+    findings = [
+        {**finding_json(r.path, f), **marks}
+        for r in results
+        for f, marks in zip(r.findings, _fingerprints(r), strict=True)
+    ]
     document = {
         "tool": "clearsight",
         "version": __version__,
@@ -250,7 +261,7 @@ def format_sarif(
     sarif_results: list[dict[str, Any]] = []
     for result in results:
         uri, relative = _artifact_uri(result.path)
-        for finding in result.findings:
+        for finding, marks in zip(result.findings, _fingerprints(result), strict=True):
             if finding.code not in used:
                 rule = rules.get(finding.code) or Rule(
                     finding.code, finding.code.lower(), finding.family, finding.message,
@@ -290,6 +301,11 @@ def format_sarif(
                     "bandit_severity": finding.security.bandit_severity,
                     "confidence": finding.security.confidence,
                     "cwe": f"CWE-{finding.security.cwe}" if finding.security.cwe else None,
+                }
+            if marks:
+                entry["partialFingerprints"] = {
+                    "clearsight/v1": marks["fingerprint"],
+                    "clearsight/line/v1": marks["line_hash"],
                 }
             if extra is not None:
                 entry.update(extra(finding))

@@ -21,6 +21,7 @@ from clearsight.deps.project import declaration_stamp
 from clearsight.engine import CHECK_FAILED, LIMIT_REACHED, analyze, unreadable_finding
 from clearsight.model import Finding
 from clearsight.provenance.service import SERVICE
+from clearsight.review.fingerprints import Placed, place
 from clearsight.settings import Settings
 from clearsight.source import SourceText
 
@@ -36,6 +37,21 @@ class FileResult:
     findings: list[Finding]
     text: str | None = None  # the decoded source, for showing lines (None if unreadable)
     unreadable: bool = False
+    # The findings with their fingerprints (same order), when a report or baseline needs them.
+    placed: list[Placed] | None = None
+
+
+def place_results(results: list[FileResult]) -> None:
+    """Fingerprint every result's findings (as the review of a change does). A cached
+    result has no text: it is read again."""
+    for result in results:
+        text = result.text
+        if result.unreadable:
+            text = ""
+        elif text is None:
+            raw = read_file(Path(result.path))
+            text = SourceText.from_bytes(raw, result.path).text if isinstance(raw, bytes) else ""
+        result.placed = place(result.findings, text)
 
 
 @dataclass

@@ -29,6 +29,12 @@ class Placed:
     fingerprint: str
 
     @property
+    def line_hash(self) -> str:
+        """The normalised line's digest: with the code, what still matches when the
+        definition around a finding is read differently (by indentation in the editor)."""
+        return hashlib.sha256(self.line_text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+    @property
     def moved_key(self) -> tuple[str, str, str]:
         """What identifies it across files (code moved from one module to another)."""
         return (self.finding.code, self.line_text, self.scope.rpartition(".")[2])
