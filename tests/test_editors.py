@@ -340,6 +340,61 @@ def test_nvim_hover_explains_the_finding(nvim_report: dict[str, Any]) -> None:
     assert "B602" in hover
 
 
+@pytest.fixture(scope="module")
+def nvim_review_report(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Neovim headless in a git repository whose committed insecure.py has old findings,
+    with the new code mode set in Neovim's own settings (tests/editors/nvim/review.lua)."""
+    scratch = tmp_path_factory.mktemp("nvim-review")
+    workspace = scratch / "workspace"
+    workspace.mkdir()
+    (workspace / "insecure.py").write_text(INSECURE)
+    env = _scratch_env(scratch)
+    for arguments in (
+        ("init", "-q", "-b", "main"),
+        ("-c", "user.name=Ann", "-c", "user.email=ann@example.com", "add", "-A"),
+        ("-c", "user.name=Ann", "-c", "user.email=ann@example.com", "commit", "-qm", "Start"),
+    ):
+        subprocess.run(["git", *arguments], cwd=workspace, env=env, check=True, timeout=30)
+    out = scratch / "report.json"
+    env.update(CLEARSIGHT_PYTHON=sys.executable, CLEARSIGHT_OUT=str(out))
+    command = [
+        tools.nvim, "--headless", "-i", "NONE", "-u", str(DRIVERS / "nvim" / "review.lua"),
+        "insecure.py",
+    ]  # fmt: skip
+    result = subprocess.run(
+        command, cwd=workspace, env=env, capture_output=True, text=True, timeout=180, check=False
+    )
+    if not out.is_file():
+        pytest.fail(f"nvim wrote no report (exit {result.returncode}):\n{result.stderr}")
+    report: dict[str, Any] = json.loads(out.read_text())
+    report["returncode"] = result.returncode
+    return report
+
+
+def test_nvim_review_driver_runs_to_its_end(nvim_review_report: dict[str, Any]) -> None:
+    assert nvim_review_report["ok"], nvim_review_report.get("message")
+    assert nvim_review_report["returncode"] == 0
+
+
+def test_nvim_settings_show_only_new_code_then_everything(
+    nvim_review_report: dict[str, Any],
+) -> None:
+    steps = nvim_review_report["steps"]
+    new = {(r["code"], r["line"]) for r in steps["changed"] if "Adjacent" not in r["message"]}
+    adjacent = {(r["code"], r["line"]) for r in steps["changed"] if "Adjacent" in r["message"]}
+    assert new == {("B307", 15)}
+    assert adjacent == {("B602", 11)}  # three lines above the new code; B506 and B404 hidden
+    assert {("B404", 1), ("B506", 7), ("B602", 11), ("B307", 15)} <= _codes_and_lines(steps["all"])
+
+
+def test_nvim_review_request_ranks_the_new_hunk(nvim_review_report: dict[str, Any]) -> None:
+    review = nvim_review_report["steps"]["review"]
+    assert review["base"]["name"] == "HEAD"
+    (hunk,) = review["hunks"]
+    assert hunk["path"] == "insecure.py" and hunk["score"] > 0
+    assert any("B307" in reason for reason in hunk["reasons"]), hunk
+
+
 # -- Emacs (eglot) ----------------------------------------------------------------------------
 
 

@@ -208,3 +208,43 @@ async def test_a_detached_head_still_compares_with_the_base_and_logs_it(
     await pushed_until(client, uri, lambda d: codes(d) == ["B307"])
     logged = [m.message for m in client.log_messages if "HEAD is detached" in m.message]
     assert len(logged) == 1 and "main" in logged[0], client.log_messages
+
+
+async def test_the_baseline_setting_hides_the_reports_findings(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    """A baseline written by `clearsight check --format json -o`: its findings stay hidden
+    when code is added above them; a new one shows; a broken baseline file shows every
+    finding and says so once."""
+    import sys
+
+    from test_lsp import codes, open_document, pushed_until
+
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "jobs.py").write_text(SHELL)
+    made = subprocess.run(
+        [sys.executable, "-m", "clearsight.cli.main", "check", "--no-cache", "--format",
+         "json", "-o", "baseline.json", "."],
+        cwd=root, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert made.returncode == 1, made.stderr
+    options = {"debounce": 0, "baseline": "baseline.json"}
+    await start(client, client_capabilities("visual-studio-code"), root, options)
+    uri = (root / "jobs.py").as_uri()
+    text = "import os\n\n" + SHELL + "\n\ndef ev(s):\n    return eval(s)\n"
+    open_document(client, uri, text)
+    await pushed_until(client, uri, lambda d: codes(d) == ["B307"])
+    (root / "baseline.json").write_text("{broken")
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[
+                types.FileEvent(
+                    uri=(root / "baseline.json").as_uri(), type=types.FileChangeType.Changed
+                )
+            ]
+        )
+    )
+    await pushed_until(client, uri, lambda d: {"B307", "B404", "B602"} <= set(codes(d)))
+    said = [m.message for m in client.messages if "baseline" in m.message]
+    assert len(said) == 1 and "is not JSON" in said[0] and "every finding" in said[0]

@@ -30,6 +30,7 @@ export const SETTING_MAP: ReadonlyArray<readonly [string, readonly string[]]> = 
   ["debounce", ["debounce"]],
   ["scope", ["scope"]],
   ["base", ["base"]],
+  ["baseline", ["baseline"]],
 ];
 
 /** Settings the client keeps to itself. */

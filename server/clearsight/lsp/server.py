@@ -44,6 +44,8 @@ from clearsight.lsp.review import register as register_review
 from clearsight.lsp.stdio import serve_stdio
 from clearsight.lsp.workspace import register as register_workspace_diagnostics
 from clearsight.model import Finding, Fix
+from clearsight.review.baseline import BaselineWatch
+from clearsight.review.notices import Notices
 from clearsight.review.scope import ChangedScope
 from clearsight.settings import Settings, SettingsResolver, merge_tables
 from clearsight.source import SourceText
@@ -54,7 +56,8 @@ DEFAULT_DEBOUNCE_MS = 150
 CONFIGURATION_TIMEOUT = 5.0  # seconds to wait for the editor's settings before analysing
 # Not [tool.clearsight] settings: the editor's own. `scope` "changed" shows only what the
 # change introduced against `base` (and adjacent findings), as `clearsight review` sees it.
-EDITOR_ONLY_SETTINGS = ("debounce", "trace", "scope", "base")
+# `baseline`: a `clearsight check --format json` report whose findings are not shown.
+EDITOR_ONLY_SETTINGS = ("debounce", "trace", "scope", "base", "baseline")
 _DEFINITION_NAME = re.compile(r"(?:async\s+)?(?:def|class)\s+(\w+)")
 
 
@@ -194,7 +197,9 @@ class ClearsightServer(LanguageServer):
         self.pull_diagnostics = False
         self.rule_help = {rule.code: rule.help for rule in all_rules()}
         self.provenance = ProvenanceFeatures(self)
-        self.changed_scope = ChangedScope()
+        self.notices = Notices()
+        self.changed_scope = ChangedScope(self.notices)
+        self.baseline = BaselineWatch(self.notices)
         self.environments = EnvironmentFeatures(self)
 
     # -- settings -----------------------------------------------------------------------
@@ -330,10 +335,22 @@ class ClearsightServer(LanguageServer):
             self.publish(analysis)
         return analysis
 
+    def baseline_file(self) -> tuple[Path, Path] | None:
+        """(the baseline file, the folder its paths are relative to), when one is set."""
+        baseline = self.editor_settings.get("baseline")
+        if not isinstance(baseline, str) or not baseline.strip():
+            return None
+        root = Path(self.workspace.root_path or ".") if self.protocol.workspace else Path(".")
+        return root / Path(baseline).expanduser(), root
+
+    def is_baseline_file(self, uri: str) -> bool:
+        found = self.baseline_file()
+        return found is not None and uri.endswith(".json") and self.path_for(uri) == str(found[0])
+
     def _say_scope_notices(self) -> None:
         """Why the new code mode shows a file in full, once each (a warning); what it
         compares with on a detached HEAD (the log)."""
-        for warning, message in self.changed_scope.take_notices():
+        for warning, message in self.notices.take():
             if warning:
                 self.window_show_message(
                     types.ShowMessageParams(
@@ -352,17 +369,18 @@ class ClearsightServer(LanguageServer):
             uri, _version, text, path, settings = args[:5]
             self.provenance.before_analysis(uri, text, path, settings)
             analysis = analyse_snapshot(*args)
+            shown = analysis.findings
             if self.editor_settings.get("scope") == "changed":
                 base = self.editor_settings.get("base")
                 shown = self.changed_scope.shown(
-                    path,
-                    text,
-                    analysis.findings,
-                    settings,
-                    base if isinstance(base, str) else None,
+                    path, text, shown, settings, base if isinstance(base, str) else None
                 )
+            baseline = self.baseline_file()
+            if baseline is not None:
+                shown = self.baseline.shown(*baseline, path, text, shown)
+            if shown is not analysis.findings:
                 analysis.findings = shown
-                analysis.result_id = _result_id(analysis.version, shown) + "c"
+                analysis.result_id = _result_id(analysis.version, shown) + "r"
             return analysis
         finally:
             with self._busy_lock:
@@ -791,6 +809,8 @@ def create_server() -> ClearsightServer:
         if any(change.uri.endswith("pyproject.toml") for change in params.changes):
             ls.reset_resolver()
             ls.reanalyse_all()
+        elif any(ls.is_baseline_file(change.uri) for change in params.changes):
+            ls.reanalyse_all()
         elif any("/.git/" in change.uri for change in params.changes):
             # HEAD or a branch moved: the new code mode's base may have moved with it.
             ls.changed_scope.forget_bases()
@@ -837,6 +857,8 @@ def _watch_pyproject(ls: ClearsightServer) -> None:
                 # HEAD and branches: the new code mode's base moves with them.
                 types.FileSystemWatcher(glob_pattern="**/.git/HEAD"),
                 types.FileSystemWatcher(glob_pattern="**/.git/refs/**"),
+                # The baseline file, written again by `clearsight check -o`.
+                types.FileSystemWatcher(glob_pattern="**/*.json"),
             ]
         ),
     )

@@ -32,6 +32,7 @@ from clearsight.review.changes import (
 )
 from clearsight.review.compare import compare_file
 from clearsight.review.fingerprints import Placed, place, scopes_by_indent
+from clearsight.review.notices import Notices
 from clearsight.settings import Settings
 from clearsight.source import SourceText
 
@@ -68,29 +69,14 @@ def hunks_between(before: str, after: str) -> list[Hunk]:
 class ChangedScope:
     """Shared by the server's documents; safe to use from its worker threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, notices: Notices | None = None) -> None:
+        self.notices = notices or Notices()
         self._lock = threading.Lock()
         self._roots: dict[Path, Path | None] = {}
         self._bases: dict[tuple[Path, str], tuple[float, str | None]] = {}
         self._blobs: dict[tuple[str, str], str | None] = {}
         # The base's findings, placed (fingerprinted), by its text's digest, path, settings.
         self._analyses: OrderedDict[tuple[str, str, str], list[Placed]] = OrderedDict()
-        self._said: set[str] = set()
-        # Why a file shows every finding (a warning), or what new code is compared with
-        # (for the log): each said once.
-        self._notices: list[tuple[bool, str]] = []
-
-    def take_notices(self) -> list[tuple[bool, str]]:
-        """(a warning, the message) for each thing the user has not been told yet."""
-        with self._lock:
-            notices, self._notices = self._notices, []
-        return notices
-
-    def _say(self, key: str, message: str, warning: bool = True) -> None:
-        with self._lock:
-            if key not in self._said:
-                self._said.add(key)
-                self._notices.append((warning, message))
 
     def base_text(self, path: str, requested: str | None) -> tuple[bool, str | None]:
         """(whether the file is under git with a base, its text at the base or None when
@@ -105,9 +91,9 @@ class ChangedScope:
             except (ReviewError, GitError, OSError) as error:
                 root = None
                 if "took more than" in str(error):
-                    self._say(f"slow:{folder}", f"{error}: every finding is shown.")
+                    self.notices.say(f"slow:{folder}", f"{error}: every finding is shown.")
                 else:
-                    self._say(
+                    self.notices.say(
                         "no-git",
                         f"{folder} is not in a git repository: its files show every finding "
                         "(the new code mode compares with a git base).",
@@ -122,7 +108,7 @@ class ChangedScope:
         try:
             relative = Path(path).resolve().relative_to(root.resolve()).as_posix()
         except ValueError:
-            self._say(f"outside:{root}", f"{path} is outside the repository {root}: every "
+            self.notices.say(f"outside:{root}", f"{path} is outside the repository {root}: every "
                       "finding of it is shown.")  # fmt: skip
             return False, None
         key = (commit, relative)
@@ -134,7 +120,8 @@ class ChangedScope:
             data = read_blobs(root, [blob], EDITOR_GIT_SECONDS).get(blob)
         except GitError as error:
             data = None
-            self._say(f"blob:{error}", f"{error}: {relative} is compared with an empty base.")
+            message = f"{error}: {relative} is compared with an empty base."
+            self.notices.say(f"blob:{error}", message)
         text = SourceText.from_bytes(data, path).text if data is not None else None
         with self._lock:
             if len(self._blobs) > 512:
@@ -156,7 +143,7 @@ class ChangedScope:
         commit: str | None = None
         operation = operation_in_progress(root, EDITOR_GIT_SECONDS)
         if operation:
-            self._say(
+            self.notices.say(
                 f"{operation}:{root}",
                 f"a {operation} is in progress in {root}: every finding is shown until it ends.",
             )
@@ -165,14 +152,14 @@ class ChangedScope:
                 base = resolve_base(root, requested or None, EDITOR_GIT_SECONDS)
                 commit = base.commit
                 if detached_head(root, EDITOR_GIT_SECONDS):
-                    self._say(
+                    self.notices.say(
                         f"detached:{root}:{commit}",
                         f"HEAD is detached in {root}: new code is what differs from "
                         f"{base.name} ({base.how}, {commit[:12]}).",
                         warning=False,
                     )
             except (ReviewError, GitError) as error:
-                self._say(f"base:{root}:{error}", f"{error}: every finding is shown.")
+                self.notices.say(f"base:{root}:{error}", f"{error}: every finding is shown.")
         with self._lock:
             self._bases[(root, requested)] = (now, commit)
         return commit

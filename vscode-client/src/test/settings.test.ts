@@ -26,6 +26,7 @@ test("dotted VS Code settings become the server's kebab-case [tool.clearsight] t
       debounce: 0,
       scope: "changed",
       base: "origin/main",
+      baseline: ".clearsight-baseline.json",
     }),
   );
   assert.deepEqual(table, {
@@ -39,6 +40,7 @@ test("dotted VS Code settings become the server's kebab-case [tool.clearsight] t
     debounce: 0,
     scope: "changed",
     base: "origin/main",
+    baseline: ".clearsight-baseline.json",
   });
 });
 
