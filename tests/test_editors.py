@@ -141,6 +141,8 @@ VSCODE_CHECKS[_before_crash:_before_crash] = [
     "review: the Review Changes view lists the new file's hunk with its risk",
     "review: a click on a hunk opens its file",
     "review: switching the scope shows new code in the status bar",
+    "review: in new code mode Problems drops the committed file's finding and keeps the new one",
+    "review: switching back brings the committed file's finding back to Problems",
 ]
 
 VSCODE_UNTRUSTED_CHECKS = [

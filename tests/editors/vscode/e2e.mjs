@@ -590,11 +590,24 @@ async function checkReview(page, workspace) {
     return texts.find((text) => /Clearsight new: \d+ sec/.test(text));
   }, "the new code mode in the status bar").catch(() => undefined);
   check("review: switching the scope shows new code in the status bar", Boolean(statusText), statusText);
+  // complex.py is as committed: its old CS-C001 leaves the Problems panel in the new code
+  // mode, while fresh.py's new eval() stays.
+  const newOnly = await waitFor(async () => {
+    const markers = await problems(page);
+    return !has(markers, "complex.py", "CS-C001", TANGLED_LINE) && has(markers, "fresh.py", "B307", 2) ? markers : false;
+  }, "complex.py's old finding to leave Problems").catch(() => undefined);
+  report.problems.newCode = newOnly ?? (await problems(page));
+  check("review: in new code mode Problems drops the committed file's finding and keeps the new one", Boolean(newOnly), report.problems.newCode);
   await runCommand(page, "Clearsight: Switch Between All Findings and New Code");
   await waitFor(async () => {
     const texts = await page.$$eval(".statusbar-item", (items) => items.map((item) => item.innerText));
     return texts.some((text) => /Clearsight \d+ sec/.test(text));
   }, "every finding shown again").catch(() => undefined);
+  const everything = await waitFor(async () => {
+    const markers = await problems(page);
+    return has(markers, "complex.py", "CS-C001", TANGLED_LINE) ? markers : false;
+  }, "complex.py's finding back in Problems").catch(() => undefined);
+  check("review: switching back brings the committed file's finding back to Problems", Boolean(everything), everything ?? (await problems(page)));
 }
 
 // -- an untrusted workspace ------------------------------------------------------------------
