@@ -248,3 +248,28 @@ async def test_the_baseline_setting_hides_the_reports_findings(
     await pushed_until(client, uri, lambda d: {"B307", "B404", "B602"} <= set(codes(d)))
     said = [m.message for m in client.messages if "baseline" in m.message]
     assert len(said) == 1 and "is not JSON" in said[0] and "every finding" in said[0]
+
+
+async def test_workspace_diagnostics_of_closed_files_follow_the_new_code_mode(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    """A pull of the whole workspace in the new code mode: a committed file unchanged
+    reports nothing, a changed one what it introduced, an untracked one everything; a
+    result id from the mode "all" is not answered "unchanged"."""
+    from test_lsp import by_uri, codes, ids_of, pull_capabilities, workspace_pull
+
+    root = make_change(tmp_path / "repo")
+    (root / "app" / "old.py").write_text(SHELL)
+    git(root, "add", "app/old.py")
+    git(root, "commit", "-qm", "Old")
+    await start(client, pull_capabilities(), root, {"scope": "changed", "base": "HEAD"})
+    reports = by_uri((await workspace_pull(client)).items)
+    jobs, old, other = (root / "app" / "jobs.py", root / "app" / "old.py", root / "other.py")
+    assert codes(reports[old.as_uri()].items) == []
+    assert codes(reports[jobs.as_uri()].items) == ["B307"]
+    assert {"B301", "B403"} <= set(codes(reports[other.as_uri()].items))
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"clearsight": {"scope": "all"}})
+    )
+    everything = by_uri((await workspace_pull(client, ids_of(reports.values()))).items)
+    assert {"B404", "B602"} <= set(codes(everything[old.as_uri()].items))

@@ -323,7 +323,7 @@ class ClearsightServer(LanguageServer):
             state.last_good,
             state.analyzer,
         )
-        self._say_scope_notices()
+        self.say_notices()
         current = self.documents.get(uri)
         if current is None or current.version != version or current.text != text:
             return None  # superseded while running: never publish a stale result
@@ -334,6 +334,41 @@ class ClearsightServer(LanguageServer):
         if not self.pull_diagnostics:
             self.publish(analysis)
         return analysis
+
+    def requested_base(self) -> str | None:
+        """The new code mode's `base` setting: None outside that mode, "" when left to the
+        review's resolution."""
+        if self.editor_settings.get("scope") != "changed":
+            return None
+        base = self.editor_settings.get("base")
+        return base if isinstance(base, str) else ""
+
+    def shown_findings(
+        self, path: str, text: str, findings: list[Finding], settings: Settings
+    ) -> list[Finding]:
+        """What the editor shows of a file's findings: in the new code mode, what the change
+        introduced (and adjacent ones); without the baseline's. `findings` itself when
+        neither applies."""
+        shown = findings
+        base = self.requested_base()
+        if base is not None:
+            shown = self.changed_scope.shown(path, text, shown, settings, base or None)
+        baseline = self.baseline_file()
+        if baseline is not None:
+            shown = self.baseline.shown(*baseline, path, text, shown)
+        return shown
+
+    def view_key(self, path: str) -> str:
+        """What, besides the file and its settings, decides which findings are shown: the
+        new code mode's base commit, the baseline file's time stamp ("" for neither)."""
+        parts = []
+        base = self.requested_base()
+        if base is not None:
+            parts.append(f"changed:{self.changed_scope.base_commit(path, base or None)}")
+        baseline = self.baseline_file()
+        if baseline is not None:
+            parts.append(f"baseline:{baseline[0]}:{self.baseline.stamp(baseline[0])}")
+        return "\0".join(parts)
 
     def baseline_file(self) -> tuple[Path, Path] | None:
         """(the baseline file, the folder its paths are relative to), when one is set."""
@@ -347,7 +382,7 @@ class ClearsightServer(LanguageServer):
         found = self.baseline_file()
         return found is not None and uri.endswith(".json") and self.path_for(uri) == str(found[0])
 
-    def _say_scope_notices(self) -> None:
+    def say_notices(self) -> None:
         """Why the new code mode shows a file in full, once each (a warning); what it
         compares with on a detached HEAD (the log)."""
         for warning, message in self.notices.take():
@@ -369,15 +404,7 @@ class ClearsightServer(LanguageServer):
             uri, _version, text, path, settings = args[:5]
             self.provenance.before_analysis(uri, text, path, settings)
             analysis = analyse_snapshot(*args)
-            shown = analysis.findings
-            if self.editor_settings.get("scope") == "changed":
-                base = self.editor_settings.get("base")
-                shown = self.changed_scope.shown(
-                    path, text, shown, settings, base if isinstance(base, str) else None
-                )
-            baseline = self.baseline_file()
-            if baseline is not None:
-                shown = self.baseline.shown(*baseline, path, text, shown)
+            shown = self.shown_findings(path, text, analysis.findings, settings)
             if shown is not analysis.findings:
                 analysis.findings = shown
                 analysis.result_id = _result_id(analysis.version, shown) + "r"

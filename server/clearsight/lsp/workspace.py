@@ -109,6 +109,7 @@ async def workspace_diagnostics(
     finally:
         # Also when the request is cancelled: the client's progress must not hang.
         progress.end(f"{done}/{len(files)} files")
+        ls.say_notices()
     # With partial results, everything was reported through them (the LSP's rule).
     return types.WorkspaceDiagnosticReport(items=items)
 
@@ -158,12 +159,13 @@ async def _open_report(ls: ClearsightServer, uri: str, previous: str | None) -> 
     )
 
 
-def file_result_id(raw: bytes, settings: Settings, path: Path | None = None) -> str:
+def file_result_id(raw: bytes, settings: Settings, path: Path | None = None, view: str = "") -> str:
     """The result id of a closed file: what its findings depend on that we can see (its
     text, the settings, and, as for the CLI's cache, the project's dependency declarations
-    and installed packages and the repository's provenance inputs)."""
+    and installed packages and the repository's provenance inputs); `view`: what decides
+    which of them are shown (the new code mode's base, the baseline)."""
     digest = hashlib.sha1(raw, usedforsecurity=False)
-    digest.update(f"\0{settings.fingerprint()}\0{__version__}".encode())
+    digest.update(f"\0{settings.fingerprint()}\0{__version__}\0{view}".encode())
     if path is not None:
         if settings.dependencies.enabled:
             digest.update(dependency_stamp(path, settings.dependencies.base, settings).encode())
@@ -183,13 +185,18 @@ def _file_report(
         finding = unreadable_finding(f"Could not read the file: {error.strerror or error}.")
         items = [convert.diagnostic(source, finding, 0, ls.encoding)]
         return types.WorkspaceFullDocumentDiagnosticReport(uri=uri, version=None, items=items)
-    result_id = file_result_id(raw, settings, path)
+    result_id = file_result_id(raw, settings, path, ls.view_key(str(path)))
     if previous == result_id:
         return types.WorkspaceUnchangedDocumentDiagnosticReport(
             uri=uri, version=None, result_id=result_id
         )
     source = SourceText.from_bytes(raw, str(path))
-    findings = analyze(source, str(path), settings)
+    base = ls.requested_base()
+    if base is not None and ls.changed_scope.same_as_base(str(path), source.text, base or None):
+        findings = []  # as the base has it: nothing is new, no need to analyse it
+    else:
+        findings = analyze(source, str(path), settings)
+        findings = ls.shown_findings(str(path), source.text, findings, settings)
     items = [
         convert.diagnostic(source, finding, index, ls.encoding, uri=uri)
         for index, finding in enumerate(findings)

@@ -135,6 +135,14 @@ class BaselineWatch:
         placed = place(findings, text, scopes_by_indent(text))
         return [p.finding for p in baseline.new(path, placed, relative_to)]
 
+    @staticmethod
+    def stamp(file: Path) -> str:
+        try:
+            status = file.stat()
+        except OSError:
+            return "missing"
+        return f"{status.st_mtime_ns}:{status.st_size}"
+
     def get(self, file: Path, relative_to: Path) -> Baseline | None:
         try:
             status = file.stat()

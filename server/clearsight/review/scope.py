@@ -81,25 +81,7 @@ class ChangedScope:
     def base_text(self, path: str, requested: str | None) -> tuple[bool, str | None]:
         """(whether the file is under git with a base, its text at the base or None when
         the base does not have it)."""
-        folder = Path(path).parent
-        with self._lock:
-            known = folder in self._roots
-            root = self._roots.get(folder)
-        if not known:
-            try:
-                root = repository_root(folder, EDITOR_GIT_SECONDS)
-            except (ReviewError, GitError, OSError) as error:
-                root = None
-                if "took more than" in str(error):
-                    self.notices.say(f"slow:{folder}", f"{error}: every finding is shown.")
-                else:
-                    self.notices.say(
-                        "no-git",
-                        f"{folder} is not in a git repository: its files show every finding "
-                        "(the new code mode compares with a git base).",
-                    )
-            with self._lock:
-                self._roots[folder] = root
+        root = self._root(Path(path).parent)
         if root is None:
             return False, None
         commit = self._base(root, requested or "")
@@ -128,6 +110,39 @@ class ChangedScope:
                 self._blobs.clear()
             self._blobs[key] = text
         return True, text
+
+    def base_commit(self, path: str, requested: str | None) -> str:
+        """The commit a file is compared with ("" when it cannot be)."""
+        root = self._root(Path(path).parent)
+        return (self._base(root, requested or "") or "") if root is not None else ""
+
+    def same_as_base(self, path: str, text: str, requested: str | None) -> bool:
+        """Whether the file is as the base has it: nothing in it is new (no need to
+        analyse it)."""
+        tracked, before = self.base_text(path, requested)
+        return tracked and before == text
+
+    def _root(self, folder: Path) -> Path | None:
+        with self._lock:
+            known = folder in self._roots
+            root = self._roots.get(folder)
+        if known:
+            return root
+        try:
+            root = repository_root(folder, EDITOR_GIT_SECONDS)
+        except (ReviewError, GitError, OSError) as error:
+            root = None
+            if "took more than" in str(error):
+                self.notices.say(f"slow:{folder}", f"{error}: every finding is shown.")
+            else:
+                self.notices.say(
+                    "no-git",
+                    f"{folder} is not in a git repository: its files show every finding "
+                    "(the new code mode compares with a git base).",
+                )
+        with self._lock:
+            self._roots[folder] = root
+        return root
 
     def forget_bases(self) -> None:
         """HEAD or a branch moved: resolve every base again at the next analysis."""
