@@ -382,8 +382,11 @@ def test_nvim_settings_show_only_new_code_then_everything(
     nvim_review_report: dict[str, Any],
 ) -> None:
     steps = nvim_review_report["steps"]
-    new = {(r["code"], r["line"]) for r in steps["changed"] if "Adjacent" not in r["message"]}
-    adjacent = {(r["code"], r["line"]) for r in steps["changed"] if "Adjacent" in r["message"]}
+    # Security findings only: the four lines arrive as one paste, which provenance may
+    # count as an unreviewed AI-written block (CS-P001), as it should.
+    security = [r for r in steps["changed"] if r["code"].startswith("B")]
+    new = {(r["code"], r["line"]) for r in security if "Adjacent" not in r["message"]}
+    adjacent = {(r["code"], r["line"]) for r in security if "Adjacent" in r["message"]}
     assert new == {("B307", 15)}
     assert adjacent == {("B602", 11)}  # three lines above the new code; B506 and B404 hidden
     assert {("B404", 1), ("B506", 7), ("B602", 11), ("B307", 15)} <= _codes_and_lines(steps["all"])
@@ -392,9 +395,9 @@ def test_nvim_settings_show_only_new_code_then_everything(
 def test_nvim_review_request_ranks_the_new_hunk(nvim_review_report: dict[str, Any]) -> None:
     review = nvim_review_report["steps"]["review"]
     assert review["base"]["name"] == "HEAD"
-    (hunk,) = review["hunks"]
-    assert hunk["path"] == "insecure.py" and hunk["score"] > 0
-    assert any("B307" in reason for reason in hunk["reasons"]), hunk
+    first = review["hunks"][0]  # the riskiest
+    assert first["path"] == "insecure.py" and first["score"] > 0
+    assert any("B307" in reason for reason in first["reasons"]), review["hunks"]
 
 
 # -- Emacs (eglot) ----------------------------------------------------------------------------
