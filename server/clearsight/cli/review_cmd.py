@@ -13,15 +13,22 @@ import os
 import sys
 from pathlib import Path
 
-from clearsight.cli.cache import FindingCache
 from clearsight.cli.discovery import excluded
-from clearsight.cli.runner import default_jobs, is_terminal, progress_bar
+from clearsight.cli.history_options import (
+    add_run_options,
+    cache_for,
+    error,
+    repository_and_paths,
+    settings_saying_problems,
+    write_output,
+)
+from clearsight.cli.runner import is_terminal, progress_bar
 from clearsight.gitrun import GitError
 from clearsight.model import Severity
 from clearsight.review.build import analysis_count, build_review
-from clearsight.review.changes import ReviewError, collect_change, repository_root, resolve_base
+from clearsight.review.changes import ReviewError, collect_change, resolve_base
 from clearsight.review.render import RENDERERS, format_markdown, format_text
-from clearsight.settings import Settings, SettingsResolver
+from clearsight.settings import SettingsResolver
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMATS = ("text", "markdown", "json", "sarif", "github")
@@ -50,46 +57,27 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--link-base", metavar="URL",
         help="Markdown line links: URL/path#Lline (e.g. https://github.com/o/r/blob/<sha>)",
     )  # fmt: skip
-    parser.add_argument("--jobs", "-j", type=int, default=default_jobs())
-    parser.add_argument("--no-cache", action="store_true")
-    parser.add_argument("--cache-dir", type=Path, default=None)
-
-
-def _error(message: str) -> int:
-    print(f"clearsight: error: {message}", file=sys.stderr)
-    return EXIT_ERROR
+    add_run_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
-        return _error("--jobs must be at least 1")
+        return error("--jobs must be at least 1")
     try:
-        root = repository_root(Path.cwd())
-        paths = [_relative(Path(p), root) for p in args.paths]
-        if any(p is None for p in paths):
-            outside = [a for a, p in zip(args.paths, paths, strict=True) if p is None]
-            return _error(f"{', '.join(outside)}: outside the repository at {root}")
+        root, paths = repository_and_paths(args.paths)
         base = resolve_base(root, args.base)
-        change = collect_change(root, base, [p for p in paths if p])
-    except (ReviewError, GitError) as error:
-        return _error(str(error))
+        change = collect_change(root, base, paths)
+    except (ReviewError, GitError) as problem:
+        return error(str(problem))
     resolver = SettingsResolver()
-    said: set[str] = set()
-
-    def settings_for(path: Path) -> Settings:
-        settings = resolver.for_path(path)
-        for problem in settings.problems:
-            if problem not in said:
-                said.add(problem)
-                print(f"clearsight: warning: {problem}", file=sys.stderr)
-        return settings
+    settings_for = settings_saying_problems(resolver)
 
     change.files = [f for f in change.files if not excluded(root / f.path, resolver)]
     print(
         f"clearsight: reviewing against {base.name} ({base.commit[:12]}): {base.how}",
         file=sys.stderr,
     )
-    cache = None if args.no_cache else FindingCache(args.cache_dir or root / ".clearsight_cache")
+    cache = cache_for(args, root)
     with progress_bar(analysis_count(change), "Reviewing") as advance:
         review = build_review(change, settings_for, args.jobs, cache, advance)
     if args.format == "text":
@@ -99,24 +87,10 @@ def run(args: argparse.Namespace) -> int:
         text = format_markdown(review, args.link_base)
     else:
         text = RENDERERS[args.format](review)
-    if args.output is not None:
-        try:
-            args.output.write_text(text, encoding="utf-8")
-        except OSError as error:
-            return _error(f"{args.output}: {error.strerror or error}")
-    else:
-        sys.stdout.write(text)
+    if not write_output(args.output, text):
+        return EXIT_ERROR
     if args.fail_on == "never":
         return EXIT_CLEAN
     threshold = Severity.parse(args.fail_on)
     failing = any(finding.severity <= threshold for _, finding, _ in review.introduced)
     return EXIT_FINDINGS if failing else EXIT_CLEAN
-
-
-def _relative(path: Path, root: Path) -> str | None:
-    """A path given on the command line, relative to the repository root ("" for the root)."""
-    try:
-        relative = Path(os.path.abspath(path)).resolve().relative_to(root.resolve())
-    except ValueError:
-        return None
-    return "" if str(relative) == "." else relative.as_posix()

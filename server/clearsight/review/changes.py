@@ -321,7 +321,7 @@ def list_tree(root: Path, commit: str, folder: str) -> list[str]:
     return found
 
 
-_FIX = re.compile(r"\b(fix(e[sd])?|bug|hotfix|regression|revert)\b", re.IGNORECASE)
+FIX_SUBJECT = re.compile(r"\b(fix(e[sd])?|bug|hotfix|regression|revert)\b", re.IGNORECASE)
 
 
 def commits_touching(
@@ -342,7 +342,7 @@ def commits_touching(
     fixing = False
     for line in out.decode("utf-8", "surrogateescape").splitlines():
         if line.startswith("\0"):
-            fixing = bool(_FIX.search(line))
+            fixing = bool(FIX_SUBJECT.search(line))
         elif line.strip():
             commits, fixes = counts.get(line, (0, 0))
             counts[line] = (commits + 1, fixes + int(fixing))

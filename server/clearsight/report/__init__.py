@@ -1,0 +1,1 @@
+"""`clearsight report`: where risk is accumulating, over the project's history."""
