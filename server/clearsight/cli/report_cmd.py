@@ -1,7 +1,8 @@
 """`clearsight report [PATHS]`: where risk is accumulating, over the project's history.
 
 Reads the last revisions from git objects (never a checkout), analyses each distinct file
-content once through the finding cache, and writes the report as JSON (`--format json`).
+content once through the finding cache, and writes the report as one self-contained HTML
+page with charts (`--format html`, the default) or as JSON (`--format json`).
 Exit codes: 0 written, 2 an error (not a repository, no commit, a bad argument).
 """
 
@@ -26,11 +27,13 @@ from clearsight.gitrun import GitError
 from clearsight.report.build import build_report, plan_report
 from clearsight.report.data import report_data
 from clearsight.report.history import HistoryError, revisions
+from clearsight.report.html import ReportError, page, plotly_script
 from clearsight.review.changes import ReviewError
 from clearsight.settings import SettingsResolver
 
 EXIT_CLEAN, EXIT_ERROR = 0, 2
 DEFAULT_HISTORY = 50
+DEFAULT_PAGE = Path("clearsight-report.html")
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -46,8 +49,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     window.add_argument(
         "--since", metavar="DATE", help='the commits since DATE ("2026-01-01", "90 days ago")'
     )
-    parser.add_argument("--format", choices=("json",), default="json")
-    parser.add_argument("--output", "-o", type=Path, help="write the report to this file")
+    parser.add_argument(
+        "--format", choices=("html", "json"), default="html",
+        help="html: one self-contained page with charts (needs clearsight[report]); json: "
+        "the same data (default: html)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--output", "-o", type=Path,
+        help=f"write the report to this file (default: {DEFAULT_PAGE} for html, stdout "
+        "for json)",
+    )  # fmt: skip
     add_run_options(parser)
 
 
@@ -56,6 +67,12 @@ def run(args: argparse.Namespace) -> int:
         return error("--jobs must be at least 1")
     if args.history is not None and args.history < 1:
         return error("--history must be at least 1")
+    script = None
+    if args.format == "html":
+        try:
+            script = plotly_script()  # before the work: a missing extra is said at once
+        except ReportError as problem:
+            return error(str(problem))
     try:
         root, paths = repository_and_paths(args.paths)
         limit = None if args.since else (args.history or DEFAULT_HISTORY)
@@ -79,9 +96,15 @@ def run(args: argparse.Namespace) -> int:
         return error(str(problem))
     for note in report.notes:
         print(f"clearsight: note: {note}", file=sys.stderr)
-    text = json.dumps(report_data(report), indent=2) + "\n"
-    if not write_output(args.output, text):
+    data = report_data(report)
+    output = args.output
+    if script is not None:
+        text = page(data, script)
+        output = output or DEFAULT_PAGE
+    else:
+        text = json.dumps(data, indent=2) + "\n"
+    if not write_output(output, text):
         return EXIT_ERROR
-    if args.output is not None:
-        print(f"clearsight: wrote {args.output}", file=sys.stderr)
+    if output is not None:
+        print(f"clearsight: wrote {output}", file=sys.stderr)
     return EXIT_CLEAN
