@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_provenance import git
 from test_report import history_repo
+from test_report_timeline import add_timeline
 
 from clearsight.report.charts import figures
 
@@ -44,6 +46,7 @@ def opened(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], di
     _tool(str(ROOT / "tests" / "editors" / "node_modules" / "playwright-core"), "playwright-core")
     scratch = tmp_path_factory.mktemp("report-page")
     repo = history_repo(scratch)
+    add_timeline(repo)  # AI-written commits and dependency changes, on top
     made = clearsight_report(repo, "-o", str(scratch / "report.html"))
     assert made.returncode == 0, made.stderr
     data = json.loads(clearsight_report(repo, "--format", "json").stdout)
@@ -112,6 +115,28 @@ def test_the_trends_hold_each_revisions_counts(opened: tuple[dict, dict]) -> Non
     assert totals == [r["total"] for r in revisions]
 
 
+def test_the_authorship_chart_stacks_each_weeks_lines_by_kind(opened: tuple[dict, dict]) -> None:
+    data, found = opened
+    weeks = data["authorship"]["weeks"]
+    bars = {t["name"]: t for t in found["charts"]["authorship"]["traces"]}
+    assert {"human", "AI", "mixed (AI co-author or tool named)"} <= set(bars)
+    assert bars["AI"]["x"] == [w["week"] for w in weeks]
+    assert bars["AI"]["y"] == [w["lines"]["ai"] for w in weeks]
+    assert bars["human"]["y"] == [w["lines"]["human"] for w in weeks]
+    assert found["charts"]["authorship"]["bars"] == sum(len(t["x"]) for t in bars.values())
+
+
+def test_the_dependency_chart_marks_the_flagged_names(opened: tuple[dict, dict]) -> None:
+    data, found = opened
+    bars = {t["name"]: t for t in found["charts"]["dependencies"]["traces"]}
+    flagged = [c for c in data["dependencies"] if c["verdict"]]
+    removed = [c for c in data["dependencies"] if c["change"] == "removed"]
+    assert sum(bars["added, flagged (not on PyPI or a typosquat)"]["y"]) == len(flagged) == 2
+    assert sum(bars["removed"]["y"]) == -len(removed)
+    for change in flagged:
+        assert change["name"] in found["flaggedList"]
+
+
 def test_the_functions_table_lists_and_filters(opened: tuple[dict, dict]) -> None:
     data, found = opened
     rows = found["functionRows"]
@@ -143,3 +168,27 @@ def test_the_page_without_plotly_is_a_clear_error(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "pip install 'clearsight[report]'" in done.stderr
     assert not (repo / "clearsight-report.html").exists()
+
+
+def test_a_repository_with_nothing_to_chart_gets_a_page_that_says_so(tmp_path: Path) -> None:
+    from test_report import commit
+
+    node = _tool(shutil.which("node"), "node (Node.js)")
+    chromium = _tool(shutil.which("chromium"), "chromium (Debian's chromium)")
+    repo = tmp_path / "one"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.name", "Ann Human")
+    git(repo, "config", "user.email", "ann@example.com")
+    commit(repo, "Only", {"README.md": "hello\n"})
+    assert clearsight_report(repo).returncode == 0
+    out = tmp_path / "found.json"
+    subprocess.run(
+        [node, str(DRIVER), "--page", str(repo / "clearsight-report.html"), "--chromium",
+         chromium, "--out", str(out)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    found = json.loads(out.read_text())
+    assert found["ok"] and found["errors"] == [] and found["blocked"] == [], found
+    assert found["functionRows"] == []
+    assert all(chart["traces"] == [] for chart in found["charts"].values())

@@ -35,6 +35,12 @@ from clearsight.report.history import (
     read_blobs,
     snapshots,
 )
+from clearsight.report.timeline import (
+    DeclaredChange,
+    WeekAuthorship,
+    authorship,
+    dependency_timeline,
+)
 from clearsight.review.changes import FIX_SUBJECT
 from clearsight.review.risk import SEVERITY_WEIGHT
 from clearsight.settings import Settings
@@ -109,6 +115,9 @@ class Report:
     hotspots: list[Hotspot]
     functions: list[FunctionTrend]
     limit: int  # the complexity limit at the root
+    authorship: list[WeekAuthorship] = field(default_factory=list)
+    dependencies: list[DeclaredChange] = field(default_factory=list)
+    unreviewed_ai_lines: int = 0  # at HEAD, in every file of the report
     notes: list[str] = field(default_factory=list)
 
 
@@ -189,8 +198,10 @@ class Plan:
     """What a report reads: the revisions' files, and the distinct contents to analyse."""
 
     root: Path
+    chosen: list[Revision]
     shots: list[Snapshot]
     wanted: set[tuple[str, str]]  # (path, blob)
+    kept: Callable[[str], bool]  # whether a path is in the report
 
 
 def plan_report(
@@ -209,7 +220,8 @@ def plan_report(
     shots = snapshots(root, chosen)
     for shot in shots:
         shot.files = {path: blob for path, blob in shot.files.items() if kept(path)}
-    return Plan(root, shots, {(p, b) for s in shots for p, b in s.files.items()})
+    wanted = {(p, b) for s in shots for p, b in s.files.items()}
+    return Plan(root, chosen, shots, wanted, kept)
 
 
 def build_report(
@@ -239,7 +251,10 @@ def build_report(
         notes.append(
             f"{len(unparsed)} file(s) at HEAD do not parse, so have no complexity: {names}"
         )
-    return Report(root, summaries, hotspots, functions, limit, notes)
+    weeks = authorship(root, plan.chosen, plan.kept)
+    declared = dependency_timeline(root, plan.chosen)
+    unreviewed = sum(h.unreviewed_ai_lines for h in hotspots)
+    return Report(root, summaries, hotspots, functions, limit, weeks, declared, unreviewed, notes)
 
 
 def _summary(shot: Snapshot, states: dict[tuple[str, str], FileState]) -> RevisionSummary:

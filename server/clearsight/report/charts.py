@@ -152,10 +152,108 @@ def severity_trend(data: dict[str, Any]) -> Figure:
     return {"data": traces, "layout": layout}
 
 
+KIND_COLOURS = {"human": "#2ca02c", "ai": "#9467bd", "mixed": "#e377c2", "unknown": "#c7c7c7"}
+KIND_NAMES = {
+    "human": "human",
+    "ai": "AI",
+    "mixed": "mixed (AI co-author or tool named)",
+    "unknown": "unknown",
+}
+
+
+def authorship_trend(data: dict[str, Any]) -> Figure:
+    """Added Python lines per week, stacked by who wrote them; the hover of the AI and mixed
+    bars names the tools and models."""
+    weeks = data["authorship"]["weeks"]
+    x = [w["week"] for w in weeks]
+    tools = [
+        "<br>".join(f"{name}: {lines}" for name, lines in w["tools"].items()) or "no tool named"
+        for w in weeks
+    ]
+    traces = []
+    for kind in ("human", "mixed", "ai", "unknown"):
+        y = [w["lines"][kind] for w in weeks]
+        if not any(y):
+            continue
+        named = kind in ("ai", "mixed")
+        traces.append({
+            "type": "bar",
+            "name": KIND_NAMES[kind],
+            "x": x,
+            "y": y,
+            "marker": {"color": KIND_COLOURS[kind]},
+            "customdata": tools if named else [w["commits"] for w in weeks],
+            "hovertemplate": (
+                f"%{{y}} lines {KIND_NAMES[kind]}, week of %{{x}}"
+                + ("<br>%{customdata}" if named else "<br>%{customdata} commit(s)")
+                + "<extra></extra>"
+            ),
+        })  # fmt: skip
+    unreviewed = data["authorship"]["unreviewed_ai_lines"]
+    layout = _layout(
+        barmode="stack",
+        xaxis={"type": "category", "title": {"text": "week"}},
+        yaxis={"title": {"text": "Python lines added"}},
+        legend={"orientation": "h", "y": -0.3},
+        title={"text": f"AI-written lines not reviewed, still in the code: {unreviewed}",
+               "font": {"size": 13}, "x": 0},
+    )  # fmt: skip
+    return {"data": traces, "layout": layout}
+
+
+def dependency_trend(data: dict[str, Any]) -> Figure:
+    """Declared distributions added (up) and removed (down) per week; names flagged as
+    not on PyPI or a typosquat are their own, red, bars."""
+    changes = data["dependencies"]
+    weeks = sorted({c["week"] for c in changes})
+    groups = {
+        "added": [c for c in changes if c["change"] == "added" and not c["verdict"]],
+        "flagged": [c for c in changes if c["change"] == "added" and c["verdict"]],
+        "removed": [c for c in changes if c["change"] == "removed"],
+    }
+    colours = {"added": "#1f77b4", "flagged": "#d62728", "removed": "#7f7f7f"}
+    names = {
+        "added": "added",
+        "flagged": "added, flagged (not on PyPI or a typosquat)",
+        "removed": "removed",
+    }
+    traces = []
+    for group, items in groups.items():
+        if not items:
+            continue
+        sign = -1 if group == "removed" else 1
+        y = [sign * sum(1 for c in items if c["week"] == week) for week in weeks]
+        text = [
+            "<br>".join(
+                c["name"] + (f" ({c['verdict']})" if c["verdict"] else "") + f" in {c['where']}"
+                for c in items if c["week"] == week
+            )
+            for week in weeks
+        ]  # fmt: skip
+        traces.append({
+            "type": "bar",
+            "name": names[group],
+            "x": weeks,
+            "y": y,
+            "customdata": text,
+            "marker": {"color": colours[group]},
+            "hovertemplate": f"{names[group]}, week of %{{x}}:<br>%{{customdata}}<extra></extra>",
+        })  # fmt: skip
+    layout = _layout(
+        barmode="relative",
+        xaxis={"type": "category", "title": {"text": "week"}},
+        yaxis={"title": {"text": "distributions"}, "zeroline": True},
+        legend={"orientation": "h", "y": -0.3},
+    )
+    return {"data": traces, "layout": layout}
+
+
 def figures(data: dict[str, Any]) -> dict[str, Figure]:
     """Every chart of the page, by the id of the element it is drawn in."""
     return {
         "hotspots": hotspot_map(data),
         "trend": findings_trend(data),
         "severities": severity_trend(data),
+        "authorship": authorship_trend(data),
+        "dependencies": dependency_trend(data),
     }

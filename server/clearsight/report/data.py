@@ -11,6 +11,7 @@ from clearsight import __version__
 from clearsight.model import Finding
 from clearsight.report.build import Hotspot, Report, RevisionSummary
 from clearsight.report.history import Revision
+from clearsight.report.timeline import KINDS, WeekAuthorship
 
 SCHEMA_VERSION = 1
 FUNCTIONS_LISTED = 50
@@ -73,6 +74,15 @@ def _hotspot(hotspot: Hotspot) -> dict[str, Any]:
     }
 
 
+def _week(week: WeekAuthorship) -> dict[str, Any]:
+    return {
+        "week": week.week,
+        "commits": week.commits,
+        "lines": {kind: week.lines.get(kind, 0) for kind in KINDS},
+        "tools": dict(week.tools.most_common()),
+    }
+
+
 def report_data(report: Report) -> dict[str, Any]:
     revisions = report.revisions
     return {
@@ -90,4 +100,9 @@ def report_data(report: Report) -> dict[str, Any]:
         "revisions": [_summary(s) for s in revisions],
         "hotspots": [_hotspot(h) for h in report.hotspots],
         "functions": [asdict(f) for f in report.functions[:FUNCTIONS_LISTED]],
+        "authorship": {
+            "weeks": [_week(w) for w in report.authorship],
+            "unreviewed_ai_lines": report.unreviewed_ai_lines,
+        },
+        "dependencies": [asdict(change) for change in report.dependencies],
     }

@@ -65,16 +65,16 @@ def dependency_changes(change: Change) -> tuple[list[DependencyChange], list[str
     touched = [f for f in change.files if is_declaration_file(f.path) and not f.binary]
     found: list[DependencyChange] = []
     problems: list[str] = []
-    folders = sorted({_project_folder(f.path) for f in touched})
+    folders = sorted({project_folder(f.path) for f in touched})
     for folder in folders:
-        declared = [f for f in touched if not _is_lock(f.path)]
-        if any(_project_folder(f.path) == folder for f in declared):
+        declared = [f for f in touched if not is_lock(f.path)]
+        if any(project_folder(f.path) == folder for f in declared):
             try:
                 found += _declared_changes(change, folder)
             except GitError as error:
                 problems.append(f"{folder or '.'}: the base's declarations: {error}")
     for entry in touched:
-        if _is_lock(entry.path):
+        if is_lock(entry.path):
             try:
                 found += _lock_changes(change, entry)
             except ValueError as error:
@@ -82,11 +82,11 @@ def dependency_changes(change: Change) -> tuple[list[DependencyChange], list[str
     return found, problems
 
 
-def _is_lock(path: str) -> bool:
+def is_lock(path: str) -> bool:
     return PurePosixPath(path).name in LOCK_FILES
 
 
-def _project_folder(path: str) -> str:
+def project_folder(path: str) -> str:
     """The folder of the project a declaration file belongs to ("" for the root)."""
     parent = PurePosixPath(path).parent
     if parent.name == "requirements" and not PurePosixPath(path).name.startswith("requirements"):
@@ -96,7 +96,7 @@ def _project_folder(path: str) -> str:
 
 def _declared_changes(change: Change, folder: str) -> list[DependencyChange]:
     now = read_declarations(change.root / folder)
-    before = _base_declarations(change, folder)
+    before = declarations_at(change.root, change.base.commit, folder)
     prefix = f"{folder}/" if folder else ""
     old = _by_key(before)
     new = _by_key(now)
@@ -143,14 +143,13 @@ def _by_key(declarations: Declarations) -> dict[str, dict[str, str]]:
     return found
 
 
-def _base_declarations(change: Change, folder: str) -> Declarations:
-    """The project's declarations at the base: its declaration files' blobs written to a
-    temporary folder with the same layout, read by the same reader."""
-    root, commit = change.root, change.base.commit
+def declarations_at(root: Path, commit: str, folder: str) -> Declarations:
+    """The project's declarations at a commit: its declaration files' blobs written to a
+    temporary folder with the same layout, read by the same reader (never a checkout)."""
     names = [
         path
         for path in list_tree(root, commit, folder)
-        if is_declaration_file(path) and not _is_lock(path)
+        if is_declaration_file(path) and not is_lock(path)
     ]
     contents = read_blobs(root, [f"{commit}:{path}" for path in names])
     with tempfile.TemporaryDirectory(prefix="clearsight-base-") as scratch:

@@ -69,6 +69,7 @@ try {
     );
     found.details = await page.$eval("#hotspot-details", (element) => element.innerText);
   }
+  found.flaggedList = await page.$eval("#flagged", (element) => element.innerText);
   found.functionRows = await page.$$eval("#functions tbody tr", (rows) =>
     rows.map((row) => Array.from(row.cells, (cell) => cell.innerText)));
   if (args.filter) {

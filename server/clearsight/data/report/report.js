@@ -31,6 +31,11 @@
   const colour = getComputedStyle(document.body).color;
   const config = { displaylogo: false, responsive: true };
   for (const [id, figure] of Object.entries(figures)) {
+    const empty = figure.data.every((trace) => !(trace.ids || trace.x || []).length);
+    if (empty) {
+      document.getElementById(id).replaceChildren(element("p", "Nothing to show in this window.", "hint"));
+      continue;
+    }
     const layout = Object.assign({}, figure.layout, { font: { color: colour } });
     Plotly.newPlot(id, figure.data, layout, config);
   }
@@ -60,12 +65,21 @@
   };
   // A click on a file lists its findings (and does not zoom: a file has nothing inside);
   // a click on a folder zooms into it, as plotly.js does.
-  document.getElementById("hotspots").on("plotly_treemapclick", (event) => {
+  const map = document.getElementById("hotspots");
+  if (map.on) map.on("plotly_treemapclick", (event) => {
     const point = event.points && event.points[0];
     if (!point || !spots.has(point.id)) return true;
     showSpot(point.id);
     return false;
   });
+
+  const flagged = document.getElementById("flagged");
+  for (const change of data.dependencies) {
+    if (!change.verdict) continue;
+    const item = element("li");
+    item.append(element("strong", change.name), element("span", ` (${change.verdict}, ${change.week}, in ${change.where}): ${change.detail}`));
+    flagged.appendChild(item);
+  }
 
   const body = document.querySelector("#functions tbody");
   let rows = data.functions.slice();
