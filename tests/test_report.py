@@ -59,8 +59,10 @@ def history_repo(root: Path) -> Path:
 
 
 def report(repo: Path, *args: str, code: int = 0) -> dict[str, Any]:
+    """`clearsight report --format json ARGS`, its JSON document (or its stderr)."""
     done = subprocess.run(
-        [sys.executable, "-m", "clearsight.cli.main", "report", "--no-cache", *args],
+        [sys.executable, "-m", "clearsight.cli.main", "report", "--no-cache", "--format",
+         "json", *args],
         cwd=repo, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert "Traceback" not in done.stderr, done.stderr

@@ -63,7 +63,7 @@ def by_week(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_added_lines_are_split_by_what_each_commit_says(tmp_path: Path) -> None:
-    data = report(timeline_repo(tmp_path), "--format", "json")
+    data = report(timeline_repo(tmp_path))
     weeks = by_week(data)
     assert set(weeks) == set(WEEKS[:4])  # the last commit adds no Python line
     assert weeks[WEEKS[0]]["lines"] == {"human": 5, "ai": 0, "mixed": 0, "unknown": 0}
@@ -76,7 +76,7 @@ def test_added_lines_are_split_by_what_each_commit_says(tmp_path: Path) -> None:
 
 
 def test_declared_distributions_added_and_removed_are_flagged(tmp_path: Path) -> None:
-    data = report(timeline_repo(tmp_path), "--format", "json")
+    data = report(timeline_repo(tmp_path))
     changes = {(c["name"], c["change"]): c for c in data["dependencies"]}
     assert set(changes) == {
         ("requests", "removed"), ("reqeusts", "added"), ("flask", "added"),
@@ -93,6 +93,6 @@ def test_declared_distributions_added_and_removed_are_flagged(tmp_path: Path) ->
 def test_a_window_after_the_declarations_sees_no_dependency_change(tmp_path: Path) -> None:
     repo = timeline_repo(tmp_path)
     _commit(repo, "2026-11-09", "More", {"more.py": lines(2, "more")})
-    data = report(repo, "--format", "json", "--history", "1")
+    data = report(repo, "--history", "1")
     assert data["dependencies"] == []
     assert [w["lines"]["human"] for w in data["authorship"]["weeks"]] == [2]

@@ -65,20 +65,30 @@ class FindingCache:
         return self.directory / key[:2] / f"{key[2:]}.json"
 
     def get(self, key: str) -> list[Finding] | None:
+        data = self.get_json(key)
         try:
-            data = json.loads(self._file(key).read_text(encoding="utf-8"))
             if not isinstance(data, list):
                 raise TypeError("a cache entry is a list of findings")
             findings = [Finding.from_dict(item) for item in data]
             if not all(_well_formed(finding) for finding in findings):
                 raise TypeError("a cache entry holds a malformed finding")
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             self.misses += 1
             return None
         self.hits += 1
         return findings
 
     def put(self, key: str, findings: list[Finding]) -> None:
+        self.put_json(key, [f.to_dict() for f in findings])
+
+    def get_json(self, key: str) -> object:
+        """The entry's JSON value; None when there is none or it cannot be read."""
+        try:
+            return json.loads(self._file(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def put_json(self, key: str, value: object) -> None:
         target = self._file(key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -90,7 +100,7 @@ class FindingCache:
                 (self.directory.parent / ".gitignore").write_text("*\n")
             handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump([f.to_dict() for f in findings], stream)
+                json.dump(value, stream)
             os.replace(temporary, target)  # atomic: readers never see half an entry
         except OSError:
             pass  # a read-only or full disk only costs speed

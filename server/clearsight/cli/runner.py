@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clearsight.checks.api_existence import NONEXISTENT_API
+from clearsight.checks.new_dependency import NEW_DEPENDENCY
 from clearsight.cli.cache import FindingCache
 from clearsight.deps.baseline import base_commit
 from clearsight.deps.environment import ENVIRONMENTS, Environment, site_packages_stamp
@@ -114,6 +115,8 @@ def dependency_stamp(path: Path, base: str = "HEAD", settings: Settings | None =
     one is added/removed) and the git commit new dependencies (CS-D006) are compared with."""
     environment = ENVIRONMENTS.for_file(str(path.absolute()), settings).environment
     root_stamp = _stamp_of_root(ENVIRONMENTS.project_of(str(path)), environment)
+    if settings is not None and not settings.is_selected(NEW_DEPENDENCY):
+        return root_stamp  # without CS-D006 the base commit changes nothing
     return root_stamp + base_commit(path, base)
 
 

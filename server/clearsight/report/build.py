@@ -17,13 +17,15 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from clearsight.checks.complexity import complexity_facts
 from clearsight.checks.new_dependency import NEW_DEPENDENCY
 from clearsight.cli.cache import FindingCache
-from clearsight.cli.runner import run_contents
+from clearsight.cli.runner import run_contents, tune_garbage_collector
 from clearsight.model import Finding, Severity
 from clearsight.provenance import report as provenance_report
 from clearsight.provenance.service import SERVICE
@@ -128,8 +130,22 @@ def history_settings(settings: Settings) -> Settings:
     return replace(settings, provenance=provenance, ignore=(*settings.ignore, NEW_DEPENDENCY))
 
 
-def _functions(source: SourceText) -> tuple[dict[str, FunctionFact], str | None, int]:
-    facts = complexity_facts(source)
+FACTS_VERSION = "facts-1"  # the cached shape below; a new shape, a new version
+
+
+def file_facts(job: tuple[bytes, str]) -> dict[str, Any]:
+    """What the report needs of one content besides its findings, as JSON (cached, and
+    worked out in worker processes): lines of code, whether it parses, its maintainability
+    rank and its functions' complexity, line and text digest."""
+    raw, path = job
+    source = SourceText.from_bytes(raw, path)
+    unparsed = {"lines": len(source.lines), "parses": False, "rank": None, "functions": {}}
+    if source.tree is None:
+        return unparsed
+    try:
+        facts = complexity_facts(source)
+    except (ValueError, RecursionError, MemoryError):
+        return unparsed
     lines = source.text.split("\n")
     functions = {}
     for block in facts.blocks:
@@ -137,20 +153,42 @@ def _functions(source: SourceText) -> tuple[dict[str, FunctionFact], str | None,
             continue
         body = "\n".join(line.rstrip() for line in lines[block.line - 1 : block.end_line])
         digest = hashlib.sha1(body.encode("utf-8", "surrogatepass"), usedforsecurity=False)
-        functions[block.name] = FunctionFact(block.complexity, block.line, digest.hexdigest())
+        functions[block.name] = [block.complexity, block.line, digest.hexdigest()]
     rank = facts.maintainability.rank if facts.raw.sloc else None
-    return functions, rank, facts.raw.sloc
+    return {"lines": facts.raw.sloc, "parses": True, "rank": rank, "functions": functions}
 
 
-def _state(raw: bytes, path: str, findings: list[Finding]) -> FileState:
-    source = SourceText.from_bytes(raw, path)
-    if source.tree is None:
-        return FileState(findings, len(source.lines), parses=False)
-    try:
-        functions, rank, sloc = _functions(source)
-    except (ValueError, RecursionError, MemoryError):
-        return FileState(findings, len(source.lines), parses=False)
-    return FileState(findings, sloc, True, functions, rank)
+def _state(facts: dict[str, Any], findings: list[Finding]) -> FileState:
+    functions = {
+        name: FunctionFact(int(c), int(line), str(digest))
+        for name, (c, line, digest) in facts["functions"].items()
+    }
+    return FileState(findings, facts["lines"], facts["parses"], functions, facts["rank"])
+
+
+def _all_facts(
+    jobs_list: list[tuple[bytes, str]], jobs: int, cache: FindingCache | None
+) -> list[dict[str, Any]]:
+    """`file_facts` of each content: from the cache, else worked out (in parallel)."""
+    keys = [FindingCache.key(raw, path, FACTS_VERSION) for raw, path in jobs_list]
+    found: list[dict[str, Any] | None] = [None] * len(jobs_list)
+    if cache is not None:
+        for index, key in enumerate(keys):
+            entry = cache.get_json(key)
+            if isinstance(entry, dict) and set(entry) == {"lines", "parses", "rank", "functions"}:
+                found[index] = entry
+    missing = [i for i, entry in enumerate(found) if entry is None]
+    work = [jobs_list[i] for i in missing]
+    if jobs > 1 and len(work) >= 8:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=tune_garbage_collector) as pool:
+            computed = list(pool.map(file_facts, work, chunksize=4))
+    else:
+        computed = [file_facts(job) for job in work]
+    for index, facts in zip(missing, computed, strict=True):
+        found[index] = facts
+        if cache is not None:
+            cache.put_json(keys[index], facts)
+    return [entry for entry in found if entry is not None]
 
 
 def analyse_states(
@@ -176,8 +214,9 @@ def analyse_states(
             [(raw, root / path) for (path, _), raw in analysable],
             lambda p: history_settings(settings_for(p)), jobs, cache, progress,
         )  # fmt: skip
-        for ((path, blob), raw), result in zip(analysable, results, strict=True):
-            states[(path, blob)] = _state(raw, str(root / path), result.findings)
+        facts = _all_facts([(raw, str(root / path)) for (path, _), raw in analysable], jobs, cache)
+        for ((path, blob), _raw), result, fact in zip(analysable, results, facts, strict=True):
+            states[(path, blob)] = _state(fact, result.findings)
         for path, blob in part:
             raw = contents.get(blob)
             if raw is not None and (path, blob) not in states:  # too big: listed only
@@ -237,7 +276,7 @@ def build_report(
     states = analyse_states(root, plan.wanted, settings_for, jobs, cache, progress)
     summaries = [_summary(shot, states) for shot in shots]
     limit = settings_for(root / "__init__.py").complexity.max_complexity
-    hotspots, functions = _head(root, shots, states, settings_for, limit)
+    hotspots, functions = _head(root, shots, states, settings_for, limit, jobs)
     if is_shallow(root):
         notes.append(
             "this is a shallow clone: the history goes back only to the commits fetched "
@@ -274,6 +313,7 @@ def _head(
     states: dict[tuple[str, str], FileState],
     settings_for: Callable[[Path], Settings],
     limit: int,
+    jobs: int,
 ) -> tuple[list[Hotspot], list[FunctionTrend]]:
     """Hotspots and function trends of the files at HEAD, following renames back."""
     if not shots:
@@ -314,16 +354,13 @@ def _head(
     commits = len(shots)
     hotspots = []
     functions = []
-    texts: dict[str, bytes] = {}
-    if settings_for(root / "__init__.py").provenance.enabled:
-        texts = read_blobs(root, head.files.values())
+    ai = _head_ai_lines(root, head, settings_for, jobs)
     for path, blob in sorted(head.files.items()):
         state = states.get((path, blob))
         if state is None:
             continue
-        settings = settings_for(root / path)
-        ai = _ai_lines(root, path, texts[blob], settings) if blob in texts else (0, 0)
-        hotspots.append(_hotspot(path, state, churn[path], fixes[path], commits, limit, ai))
+        spot = _hotspot(path, state, churn[path], fixes[path], commits, limit, ai.get(path, (0, 0)))
+        hotspots.append(spot)
         for name, fact in state.functions.items():
             was = before.get(path, {}).get(name)
             count = changes.get(path, Counter())[name]
@@ -381,6 +418,23 @@ def _hotspot(
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def _head_ai_lines(
+    root: Path, head: Snapshot, settings_for: Callable[[Path], Settings], jobs: int
+) -> dict[str, tuple[int, int]]:
+    """Per file at HEAD, its AI-written lines and the unreviewed ones (blame runs in git,
+    so threads overlap them)."""
+    if not settings_for(root / "__init__.py").provenance.enabled:
+        return {}
+    texts = read_blobs(root, head.files.values())
+    paths = [p for p, b in sorted(head.files.items()) if b in texts]
+
+    def one(path: str) -> tuple[int, int]:
+        return _ai_lines(root, path, texts[head.files[path]], settings_for(root / path))
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs) * 2) as pool:
+        return dict(zip(paths, pool.map(one, paths), strict=True))
 
 
 def _ai_lines(root: Path, path: str, contents: bytes, settings: Settings) -> tuple[int, int]:
