@@ -143,6 +143,8 @@ VSCODE_CHECKS[_before_crash:_before_crash] = [
     "review: switching the scope shows new code in the status bar",
     "review: in new code mode Problems drops the committed file's finding and keeps the new one",
     "review: switching back brings the committed file's finding back to Problems",
+    "risk report: Show Risk Report draws the hotspot map with the bundled plotly.js",
+    "risk report: a file link in the report opens the file",
 ]
 
 VSCODE_UNTRUSTED_CHECKS = [

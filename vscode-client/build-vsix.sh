@@ -21,8 +21,12 @@ rm -rf bundled/libs
 "$python" -m pip install --quiet --no-compile --disable-pip-version-check \
     --target bundled/libs "$root"
 rm -rf bundled/libs/bin
-[[ -d node_modules ]] || npm ci --no-audit --no-fund
+[[ -f node_modules/plotly.js-dist-min/plotly.min.js ]] || npm ci --no-audit --no-fund
 npm run --silent build
+# The risk report's webview loads plotly.js from the extension (the server sends the page
+# without it): the one file of plotly.js-dist-min the page needs.
+mkdir -p media
+cp node_modules/plotly.js-dist-min/plotly.min.js media/plotly.min.js
 # bundled/libs is ~6,700 files of PyPI packages: vsce's secret scan of them alone takes
 # over ten minutes; the extension's own code is dist/extension.js.
 npx --no-install vsce package --no-dependencies --allow-package-all-secrets -o clearsight.vsix

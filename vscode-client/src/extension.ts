@@ -27,6 +27,7 @@ import {
   serverLaunch,
 } from "./interpreter";
 import { otherScope, type ReviewDocument, type ReviewNode, reviewNodes } from "./review";
+import { makeNonce, openRequest, webviewPage } from "./riskReport";
 import { explicitValue, serverSettings, withProjectInterpreter } from "./settings";
 import { type Counts, countFindings, type ServerState, statusText, statusTooltip } from "./status";
 
@@ -34,6 +35,7 @@ const SECTION = "clearsight";
 const MARK_REVIEWED = "clearsight.markReviewed";
 const PROVENANCE_REPORT = "clearsight/provenanceReport";
 const REVIEW = "clearsight/review";
+const RISK_REPORT = "clearsight/riskReport";
 /** Settings that change which process runs: a change restarts the server. */
 const LAUNCH_SETTINGS = ["clearsight.interpreter", "clearsight.importStrategy"];
 
@@ -495,6 +497,66 @@ async function showProvenanceReport(): Promise<void> {
   reportPanel.reveal();
 }
 
+let riskPanel: vscode.WebviewPanel | undefined;
+
+/** Clearsight: Show Risk Report: the server's risk report over the history, in a webview
+ * with the extension's own plotly.js; its file links open the files. */
+async function showRiskReport(): Promise<void> {
+  const running = runningClient();
+  if (!running) {
+    return;
+  }
+  const folder = vscode.workspace.getWorkspaceFolder(activeResource() ?? vscode.Uri.file("/")) ?? vscode.workspace.workspaceFolders?.[0];
+  let answer: { html?: unknown; scriptSlot?: unknown; root?: unknown };
+  try {
+    answer = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: "Clearsight: reading the history for the risk report…" },
+      () => running.sendRequest(RISK_REPORT, folder ? { folder: folder.uri.toString() } : {}),
+    );
+  } catch (error) {
+    const message = isMethodNotFound(error)
+      ? "this server has no risk report yet (it does not know clearsight/riskReport)."
+      : String((error as Error).message ?? error);
+    output.error(`${RISK_REPORT}: ${message}`);
+    void vscode.window.showErrorMessage(`Clearsight could not build the risk report: ${message}`);
+    return;
+  }
+  const { html, scriptSlot, root } = answer ?? {};
+  if (typeof html !== "string" || typeof scriptSlot !== "string" || typeof root !== "string") {
+    void vscode.window.showErrorMessage("Clearsight: the server's risk report has no page.");
+    return;
+  }
+  const media = vscode.Uri.file(path.join(extensionPath, "media"));
+  if (!riskPanel) {
+    riskPanel = vscode.window.createWebviewPanel("clearsightRiskReport", "Clearsight: Risk Report", vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [media],
+      retainContextWhenHidden: true,
+    });
+    riskPanel.onDidDispose(() => (riskPanel = undefined));
+  }
+  const panel = riskPanel;
+  const plotlySrc = panel.webview.asWebviewUri(vscode.Uri.joinPath(media, "plotly.min.js")).toString();
+  try {
+    panel.webview.html = webviewPage(html, scriptSlot, { cspSource: panel.webview.cspSource, plotlySrc, nonce: makeNonce() });
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Clearsight: ${(error as Error).message}`);
+    return;
+  }
+  riskReportMessages?.dispose();
+  riskReportMessages = panel.webview.onDidReceiveMessage(async (message: unknown) => {
+    const wanted = openRequest(message);
+    if (!wanted) {
+      return;
+    }
+    const uri = vscode.Uri.file(path.join(root, ...wanted.path.split("/")));
+    const position = new vscode.Position(wanted.line - 1, 0);
+    await vscode.window.showTextDocument(uri, { selection: new vscode.Range(position, position), viewColumn: vscode.ViewColumn.Beside });
+  });
+  panel.reveal();
+}
+let riskReportMessages: vscode.Disposable | undefined;
+
 function onConfigurationChanged(event: vscode.ConfigurationChangeEvent): void {
   if (!event.affectsConfiguration(SECTION)) {
     return;
@@ -534,6 +596,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("clearsight.showOutput", () => output.show()),
     vscode.commands.registerCommand("clearsight.markSelectionReviewed", markSelectionReviewed),
     vscode.commands.registerCommand("clearsight.showProvenanceReport", showProvenanceReport),
+    vscode.commands.registerCommand("clearsight.showRiskReport", showRiskReport),
     vscode.commands.registerCommand("clearsight.refreshReview", () => reviewTree?.refresh()),
     vscode.commands.registerCommand("clearsight.toggleScope", toggleScope),
     vscode.window.registerTreeDataProvider("clearsight.reviewChanges", tree),

@@ -26,13 +26,12 @@ from clearsight.cli.runner import progress_bar
 from clearsight.gitrun import GitError
 from clearsight.report.build import build_report, plan_report
 from clearsight.report.data import report_data
-from clearsight.report.history import HistoryError, revisions
+from clearsight.report.history import DEFAULT_HISTORY, HistoryError, revisions
 from clearsight.report.html import ReportError, page, plotly_script
 from clearsight.review.changes import ReviewError
 from clearsight.settings import SettingsResolver
 
 EXIT_CLEAN, EXIT_ERROR = 0, 2
-DEFAULT_HISTORY = 50
 DEFAULT_PAGE = Path("clearsight-report.html")
 
 

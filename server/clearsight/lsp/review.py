@@ -31,13 +31,13 @@ REVIEW = "clearsight/review"
 
 
 def review_folder(server: ClearsightServer, params: dict[str, Any]) -> dict[str, Any]:
-    folder = _folder(server, params.get("folder"))
+    folder = workspace_folder(server, params.get("folder"))
     try:
         root = repository_root(folder)
         base = resolve_base(root, params.get("base") or None)
-        paths = [_relative(to_fs_path(uri) or "", root) for uri in params.get("paths") or ()]
+        paths = [relative_in(to_fs_path(uri) or "", root) for uri in params.get("paths") or ()]
         if folder.resolve() != root.resolve() and not paths:
-            paths = [_relative(str(folder), root)]
+            paths = [relative_in(str(folder), root)]
         change = collect_change(root, base, [p for p in paths if p])
     except (ReviewError, GitError) as error:
         raise JsonRpcInvalidParams(str(error)) from error
@@ -48,7 +48,7 @@ def review_folder(server: ClearsightServer, params: dict[str, Any]) -> dict[str,
     return document
 
 
-def _folder(server: ClearsightServer, uri: str | None) -> Path:
+def workspace_folder(server: ClearsightServer, uri: str | None) -> Path:
     if uri:
         path = to_fs_path(uri)
         if not path:
@@ -63,7 +63,7 @@ def _folder(server: ClearsightServer, uri: str | None) -> Path:
     return Path(roots[0])
 
 
-def _relative(path: str, root: Path) -> str:
+def relative_in(path: str, root: Path) -> str:
     try:
         relative = Path(path).resolve().relative_to(root.resolve())
     except ValueError as error:

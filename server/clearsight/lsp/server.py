@@ -40,6 +40,7 @@ from clearsight.lsp.idle_gc import IdleCollector
 from clearsight.lsp.positions import from_client
 from clearsight.lsp.provenance import ProvenanceFeatures
 from clearsight.lsp.provenance import register as register_provenance
+from clearsight.lsp.report import register as register_risk_report
 from clearsight.lsp.review import register as register_review
 from clearsight.lsp.stdio import serve_stdio
 from clearsight.lsp.workspace import register as register_workspace_diagnostics
@@ -846,6 +847,7 @@ def create_server() -> ClearsightServer:
 
     register_provenance(server)
     register_review(server)
+    register_risk_report(server)
     register_workspace_diagnostics(server)
     return server
 

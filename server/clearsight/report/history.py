@@ -16,6 +16,7 @@ from clearsight.gitrun import GitError, run_git
 from clearsight.review import changes
 
 GIT_SECONDS = 300.0
+DEFAULT_HISTORY = 50  # commits, when neither --history nor --since is given
 _UNIT, _RECORD = "\x1f", "\x1e"
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _ENVIRONMENTS = frozenset({".venv", "venv", "env", ".env", "site-packages"})

@@ -402,6 +402,7 @@ async function scenario(page, workspace) {
   }
 
   await checkReview(page, workspace);
+  await checkRiskReport(page);
 
   if (args.screenshot) {
     await page.screenshot({ path: args.screenshot });
@@ -608,6 +609,44 @@ async function checkReview(page, workspace) {
     return has(markers, "complex.py", "CS-C001", TANGLED_LINE) ? markers : false;
   }, "complex.py's finding back in Problems").catch(() => undefined);
   check("review: switching back brings the committed file's finding back to Problems", Boolean(everything), everything ?? (await problems(page)));
+}
+
+/**
+ * Clearsight: Show Risk Report: the server's page in a webview, with the extension's own
+ * plotly.js (the page's CSP allows nothing else): the hotspot map is drawn, and a file link
+ * of the functions table opens that file.
+ */
+async function checkRiskReport(page) {
+  await runCommand(page, "Clearsight: Show Risk Report");
+  // The webview's document is a frame inside VS Code's webview frames.
+  const frame = await waitFor(async () => {
+    for (const candidate of page.frames()) {
+      const drawn = await candidate
+        .evaluate(() => document.querySelectorAll("#hotspots g.slice").length)
+        .catch(() => 0);
+      if (drawn > 0) return candidate;
+    }
+    return false;
+  }, "the risk report's hotspot map in its webview", 120000).catch(() => undefined);
+  let tiles = 0;
+  let links = 0;
+  if (frame) {
+    tiles = await frame.evaluate(() => document.querySelectorAll("#hotspots g.slice").length);
+    links = await frame.evaluate(() => document.querySelectorAll("#functions a.place").length);
+  }
+  report.riskReport = { tiles, links };
+  check("risk report: Show Risk Report draws the hotspot map with the bundled plotly.js", tiles > 1, report.riskReport);
+  let opened;
+  if (frame && links) {
+    const target = await frame.evaluate(() => document.querySelector("#functions a.place").textContent);
+    const name = target.split(":")[0].split("/").pop();
+    await frame.click("#functions a.place");
+    opened = await waitFor(async () => {
+      const tabs = await page.$$eval(".tab", (items) => items.map((tab) => tab.getAttribute("aria-label") ?? ""));
+      return tabs.find((label) => label.startsWith(name));
+    }, `${name} opened from the risk report`).catch(() => undefined);
+  }
+  check("risk report: a file link in the report opens the file", Boolean(opened), opened);
 }
 
 // -- an untrusted workspace ------------------------------------------------------------------
