@@ -154,6 +154,10 @@ def test_history_bounds_the_window(made: tuple[Path, dict[str, Any]]) -> None:
     assert [r["subject"] for r in two["revisions"]] == ["Merge feature", "Fix the unsafe yaml load"]
     # The window's first commit is compared with its parent: the merge changed feature.py.
     assert {h["path"]: h["churn"] for h in two["hotspots"]}["feature.py"] == 1
+    assert "no commit since 2099-01-01" in report(repo, "--since", "2099-01-01", code=2)["stderr"]
+    assert "--history must be at least 1" in report(repo, "--history", "0", code=2)["stderr"]
+    since = report(repo, "--since", "2000-01-01")
+    assert len(since["revisions"]) == 7  # every commit is after 2000
     only_tools = report(repo, "--history", "3", "tools_util.py")
     assert [h["path"] for h in only_tools["hotspots"]] == ["tools_util.py"]
 
