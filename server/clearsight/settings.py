@@ -6,13 +6,18 @@ end) and replaced by its default, as ruff's server does with its options.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+import pathspec
 
 from clearsight.model import Severity
 
@@ -92,6 +97,36 @@ class Limits:
     file_timeout: float = 30.0
 
 
+# Test files, as ruff's and bandit's users single them out (gitignore-style globs, from the
+# project root): what is a finding in production code is routine there.
+TEST_FILES = ("tests/", "test_*.py", "*_test.py", "conftest.py")
+TEST_IGNORES = ("B101",)  # assert is how tests check
+TEST_HINTS = ("B105", "B106", "B107")  # "hard-coded passwords" in tests are test data
+_TEST_FILES = pathspec.GitIgnoreSpec.from_lines(TEST_FILES)
+
+
+@functools.lru_cache(maxsize=256)
+def _glob(pattern: str) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines([pattern])
+
+
+def _project_relative(path: Path, root: str | None) -> str:
+    """The file's path from the project root ("/"-separated); without a root, from the
+    current folder, or its name alone when it is outside both."""
+    absolute = Path(os.path.abspath(path))
+    for base in (root, os.getcwd()):
+        if base is None:
+            continue
+        try:
+            return absolute.relative_to(Path(base).resolve()).as_posix()
+        except ValueError:
+            try:
+                return absolute.relative_to(Path(base)).as_posix()
+            except ValueError:
+                continue
+    return absolute.name
+
+
 @dataclass(frozen=True)
 class Settings:
     complexity: ComplexitySettings = field(default_factory=ComplexitySettings)
@@ -105,11 +140,36 @@ class Settings:
     exclude: tuple[str, ...] = ()  # gitignore-style globs, relative to `root`
     respect_gitignore: bool = True
     severity_overrides: tuple[tuple[str, Severity], ...] = ()
+    # [tool.clearsight.per-file-ignores]: (glob, codes), the globs relative to `root`.
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # The built-in grading of test files (TEST_FILES): B101 off, test passwords hints.
+    test_defaults: bool = True
     # The raw [tool.bandit] table (skips, tests, plugin options) as JSON, handed to bandit as is.
     bandit_json: str = "{}"
     root: str | None = None  # directory of the pyproject.toml these came from
     config_file: str | None = None
     problems: tuple[str, ...] = field(default=(), compare=False)
+
+    def for_file(self, path: Path) -> Settings:
+        """These settings as they apply to one file: its per-file ignores and, for a test
+        file, the built-in test defaults. The same object when nothing applies."""
+        relative = _project_relative(path, self.root)
+        ignored: list[str] = []
+        for pattern, codes in self.per_file_ignores:
+            if _glob(pattern).match_file(relative):
+                ignored.extend(codes)
+        overrides: tuple[tuple[str, Severity], ...] = ()
+        if self.test_defaults and _TEST_FILES.match_file(relative):
+            ignored.extend(TEST_IGNORES)
+            # After the project's own overrides: theirs win for the same code.
+            overrides = tuple((code, Severity.HINT) for code in TEST_HINTS)
+        if not ignored and not overrides:
+            return self
+        return replace(
+            self,
+            ignore=(*self.ignore, *(c for c in ignored if c not in self.ignore)),
+            severity_overrides=(*self.severity_overrides, *overrides),
+        )
 
     def is_selected(self, code: str) -> bool:
         code = code.upper()
@@ -242,6 +302,23 @@ def _severity_overrides(table: _Reader) -> tuple[tuple[str, Severity], ...]:
     return tuple(overrides)
 
 
+def _per_file_ignores(table: _Reader) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    found = []
+    for pattern, codes in table.table.items():
+        valid = isinstance(codes, list) and all(isinstance(c, str) for c in codes)
+        try:
+            _glob(str(pattern))
+        except (ValueError, re.error):
+            valid = False
+        if not valid:
+            table.problems.append(
+                f"{table.where}.{pattern!r}: expected a glob and a list of codes; ignored"
+            )
+            continue
+        found.append((str(pattern), tuple(c.strip().upper() for c in codes if c.strip())))
+    return tuple(found)
+
+
 def _bandit_table(bandit: Mapping[str, Any] | None, problems: list[str]) -> dict[str, Any]:
     """[tool.bandit] as bandit reads it, minus `skips`/`tests` values bandit would choke on."""
     table = dict(bandit or {})
@@ -321,6 +398,7 @@ def settings_from_tables(
     known = {
         "select", "ignore", "exclude", "respect-gitignore", "complexity", "security",
         "severity", "limits", "provenance", "dependencies", "performance",
+        "per-file-ignores", "test-defaults",
     }  # fmt: skip
     for key in clearsight:
         if key not in known:
@@ -374,6 +452,8 @@ def settings_from_tables(
         exclude=top.strings("exclude"),
         respect_gitignore=top.boolean("respect-gitignore", True),
         severity_overrides=_severity_overrides(top.subtable("severity")),
+        per_file_ignores=_per_file_ignores(top.subtable("per-file-ignores")),
+        test_defaults=top.boolean("test-defaults", True),
         bandit_json=json.dumps(_bandit_table(bandit, problems), sort_keys=True, default=str),
         root=root,
         config_file=config_file,
@@ -485,9 +565,12 @@ class SettingsResolver:
         cached = self._by_path.get(path)
         if cached is not None:
             return cached
-        directory = path if path.is_dir() else path.parent
+        is_dir = path.is_dir()
+        directory = path if is_dir else path.parent
         directory = directory.resolve() if directory.exists() else directory.absolute()
         settings = self._for_directory(directory)
+        if not is_dir:
+            settings = settings.for_file(directory / path.name)
         if len(self._by_path) > 4096:
             self._by_path.clear()
         self._by_path[path] = settings
