@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the report to FILE instead of standard output",
     )  # fmt: skip
     check.add_argument(
+        "--statistics", action="store_true",
+        help="instead of the findings, how many of each code, most first (text, or json "
+        "with --format json)",
+    )  # fmt: skip
+    check.add_argument(
         "--baseline", type=Path, metavar="FILE",
         help="report only findings not in FILE, the JSON report of an earlier run "
         "(clearsight check --format json -o FILE); findings are matched by fingerprint, "
@@ -304,7 +309,9 @@ def _emit(results: list[FileResult], args: argparse.Namespace) -> None:
             "not shown.",
             file=sys.stderr,
         )
-    if args.format == "text":
+    if args.statistics:
+        report = output.format_statistics(results, as_json=args.format == "json")
+    elif args.format == "text":
         report = output.format_text(results, color=is_terminal(sys.stdout) and not to_file)
         summary = "" if args.quiet else output.summary_line(results) + "\n"
         if to_file or not args.fix:
@@ -336,6 +343,9 @@ def check(args: argparse.Namespace) -> int:
     reported: set[str] = set()
     if args.jobs < 1:
         print("clearsight: error: --jobs must be at least 1", file=sys.stderr)
+        return EXIT_ERROR
+    if args.statistics and args.format not in ("text", "json"):
+        print("clearsight: error: --statistics prints text or json", file=sys.stderr)
         return EXIT_ERROR
     if not _load_baseline(args):
         return EXIT_ERROR

@@ -125,6 +125,43 @@ def format_json(results: list[FileResult]) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
+def _plain_summary(summary: str, code: str) -> str:
+    """bandit's summaries of some plugins are Markdown ("**B605: Test for …**")."""
+    text = summary.strip().strip("*").strip()
+    prefix = f"{code}:"
+    return text[len(prefix) :].strip() if text.startswith(prefix) else text
+
+
+def format_statistics(results: list[FileResult], as_json: bool = False) -> str:
+    """How many findings of each code, most first (ruff's --statistics): the count, the
+    code, its severity (the most severe seen), how many carry a safe fix, and what it is."""
+    rules = {rule.code: rule for rule in all_rules()}
+    counts: dict[str, list[Finding]] = {}
+    for result in results:
+        for finding in result.findings:
+            counts.setdefault(finding.code, []).append(finding)
+    rows = []
+    for code, found in sorted(counts.items(), key=lambda item: (-len(item[1]), item[0])):
+        rule = rules.get(code)
+        rows.append({
+            "code": code,
+            "count": len(found),
+            "severity": min(f.severity for f in found).name.lower(),
+            "fixable": sum(1 for f in found if any(fix.safe for fix in f.fixes)),
+            "name": _plain_summary(rule.summary, code) if rule else found[0].message,
+        })  # fmt: skip
+    if as_json:
+        return json.dumps(rows, indent=2) + "\n"
+    width = max((len(str(row["count"])) for row in rows), default=1)
+    code_width = max((len(row["code"]) for row in rows), default=4)
+    lines = [
+        f"{row['count']:>{width}}  {row['code']:<{code_width}}  {row['severity']:<7}  "
+        + (f"[{row['fixable']} fixable] " if row["fixable"] else "") + row["name"]
+        for row in rows
+    ]  # fmt: skip
+    return "".join(line + "\n" for line in lines)
+
+
 _SARIF_LEVEL = {
     Severity.ERROR: "error",
     Severity.WARNING: "warning",

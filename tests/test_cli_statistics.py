@@ -1,0 +1,32 @@
+"""`clearsight check --statistics`: counts per code, most first, through the real command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from test_cli import YAML_LOAD, clearsight, write
+
+TWO_EVALS = "def a(s):\n    return eval(s)\n\n\ndef b(s):\n    return eval(s)\n"
+
+
+def test_statistics_count_each_code_most_first(tmp_path: Path) -> None:
+    write(tmp_path, {"a.py": TWO_EVALS, "b.py": YAML_LOAD + "\n\n" + TWO_EVALS})
+    done = clearsight("--no-cache", "--statistics", ".", cwd=tmp_path)
+    rows = [line.split(None, 3) for line in done.stdout.splitlines()]
+    assert rows[0][:3] == ["4", "B307", "warning"]
+    assert rows[0][3] == "Use of possibly insecure function - consider using safer ast.literal_eval"
+    b506 = next(row for row in rows if row[1] == "B506")
+    assert b506[0] == "1" and "[1 fixable]" in done.stdout  # yaml.safe_load()
+    assert done.returncode == 1  # the exit code still follows the findings
+    assert "a.py:" not in done.stdout  # no finding lines, only the counts
+
+
+def test_statistics_as_json_and_refused_for_sarif(tmp_path: Path) -> None:
+    write(tmp_path, {"a.py": TWO_EVALS})
+    done = clearsight("--no-cache", "--statistics", "--format", "json", ".", cwd=tmp_path)
+    (row,) = json.loads(done.stdout)
+    assert row == {"code": "B307", "count": 2, "severity": "warning", "fixable": 0,
+                   "name": row["name"]} and row["name"]  # fmt: skip
+    refused = clearsight("--statistics", "--format", "sarif", ".", cwd=tmp_path)
+    assert refused.returncode == 2 and "--statistics prints text or json" in refused.stderr
