@@ -22,6 +22,7 @@ from clearsight.checks.registry import CHECKS
 from clearsight.model import Family, Finding, Fix, Severity, Span, TextEdit
 from clearsight.settings import Settings
 from clearsight.source import SourceText
+from clearsight.syntax_versions import describe, newer_syntax
 
 LOG = logging.getLogger(__name__)
 
@@ -37,7 +38,10 @@ ENGINE_RULES: tuple[Rule, ...] = (
     Rule(
         SYNTAX_ERROR, "syntax-error", Family.ENGINE, "The file does not parse as Python",
         "Python cannot parse this code, so no other check could look at it. Fix the syntax "
-        "error at the marked position; half-typed code is reported here until it parses.",
+        "error at the marked position; half-typed code is reported here until it parses. "
+        "When the line uses syntax of a later Python (PEP 701 f-strings, PEP 695 type "
+        "parameters, `except*`, template strings) than the one running Clearsight, the "
+        "message names the feature and the version: run Clearsight on that Python.",
         docs_url(SYNTAX_ERROR), Severity.ERROR,
     ),
     Rule(
@@ -206,6 +210,11 @@ def source_problems(source: SourceText) -> list[Finding]:
             parse_problem.end_column,
         )
         message = f"Syntax error: {parse_problem.message}. Other checks need code that parses."
+        line = parse_problem.line
+        line_text = source.lines[line] if 0 <= line < len(source.lines) else ""
+        newer = newer_syntax(line_text, parse_problem.message)
+        if newer is not None:
+            message = f"Syntax error: {parse_problem.message}. {describe(newer)}"
         findings.append(engine_finding(SYNTAX_ERROR, message, span, Severity.ERROR))
     return findings
 
