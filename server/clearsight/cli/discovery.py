@@ -24,6 +24,31 @@ SKIPPED_DIRS = frozenset({
 })  # fmt: skip
 
 
+@dataclass(frozen=True)
+class CommandLineExcludes:
+    """`--exclude` (instead of the built-in skipped folders and the project's `exclude`) and
+    `--extend-exclude` (on top of them): gitignore-style globs from the current folder."""
+
+    replace: tuple[str, ...] | None = None
+    extend: tuple[str, ...] = ()
+
+    def spec(self) -> tuple[pathspec.GitIgnoreSpec | None, pathspec.GitIgnoreSpec | None]:
+        replace = _compile(self.replace)[0] if self.replace is not None else None
+        extend = _compile(self.extend)[0] if self.extend else None
+        return replace, extend
+
+
+def _matches(spec: pathspec.GitIgnoreSpec | None, path: Path, is_dir: bool) -> bool:
+    if spec is None:
+        return False
+    absolute = Path(os.path.abspath(path))
+    try:
+        relative = absolute.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        relative = absolute.as_posix().lstrip("/")
+    return spec.match_file(relative + ("/" if is_dir else ""))
+
+
 @dataclass
 class Discovery:
     files: list[Path] = field(default_factory=list)
@@ -46,10 +71,18 @@ def _compile(lines: Iterable[str]) -> tuple[pathspec.GitIgnoreSpec, tuple[str, .
 
 
 class _IgnoreRules:
-    """Nested .gitignore files, each applying below its own folder (as git does)."""
+    """Nested .gitignore files, each applying below its own folder (as git does); and the
+    command line's excludes."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        command_line: tuple[pathspec.GitIgnoreSpec | None, pathspec.GitIgnoreSpec | None] = (
+            None,
+            None,
+        ),
+    ) -> None:
         self._specs: dict[Path, pathspec.GitIgnoreSpec | None] = {}
+        self.replace, self.extend = command_line
 
     def _spec(self, directory: Path) -> pathspec.GitIgnoreSpec | None:
         if directory not in self._specs:
@@ -118,10 +151,14 @@ def _missing_reason(path: Path) -> str:
     return "is a broken symbolic link"
 
 
-def discover(paths: list[str], resolver: SettingsResolver) -> Discovery:
+def discover(
+    paths: list[str],
+    resolver: SettingsResolver,
+    excludes: CommandLineExcludes = CommandLineExcludes(),
+) -> Discovery:
     """Expand the command line's paths to the Python files to check, sorted."""
     result = Discovery()
-    rules = _IgnoreRules()
+    rules = _IgnoreRules(excludes.spec())
     seen: set[Path] = set()
     for argument in paths:
         top = Path(argument)
@@ -151,12 +188,17 @@ def _keep_directory(
     directory: Path, resolver: SettingsResolver, rules: _IgnoreRules, result: Discovery
 ) -> bool:
     name = directory.name
-    if name in SKIPPED_DIRS or name.endswith(".egg-info") or _is_environment(directory):
+    if _is_environment(directory) or _matches(rules.extend, directory, True):
+        return False
+    if rules.replace is not None:  # --exclude: instead of the defaults and the project's
+        if _matches(rules.replace, directory, True):
+            return False
+    elif name in SKIPPED_DIRS or name.endswith(".egg-info"):
         return False
     settings = resolver.for_path(directory / "_")
     if settings.respect_gitignore and rules.ignored(directory.absolute(), True):
         return False
-    return not _excluded_by_settings(directory, True, resolver, result)
+    return rules.replace is not None or not _excluded_by_settings(directory, True, resolver, result)
 
 
 def _keep_file(
@@ -164,10 +206,14 @@ def _keep_file(
 ) -> bool:
     if not file.name.endswith(PYTHON_SUFFIXES):
         return False
+    if _matches(rules.extend, file, False):
+        return False
+    if rules.replace is not None and _matches(rules.replace, file, False):
+        return False
     settings = resolver.for_path(file)
     if settings.respect_gitignore and rules.ignored(file.absolute(), False):
         return False
-    if _excluded_by_settings(file, False, resolver, result):
+    if rules.replace is None and _excluded_by_settings(file, False, resolver, result):
         return False
     if not file.exists():
         result.errors.append((str(file), _missing_reason(file)))

@@ -20,7 +20,7 @@ from pathlib import Path
 from clearsight import __version__
 from clearsight.cli import output, provenance_cmd, report_cmd, review_cmd
 from clearsight.cli.cache import FindingCache
-from clearsight.cli.discovery import discover
+from clearsight.cli.discovery import CommandLineExcludes, discover
 from clearsight.cli.runner import (
     FileResult,
     analyze_bytes,
@@ -39,6 +39,10 @@ from clearsight.settings import Settings, SettingsResolver
 from clearsight.source import SourceText
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _globs(value: str) -> list[str]:
+    return [glob.strip() for glob in value.split(",") if glob.strip()]
 
 
 def _codes(value: str) -> list[str]:
@@ -93,6 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--output-file", "-o", type=Path, metavar="FILE",
         help="write the report to FILE instead of standard output",
+    )  # fmt: skip
+    check.add_argument(
+        "--exclude", type=_globs, metavar="GLOBS",
+        help="comma list of gitignore-style globs (from the current folder) to leave out, "
+        "instead of the usual tool folders and the project's exclude",
+    )  # fmt: skip
+    check.add_argument(
+        "--extend-exclude", type=_globs, metavar="GLOBS", default=[],
+        help="comma list of globs to leave out on top of the usual ones and the project's",
     )  # fmt: skip
     check.add_argument(
         "--statistics", action="store_true",
@@ -352,7 +365,10 @@ def check(args: argparse.Namespace) -> int:
     if args.stdin_filename:
         return _check_stdin(args, resolver, reported)
 
-    found = discover(args.paths, resolver)
+    excludes = CommandLineExcludes(
+        tuple(args.exclude) if args.exclude is not None else None, tuple(args.extend_exclude)
+    )
+    found = discover(args.paths, resolver, excludes)
     _report_discovery(found.warnings, found.errors)
 
     def settings_for(path: Path) -> Settings:

@@ -1,4 +1,5 @@
-"""`clearsight check --statistics`: counts per code, most first, through the real command."""
+"""The command line's conveniences, through the real command: `--statistics` (counts per code,
+most first), `--exclude` and `--extend-exclude`."""
 
 from __future__ import annotations
 
@@ -30,3 +31,26 @@ def test_statistics_as_json_and_refused_for_sarif(tmp_path: Path) -> None:
                    "name": row["name"]} and row["name"]  # fmt: skip
     refused = clearsight("--statistics", "--format", "sarif", ".", cwd=tmp_path)
     assert refused.returncode == 2 and "--statistics prints text or json" in refused.stderr
+
+
+def _checked(done_stdout: str) -> set[str]:
+    return {f["path"].removeprefix("./") for f in json.loads(done_stdout)["findings"]}
+
+
+def test_exclude_replaces_the_usual_exclusions_and_extend_exclude_adds(tmp_path: Path) -> None:
+    risky = "def ev(s):\n    return eval(s)\n"
+    write(tmp_path, {
+        "pyproject.toml": '[tool.clearsight]\nexclude = ["app/legacy/"]\n',
+        "app/a.py": risky, "app/legacy/old.py": risky, "build/gen.py": risky,
+        "node_modules/pkg/x.py": risky,
+    })  # fmt: skip
+    args = ("--no-cache", "--format", "json", ".")
+    assert _checked(clearsight(*args, cwd=tmp_path).stdout) == {"app/a.py", "build/gen.py"}
+    extended = clearsight("--extend-exclude", "build/,*.tmp", *args, cwd=tmp_path)
+    assert _checked(extended.stdout) == {"app/a.py"}
+    replaced = clearsight("--exclude", "app/", *args, cwd=tmp_path)
+    # Instead of the usual folders (node_modules) and the project's exclude, only app/.
+    assert _checked(replaced.stdout) == {"build/gen.py", "node_modules/pkg/x.py"}
+    named = clearsight("--extend-exclude", "app/", "--no-cache", "--format", "json",
+                       "app/a.py", cwd=tmp_path)  # fmt: skip
+    assert _checked(named.stdout) == {"app/a.py"}  # a file named on the command line is checked
