@@ -1,9 +1,10 @@
 """The command line's conveniences, through the real command: `--statistics` (counts per code,
-most first), `--exclude` and `--extend-exclude`."""
+most first), `--exclude`, `--extend-exclude` and `--diff`."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 from test_cli import YAML_LOAD, clearsight, write
@@ -54,3 +55,24 @@ def test_exclude_replaces_the_usual_exclusions_and_extend_exclude_adds(tmp_path:
     named = clearsight("--extend-exclude", "app/", "--no-cache", "--format", "json",
                        "app/a.py", cwd=tmp_path)  # fmt: skip
     assert _checked(named.stdout) == {"app/a.py"}  # a file named on the command line is checked
+
+
+def test_diff_shows_the_safe_fixes_and_writes_nothing(tmp_path: Path) -> None:
+    write(tmp_path, {"loader.py": YAML_LOAD, "clean.py": "x = 1\n"})
+    before = (tmp_path / "loader.py").read_bytes()
+    done = clearsight("--no-cache", "--diff", ".", cwd=tmp_path)
+    assert done.returncode == 1
+    assert (tmp_path / "loader.py").read_bytes() == before
+    assert done.stdout.startswith("--- a/loader.py\n+++ b/loader.py\n")
+    assert "-    return yaml.load(text)\n+    return yaml.safe_load(text)\n" in done.stdout
+    assert "1 file would be fixed." in done.stderr
+    # The diff is exactly what --fix then does.
+    patched = subprocess.run(["git", "apply", "--check", "-"], cwd=tmp_path, input=done.stdout,
+                             text=True, capture_output=True, check=False)  # fmt: skip
+    assert patched.returncode == 0, patched.stderr
+    clearsight("--no-cache", "--fix", ".", cwd=tmp_path)
+    assert (tmp_path / "loader.py").read_text() == YAML_LOAD.replace("yaml.load", "yaml.safe_load")
+    nothing = clearsight("--no-cache", "--diff", ".", cwd=tmp_path)
+    assert nothing.returncode == 0 and nothing.stdout == ""
+    both = clearsight("--diff", "--fix", ".", cwd=tmp_path)
+    assert both.returncode == 2 and "choose one" in both.stderr

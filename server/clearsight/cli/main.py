@@ -10,6 +10,7 @@ import argparse
 import ast
 import codecs
 import contextlib
+import difflib
 import os
 import sys
 import tempfile
@@ -97,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--output-file", "-o", type=Path, metavar="FILE",
         help="write the report to FILE instead of standard output",
+    )  # fmt: skip
+    check.add_argument(
+        "--diff", action="store_true",
+        help="print the safe fixes as a unified diff instead of applying them (exit 1 when "
+        "there is one)",
     )  # fmt: skip
     check.add_argument(
         "--exclude", type=_globs, metavar="GLOBS",
@@ -219,6 +225,29 @@ def _fixed_bytes(raw: bytes, path: str, findings: list[Finding]) -> tuple[bytes,
     if raw.startswith(b"\xef\xbb\xbf") and not encoded.startswith(b"\xef\xbb\xbf"):
         encoded = b"\xef\xbb\xbf" + encoded
     return encoded, applied
+
+
+def _print_diffs(results: list[FileResult]) -> int:
+    """The safe fixes of every file as one unified diff (git's a/ b/ names), nothing
+    written: exit 1 when there is a fix, 0 when there is none."""
+    changed = 0
+    for result in results:
+        if result.unreadable or not safe_fix_edits(result.findings):
+            continue
+        try:
+            raw = Path(result.path).read_bytes()
+        except OSError:
+            continue
+        fixed, applied = _fixed_bytes(raw, result.path, result.findings)
+        if not applied:
+            continue
+        before = SourceText.from_bytes(raw, result.path).text.splitlines(keepends=True)
+        after = SourceText.from_bytes(fixed, result.path).text.splitlines(keepends=True)
+        name = Path(result.path).as_posix()
+        sys.stdout.writelines(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
+        changed += 1
+    print(f"{changed} file{'s' if changed != 1 else ''} would be fixed.", file=sys.stderr)
+    return EXIT_FINDINGS if changed else EXIT_CLEAN
 
 
 def _fix_files(
@@ -357,6 +386,11 @@ def check(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         print("clearsight: error: --jobs must be at least 1", file=sys.stderr)
         return EXIT_ERROR
+    if args.diff and args.fix:
+        print(
+            "clearsight: error: --diff shows the fixes --fix applies: choose one", file=sys.stderr
+        )
+        return EXIT_ERROR
     if args.statistics and args.format not in ("text", "json"):
         print("clearsight: error: --statistics prints text or json", file=sys.stderr)
         return EXIT_ERROR
@@ -384,6 +418,8 @@ def check(args: argparse.Namespace) -> int:
     baseline = args.loaded_baseline
     if baseline is not None:
         results = _not_in_baseline(results, baseline)
+    if args.diff:
+        return _print_diffs(results)
     if args.fix:
         # Only the shown findings' fixes: the baseline's are the legacy code's.
         _report_fixes(_fix_files(results, resolver, args), args)
