@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from test_cli import YAML_LOAD, clearsight, write
 
@@ -76,3 +77,32 @@ def test_diff_shows_the_safe_fixes_and_writes_nothing(tmp_path: Path) -> None:
     assert nothing.returncode == 0 and nothing.stdout == ""
     both = clearsight("--diff", "--fix", ".", cwd=tmp_path)
     assert both.returncode == 2 and "choose one" in both.stderr
+
+
+def test_show_settings_gives_each_value_and_where_it_came_from(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "pyproject.toml": (
+            '[tool.clearsight]\nignore = ["B404"]\n[tool.clearsight.complexity]\n'
+            'max-complexity = 8\n[tool.clearsight.per-file-ignores]\n"tools/*.py" = ["B603"]\n'
+        ),
+        "tests/test_app.py": "", "tools/run.py": "", "app.py": "",
+    })  # fmt: skip
+    config = str(tmp_path / "pyproject.toml")
+
+    def shown(path: str, *extra: str) -> dict[str, tuple[Any, str]]:
+        done = clearsight("--show-settings", path, "--format", "json", *extra, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        return {e["key"]: (e["value"], e["from"]) for e in done.json()["settings"]}
+
+    app = shown("app.py", "--select", "B")
+    assert app["complexity.max-complexity"] == (8, config)
+    assert app["complexity.enabled"] == (True, "default")
+    assert app["ignore"] == (["B404"], config)
+    assert app["select"] == (["B"], "command line")
+    test = shown("tests/test_app.py")
+    assert test["ignore"] == (["B404", "B101"], "per-file ignores / test-file defaults")
+    assert test["severity"][0] == {"B105": "hint", "B106": "hint", "B107": "hint"}
+    tool = shown("tools/run.py")
+    assert tool["ignore"][0] == ["B404", "B603"]
+    text = clearsight("--show-settings", "app.py", cwd=tmp_path)
+    assert "complexity.max-complexity" in text.stdout and f"= 8  # {config}" in text.stdout

@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from clearsight import __version__
-from clearsight.cli import output, provenance_cmd, report_cmd, review_cmd
+from clearsight.cli import output, provenance_cmd, report_cmd, review_cmd, show_settings
 from clearsight.cli.cache import FindingCache
 from clearsight.cli.discovery import CommandLineExcludes, discover
 from clearsight.cli.runner import (
@@ -98,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--output-file", "-o", type=Path, metavar="FILE",
         help="write the report to FILE instead of standard output",
+    )  # fmt: skip
+    check.add_argument(
+        "--show-settings", type=Path, metavar="PATH",
+        help="print the settings PATH is checked with and where each came from, then exit",
     )  # fmt: skip
     check.add_argument(
         "--diff", action="store_true",
@@ -225,6 +229,15 @@ def _fixed_bytes(raw: bytes, path: str, findings: list[Finding]) -> tuple[bytes,
     if raw.startswith(b"\xef\xbb\xbf") and not encoded.startswith(b"\xef\xbb\xbf"):
         encoded = b"\xef\xbb\xbf" + encoded
     return encoded, applied
+
+
+def _show_settings(args: argparse.Namespace, resolver: SettingsResolver) -> int:
+    path = args.show_settings
+    final = resolver.for_path(path).with_cli_overrides(args.select, args.ignore, args.python)
+    _report_settings_problems(final, set())
+    rows = show_settings.resolved(path, resolver, final)
+    sys.stdout.write(show_settings.format_settings(path, rows, args.format == "json"))
+    return EXIT_CLEAN
 
 
 def _print_diffs(results: list[FileResult]) -> int:
@@ -386,6 +399,8 @@ def check(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         print("clearsight: error: --jobs must be at least 1", file=sys.stderr)
         return EXIT_ERROR
+    if args.show_settings is not None:
+        return _show_settings(args, resolver)
     if args.diff and args.fix:
         print(
             "clearsight: error: --diff shows the fixes --fix applies: choose one", file=sys.stderr
