@@ -1,8 +1,10 @@
 """The language server: the engine's findings as diagnostics, code actions, hovers and lenses.
 
 The LSP layer only translates. Handlers record the new text and return; analysis runs on
-a snapshot in a worker thread after a short debounce, a newer edit cancels the pending run,
-and a result is published only if its version is still the document's version.
+a snapshot in a worker thread, a newer edit cancels the pending run, and a result is
+published only if its version is still the document's version. When to start is adaptive
+(`adaptive_delay`): at once for a document whose analyses are cheap, after about one
+analysis's time for a slow one, so fast typing there coalesces; `debounce` fixes the wait.
 Requests that need findings wait for the pending run, so they never answer from an older
 text or older settings.
 """
@@ -15,6 +17,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -53,7 +56,24 @@ from clearsight.source import SourceText
 
 LOG = logging.getLogger(__name__)
 FIX_ALL = "source.fixAll.clearsight"
-DEFAULT_DEBOUNCE_MS = 150
+# Adaptive scheduling: a document analysed in less than this starts at once after an edit
+# (its results arrive within a frame or two). A slower one starts at once too, unless edits
+# come faster than it is analysed: then it waits about one analysis's time (up to the cap),
+# so a burst of keystrokes makes one run, not one each.
+CHEAP_ANALYSIS_SECONDS = 0.05
+SLOW_DELAY_CAP_SECONDS = 0.5
+
+
+def adaptive_delay(cost: float | None, since_last_edit: float | None) -> float:
+    """How long to wait after an edit, from what analysing the document costs (None: never
+    analysed) and the time since the edit before this one (None: the first)."""
+    if cost is None or cost <= CHEAP_ANALYSIS_SECONDS:
+        return 0.0
+    if since_last_edit is None or since_last_edit >= cost:
+        return 0.0  # typing slower than analysing: nothing to coalesce
+    return min(SLOW_DELAY_CAP_SECONDS, cost)
+
+
 CONFIGURATION_TIMEOUT = 5.0  # seconds to wait for the editor's settings before analysing
 # Not [tool.clearsight] settings: the editor's own. `scope` "changed" shows only what the
 # change introduced against `base` (and adjacent findings), as `clearsight review` sees it.
@@ -72,6 +92,7 @@ class Analysis:
     findings: list[Finding]
     result_id: str
     parsed: bool
+    seconds: float = 0.0  # what analysing it cost (the worker's wall time)
 
 
 @dataclass
@@ -81,6 +102,8 @@ class DocumentState:
     last_good: Analysis | None = None  # the last version that parsed, for carrying over
     # Re-analyses only the top-level statements an edit touched (None until first use).
     analyzer: IncrementalAnalyzer | None = None
+    cost: float | None = None  # recent analyses' cost, seconds (a moving average)
+    last_edit: float | None = None  # time.monotonic() of the last edit
 
 
 _ANSWERED = object()  # a message already answered while it was being read
@@ -214,9 +237,12 @@ class ClearsightServer(LanguageServer):
         return str(encoding or types.PositionEncodingKind.Utf16)
 
     @property
-    def debounce(self) -> float:
-        value = self.editor_settings.get("debounce", DEFAULT_DEBOUNCE_MS)
-        return max(0.0, float(value)) / 1000 if isinstance(value, int | float) else 0.15
+    def debounce(self) -> float | None:
+        """The editor's fixed `debounce` (seconds), or None: adaptive."""
+        value = self.editor_settings.get("debounce")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return max(0.0, float(value)) / 1000
 
     def update_editor_settings(self, *, initialization: Any = None, client: Any = None) -> None:
         """Replace one layer of the editor's settings (a layer given as None is kept)."""
@@ -274,9 +300,13 @@ class ClearsightServer(LanguageServer):
         state = self.state(uri)
         if state.task is not None and not state.task.done():
             state.task.cancel()
-        state.task = asyncio.get_running_loop().create_task(
-            self._analyse(uri, self.debounce if delay is None else delay)
-        )
+        if delay is None:  # an edit
+            now = time.monotonic()
+            since = now - state.last_edit if state.last_edit is not None else None
+            state.last_edit = now
+            fixed = self.debounce
+            delay = adaptive_delay(state.cost, since) if fixed is None else fixed
+        state.task = asyncio.get_running_loop().create_task(self._analyse(uri, delay))
 
     async def _analyse(self, uri: str, delay: float) -> Analysis | None:
         try:
@@ -325,6 +355,9 @@ class ClearsightServer(LanguageServer):
             state.analyzer,
         )
         self.say_notices()
+        if analysis is None:
+            return None  # superseded before it started: nothing was analysed
+        state.cost = analysis.seconds if state.cost is None else (state.cost + analysis.seconds) / 2
         current = self.documents.get(uri)
         if current is None or current.version != version or current.text != text:
             return None  # superseded while running: never publish a stale result
@@ -398,13 +431,18 @@ class ClearsightServer(LanguageServer):
                     types.LogMessageParams(type=types.MessageType.Info, message=message)
                 )
 
-    def _run_analysis(self, *args: Any) -> Analysis:
+    def _run_analysis(self, *args: Any) -> Analysis | None:
+        uri, version, text, path, settings = args[:5]
+        current = self.documents.get(uri)
+        if current is not None and current.version != version:
+            return None  # a newer edit came while this waited for a worker: skip it
+        started = time.perf_counter()
         with self._busy_lock:
             self.busy += 1
         try:
-            uri, _version, text, path, settings = args[:5]
             self.provenance.before_analysis(uri, text, path, settings)
             analysis = analyse_snapshot(*args)
+            analysis.seconds = time.perf_counter() - started
             shown = self.shown_findings(path, text, analysis.findings, settings)
             if shown is not analysis.findings:
                 analysis.findings = shown
