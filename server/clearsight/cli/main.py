@@ -19,7 +19,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from clearsight import __version__
-from clearsight.cli import output, provenance_cmd, report_cmd, review_cmd, show_settings
+from clearsight.cli import (
+    output,
+    provenance_cmd,
+    report_cmd,
+    review_cmd,
+    rule_cmd,
+    show_settings,
+)
 from clearsight.cli.cache import FindingCache
 from clearsight.cli.discovery import CommandLineExcludes, discover
 from clearsight.cli.runner import (
@@ -131,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     provenance_cmd.add_parser(commands)
     review_cmd.add_parser(commands)
     report_cmd.add_parser(commands)
+    rule_cmd.add_parser(commands)
     server = commands.add_parser("server", help="run the language server (stdio by default)")
     server.add_argument("--stdio", action="store_true", help="talk LSP on stdin/stdout (default)")
     server.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP port (for debugging)")
@@ -521,6 +529,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return review_cmd.run(args)
         if args.command == "report":
             return report_cmd.run(args)
+        if args.command == "rule":
+            return rule_cmd.run(args)
         if args.command == "server":
             from clearsight.lsp.server import run as run_server
 

@@ -17,6 +17,7 @@ from clearsight import __version__
 from clearsight.checks.base import Rule
 from clearsight.cli.runner import FileResult
 from clearsight.engine import all_rules
+from clearsight.explain import plain_summary
 from clearsight.model import Finding, Severity
 from clearsight.source import SourceText
 
@@ -125,13 +126,6 @@ def format_json(results: list[FileResult]) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-def _plain_summary(summary: str, code: str) -> str:
-    """bandit's summaries of some plugins are Markdown ("**B605: Test for …**")."""
-    text = summary.strip().strip("*").strip()
-    prefix = f"{code}:"
-    return text[len(prefix) :].strip() if text.startswith(prefix) else text
-
-
 def format_statistics(results: list[FileResult], as_json: bool = False) -> str:
     """How many findings of each code, most first (ruff's --statistics): the count, the
     code, its severity (the most severe seen), how many carry a safe fix, and what it is."""
@@ -148,7 +142,7 @@ def format_statistics(results: list[FileResult], as_json: bool = False) -> str:
             "count": len(found),
             "severity": min(f.severity for f in found).name.lower(),
             "fixable": sum(1 for f in found if any(fix.safe for fix in f.fixes)),
-            "name": _plain_summary(rule.summary, code) if rule else found[0].message,
+            "name": plain_summary(rule.summary, code) if rule else found[0].message,
         })  # fmt: skip
     if as_json:
         return json.dumps(rows, indent=2) + "\n"
