@@ -286,6 +286,23 @@ def test_a_parameterised_query_is_clean() -> None:
     assert flows(code) == []
 
 
+def test_sqlite_connections_execute_sql_too() -> None:
+    """`Connection.execute` (sqlite3's shortcut, typed by the catalogue for its cursor
+    result) is the SQL sink its name is, chained or through a variable."""
+    code = route(
+        """
+        import sqlite3
+        name = request.args["name"]
+        db = sqlite3.connect("db")
+        db.execute("SELECT * FROM users WHERE name = '%s'" % name)
+        sqlite3.connect("db").execute(f"DELETE FROM users WHERE name = '{name}'")
+        db.execute("SELECT * FROM users WHERE name = ?", (name,))
+        return "ok"
+        """
+    )
+    assert flows(code) == [("CS-S003", 8), ("CS-S003", 9)]
+
+
 def test_bandit_on_constant_sql_is_information() -> None:
     code = 'TABLE = "users"\ndef rows(cursor):\n    cursor.execute(f"SELECT * FROM {TABLE}")\n'
     (sql,) = [f for f in findings(code) if f.code == "B608"]

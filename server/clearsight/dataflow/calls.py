@@ -258,6 +258,10 @@ class Calls:
                 return self.source_attribute(source, name, node, frame, result_type)
             qualified = f"{ancestor}.{name}"
             if self.knows(qualified):
+                if qualified not in catalogue.sinks:
+                    # Known for its result's type only (`sqlite3.Connection.execute` returns
+                    # a cursor): it is still the sink its name is (`execute` runs SQL).
+                    self.check_method_sinks(name, receiver, args, kwargs, node, frame)
                 return self.call_qualified(qualified, args, kwargs, node, frame, receiver=receiver)
         return None
 
