@@ -303,6 +303,25 @@ def test_sqlite_connections_execute_sql_too() -> None:
     assert flows(code) == [("CS-S003", 8), ("CS-S003", 9)]
 
 
+def test_a_value_logged_with_repr_is_escaped() -> None:
+    """`%r` (logging formats it with repr) and `repr()` escape line breaks, as the finding's
+    fix says; `%s`, the second `%s` of a format and f-strings do not."""
+    code = route(
+        """
+        import logging
+        log = logging.getLogger(__name__)
+        name = request.args["name"]
+        log.warning("login failed for %r", name)
+        log.warning("login failed for %s", repr(name))
+        log.warning("login failed for %s", name)
+        log.warning("user %r from %s", name, name)
+        log.warning(f"login failed for {name}")
+        return "ok"
+        """
+    )
+    assert flows(code) == [("CS-S014", 10), ("CS-S014", 11), ("CS-S014", 12)]
+
+
 def test_bandit_on_constant_sql_is_information() -> None:
     code = 'TABLE = "users"\ndef rows(cursor):\n    cursor.execute(f"SELECT * FROM {TABLE}")\n'
     (sql,) = [f for f in findings(code) if f.code == "B608"]

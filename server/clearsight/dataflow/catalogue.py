@@ -96,6 +96,9 @@ class Sink:
     # (`Model.objects.raw(...)`).
     receiver_attribute: str | None = None
     note: str = ""  # said after the call's name: "with shell=True"
+    # The position of a %-format string (logging's msg): the arguments its `%r` and `%a`
+    # conversions format are escaped by repr, so their line breaks cannot reach the sink.
+    format_arg: int | None = None
 
 
 @dataclass(frozen=True)
@@ -473,6 +476,7 @@ class _Builder:
             parser_keyword=parser.get("keyword"),
             receiver_attribute=entry.get("receiver-attribute"),
             note=entry.get("note", ""),
+            format_arg=entry.get("format-arg"),
         )
         for method in _strings(entry, "methods", where) + _strings(entry, "method", where):
             self.method_sinks.setdefault(method, []).append(sink)

@@ -175,7 +175,8 @@ class Sinks:
         if sink.part == "receiver":
             values = [receiver] if receiver is not None else []
         else:
-            values = [args[i] for i in sink.args if i < len(args)]
+            escaped = _repr_formatted(sink, args)
+            values = [args[i] for i in sink.args if i < len(args) and i not in escaped]
             values += [kwargs[k] for k in sink.keywords if k in kwargs]
         self.note_constant(node, values, frame)
         for value in values:
@@ -532,3 +533,22 @@ def _flag_fix(call: ast.Call, flag: str, frame: Frame) -> SettingFix | None:
     end = where(last, frame)
     point = Where(end.end_line, end.end_column, end.end_line, end.end_column, end.path, end.anchor)
     return SettingFix(title, point, f", {flag}=True")
+
+
+# A %-format conversion: `%s`, `%(name)r`, `%-10.3f`; the last group is the conversion.
+_PERCENT = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?([a-zA-Z%])")
+
+
+def _repr_formatted(sink: Sink, args: list[Value]) -> set[int]:
+    """The positions of the arguments a constant %-format string (at `sink.format_arg`)
+    formats with `%r` or `%a`: escaped by repr. None when the string is not known."""
+    position = sink.format_arg
+    if position is None or position >= len(args):
+        return set()
+    text = args[position].const
+    if not isinstance(text, str):
+        return set()
+    conversions = [c for c in _PERCENT.findall(text) if c != "%"]
+    if "*" in text or any(c not in "diouxXeEfFgGcrsa" for c in conversions):
+        return set()  # a width from the arguments, or not a format we read: all count
+    return {position + 1 + index for index, c in enumerate(conversions) if c in "ra"}
