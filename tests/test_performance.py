@@ -294,6 +294,25 @@ def test_a_list_used_as_a_queue_is_reported() -> None:
     assert where(code) == [("CS-T020", 5), ("CS-T020", 6)]
 
 
+def test_a_queue_bound_with_others_in_one_assignment_is_a_list_too() -> None:
+    """`queue, seen = [start], {start}`: each name gets its own element's binding (a
+    breadth-first search as assistants write it); a swap binds nothing it could mistake."""
+    code = """
+        def reachable(graph, start):
+            queue, seen = [start], {start}
+            while queue:
+                node = queue.pop(0)
+                for nxt in graph[node]:
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        queue.append(nxt)
+            a, b = queue, seen
+            a, b = b, a
+            return seen
+    """
+    assert where(code) == [("CS-T020", 4)]
+
+
 def test_pop_front_without_growth_or_on_a_deque_is_quiet() -> None:
     code = """
         import collections

@@ -113,6 +113,16 @@ def _value_binding(value: ast.expr) -> Binding:
     return _UNKNOWN_BINDING
 
 
+def _unpacks_display(target: ast.expr, value: ast.expr) -> bool:
+    """A tuple of names given a tuple display of as many elements, none starred."""
+    return (
+        isinstance(target, ast.Tuple | ast.List)
+        and isinstance(value, ast.Tuple | ast.List)
+        and len(target.elts) == len(value.elts)
+        and not any(isinstance(e, ast.Starred) for e in (*target.elts, *value.elts))
+    )
+
+
 def _collection_of(value: ast.expr) -> str:
     """The name of the collection a list is made from: `[f(x) for x in C]`, `list(C)`,
     `sorted(C)`; "" when there is none."""
@@ -202,6 +212,11 @@ def _bind_statement(node: ast.stmt, found: ScopeBindings) -> None:
     elif isinstance(node, ast.Assign):
         binding = _value_binding(node.value) if len(node.targets) == 1 else _UNKNOWN_BINDING
         for target in node.targets:
+            if len(node.targets) == 1 and _unpacks_display(target, node.value):
+                # `queue, seen = [start], {start}`: each name its own element's binding.
+                for element, value in zip(target.elts, node.value.elts, strict=True):  # type: ignore[attr-defined]
+                    found.bind_targets(element, _value_binding(value))
+                continue
             found.bind_targets(target, binding)
     elif isinstance(node, ast.AnnAssign):
         dotted = _annotation(node.annotation)
