@@ -102,7 +102,7 @@ class DocumentState:
     last_good: Analysis | None = None  # the last version that parsed, for carrying over
     # Re-analyses only the top-level statements an edit touched (None until first use).
     analyzer: IncrementalAnalyzer | None = None
-    cost: float | None = None  # recent analyses' cost, seconds (a moving average)
+    cost: float | None = None  # what the last analysis cost, seconds
     last_edit: float | None = None  # time.monotonic() of the last edit
 
 
@@ -357,7 +357,7 @@ class ClearsightServer(LanguageServer):
         self.say_notices()
         if analysis is None:
             return None  # superseded before it started: nothing was analysed
-        state.cost = analysis.seconds if state.cost is None else (state.cost + analysis.seconds) / 2
+        state.cost = analysis.seconds
         current = self.documents.get(uri)
         if current is None or current.version != version or current.text != text:
             return None  # superseded while running: never publish a stale result
