@@ -282,18 +282,21 @@ def test_vscode_screenshot_is_saved(vscode_report: dict[str, Any]) -> None:
 # -- Neovim -----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def nvim_report(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Neovim headless, with the server of this Python (`python -m clearsight server`)."""
-    scratch = tmp_path_factory.mktemp("nvim")
+def _nvim_workspace(scratch: Path) -> Path:
     workspace = scratch / "workspace"
     workspace.mkdir()
     (workspace / "insecure.py").write_text(INSECURE)
+    return workspace
+
+
+def _run_nvim(tools: Tools, scratch: Path, workspace: Path, driver: str) -> dict[str, Any]:
+    """A Neovim driver headless in `workspace` on insecure.py, with the server of this
+    Python (`python -m clearsight server`); its JSON report and exit code."""
     out = scratch / "report.json"
     env = _scratch_env(scratch)
     env.update(CLEARSIGHT_PYTHON=sys.executable, CLEARSIGHT_OUT=str(out))
     command = [
-        tools.nvim, "--headless", "-i", "NONE", "-u", str(DRIVERS / "nvim" / "driver.lua"),
+        tools.nvim, "--headless", "-i", "NONE", "-u", str(DRIVERS / "nvim" / driver),
         "insecure.py",
     ]  # fmt: skip
     result = subprocess.run(
@@ -304,6 +307,13 @@ def nvim_report(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> dict[
     report: dict[str, Any] = json.loads(out.read_text())
     report["returncode"] = result.returncode
     return report
+
+
+@pytest.fixture(scope="module")
+def nvim_report(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Neovim headless: open, diagnostics, edit, code action, hover (driver.lua)."""
+    scratch = tmp_path_factory.mktemp("nvim")
+    return _run_nvim(tools, scratch, _nvim_workspace(scratch), "driver.lua")
 
 
 def _codes_and_lines(rows: list[dict[str, Any]]) -> set[tuple[str, int]]:
@@ -347,11 +357,9 @@ def test_nvim_hover_explains_the_finding(nvim_report: dict[str, Any]) -> None:
 @pytest.fixture(scope="module")
 def nvim_review_report(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Neovim headless in a git repository whose committed insecure.py has old findings,
-    with the new code mode set in Neovim's own settings (tests/editors/nvim/review.lua)."""
+    with the new code mode set in initializationOptions (tests/editors/nvim/review.lua)."""
     scratch = tmp_path_factory.mktemp("nvim-review")
-    workspace = scratch / "workspace"
-    workspace.mkdir()
-    (workspace / "insecure.py").write_text(INSECURE)
+    workspace = _nvim_workspace(scratch)
     env = _scratch_env(scratch)
     for arguments in (
         ("init", "-q", "-b", "main"),
@@ -359,20 +367,7 @@ def nvim_review_report(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -
         ("-c", "user.name=Ann", "-c", "user.email=ann@example.com", "commit", "-qm", "Start"),
     ):
         subprocess.run(["git", *arguments], cwd=workspace, env=env, check=True, timeout=30)
-    out = scratch / "report.json"
-    env.update(CLEARSIGHT_PYTHON=sys.executable, CLEARSIGHT_OUT=str(out))
-    command = [
-        tools.nvim, "--headless", "-i", "NONE", "-u", str(DRIVERS / "nvim" / "review.lua"),
-        "insecure.py",
-    ]  # fmt: skip
-    result = subprocess.run(
-        command, cwd=workspace, env=env, capture_output=True, text=True, timeout=180, check=False
-    )
-    if not out.is_file():
-        pytest.fail(f"nvim wrote no report (exit {result.returncode}):\n{result.stderr}")
-    report: dict[str, Any] = json.loads(out.read_text())
-    report["returncode"] = result.returncode
-    return report
+    return _run_nvim(tools, scratch, workspace, "review.lua")
 
 
 def test_nvim_review_driver_runs_to_its_end(nvim_review_report: dict[str, Any]) -> None:

@@ -5,61 +5,10 @@
 --
 --   CLEARSIGHT_PYTHON=python3 CLEARSIGHT_OUT=report.json \
 --     nvim --headless -i NONE -u driver.lua insecure.py
-local python = os.getenv("CLEARSIGHT_PYTHON") or "python3"
-local out = assert(os.getenv("CLEARSIGHT_OUT"), "set CLEARSIGHT_OUT")
-local timeout = tonumber(os.getenv("CLEARSIGHT_TIMEOUT") or "30000")
-local report = { steps = {} }
-
-local function finish(ok, message)
-  report.ok = ok
-  report.message = message
-  local file = assert(io.open(out, "w"))
-  file:write(vim.fn.json_encode(report))
-  file:close()
-  if ok then
-    vim.cmd("qa!")
-  else
-    vim.cmd("cquit! 1")
-  end
-end
-
--- Every publish for the buffer, raw (the LSP diagnostics, codes and data included).
-local publishes = 0
-local last_published = {}
-local default_publish = vim.lsp.handlers["textDocument/publishDiagnostics"]
-vim.lsp.handlers["textDocument/publishDiagnostics"] = function(err, result, ctx, config)
-  publishes = publishes + 1
-  last_published = result.diagnostics
-  return default_publish(err, result, ctx, config)
-end
-
-local function summary(diagnostics)
-  local rows = {}
-  for _, d in ipairs(diagnostics) do
-    table.insert(rows, { code = d.code, line = d.range.start.line + 1, message = d.message })
-  end
-  return rows
-end
-
-local function has_code(diagnostics, code)
-  for _, d in ipairs(diagnostics) do
-    if d.code == code then
-      return d
-    end
-  end
-  return nil
-end
-
--- Wait for a publish after `seen` that satisfies `predicate`.
-local function wait_publish(seen, predicate, what)
-  local ok = vim.wait(timeout, function()
-    return publishes > seen and predicate(last_published)
-  end, 20)
-  if not ok then
-    finish(false, "timed out waiting for " .. what .. "; last: " .. vim.fn.json_encode(summary(last_published)))
-  end
-  return ok
-end
+local here = debug.getinfo(1, "S").source:sub(2):match("(.*/)") or "./"
+local h = dofile(here .. "harness.lua")
+local python, timeout, report = h.python, h.timeout, h.report
+local finish, summary, has_code, wait_publish = h.finish, h.summary, h.has_code, h.wait_publish
 
 local function run()
   local buf = vim.api.nvim_get_current_buf()
@@ -80,7 +29,7 @@ local function run()
 
   -- 1. Open: the diagnostics arrive.
   if not wait_publish(0, function(d) return has_code(d, "B506") ~= nil end, "B506 on open") then return end
-  report.steps.open = summary(last_published)
+  report.steps.open = summary(h.last())
   report.steps.vim_diagnostics = {}
   for _, d in ipairs(vim.diagnostic.get(buf)) do
     table.insert(report.steps.vim_diagnostics, { code = d.code, line = d.lnum + 1, source = d.source })
@@ -88,14 +37,14 @@ local function run()
 
   -- 2. Edit: append an eval() call; the new finding (B307) is published for the new text.
   local count = vim.api.nvim_buf_line_count(buf)
-  local seen = publishes
+  local seen = h.publishes()
   vim.api.nvim_buf_set_lines(buf, count, count, false, { "", "", "def risky(text):", "    return eval(text)" })
   if not wait_publish(seen, function(d) return has_code(d, "B307") ~= nil end, "B307 after the edit") then return end
-  report.steps.edit = summary(last_published)
+  report.steps.edit = summary(h.last())
 
   -- 3. Code action: the quick fix for B506 at its position, applied as a workspace edit.
   local client = vim.lsp.get_client_by_id(client_id)
-  local target = has_code(last_published, "B506")
+  local target = has_code(h.last(), "B506")
   local params = {
     textDocument = { uri = vim.uri_from_bufnr(buf) },
     range = target.range,
@@ -120,10 +69,10 @@ local function run()
     local resolved = client.request_sync("codeAction/resolve", chosen, timeout, buf)
     chosen = resolved and resolved.result or chosen
   end
-  seen = publishes
+  seen = h.publishes()
   vim.lsp.util.apply_workspace_edit(chosen.edit, client.offset_encoding)
   if not wait_publish(seen, function(d) return has_code(d, "B506") == nil end, "B506 to go after the fix") then return end
-  report.steps.after_fix = summary(last_published)
+  report.steps.after_fix = summary(h.last())
   report.steps.fixed_line = vim.api.nvim_buf_get_lines(buf, target.range.start.line, target.range.start.line + 1, false)[1]
 
   -- 4. Hover over the finding's line: the server explains it.
@@ -137,9 +86,4 @@ local function run()
   finish(true, "ran to its end")
 end
 
-vim.schedule(function()
-  local ok, error = pcall(run)
-  if not ok then
-    finish(false, "driver error: " .. tostring(error))
-  end
-end)
+h.run(run)

@@ -6,62 +6,10 @@
 --
 --   CLEARSIGHT_PYTHON=python3 CLEARSIGHT_OUT=report.json \
 --     nvim --headless -i NONE -u review.lua insecure.py
-local python = os.getenv("CLEARSIGHT_PYTHON") or "python3"
-local out = assert(os.getenv("CLEARSIGHT_OUT"), "set CLEARSIGHT_OUT")
-local timeout = tonumber(os.getenv("CLEARSIGHT_TIMEOUT") or "30000")
-local report = { steps = {} }
-
-local function finish(ok, message)
-  report.ok = ok
-  report.message = message
-  local file = assert(io.open(out, "w"))
-  file:write(vim.fn.json_encode(report))
-  file:close()
-  if ok then
-    vim.cmd("qa!")
-  else
-    vim.cmd("cquit! 1")
-  end
-end
-
-report.messages = {}
-vim.lsp.handlers["window/showMessage"] = function(_, result) table.insert(report.messages, result.message) end
-vim.lsp.handlers["window/logMessage"] = function(_, result) table.insert(report.messages, result.message) end
-local publishes = 0
-local last_published = {}
-local default_publish = vim.lsp.handlers["textDocument/publishDiagnostics"]
-vim.lsp.handlers["textDocument/publishDiagnostics"] = function(err, result, ctx, config)
-  publishes = publishes + 1
-  last_published = result.diagnostics
-  return default_publish(err, result, ctx, config)
-end
-
-local function summary(diagnostics)
-  local rows = {}
-  for _, d in ipairs(diagnostics) do
-    table.insert(rows, { code = d.code, line = d.range.start.line + 1, message = d.message })
-  end
-  return rows
-end
-
-local function has_code(diagnostics, code)
-  for _, d in ipairs(diagnostics) do
-    if d.code == code then
-      return d
-    end
-  end
-  return nil
-end
-
-local function wait_publish(seen, predicate, what)
-  local ok = vim.wait(timeout, function()
-    return publishes > seen and predicate(last_published)
-  end, 20)
-  if not ok then
-    finish(false, "timed out waiting for " .. what .. "; last: " .. vim.fn.json_encode(summary(last_published)))
-  end
-  return ok
-end
+local here = debug.getinfo(1, "S").source:sub(2):match("(.*/)") or "./"
+local h = dofile(here .. "harness.lua")
+local python, timeout, report = h.python, h.timeout, h.report
+local finish, summary, has_code, wait_publish = h.finish, h.summary, h.has_code, h.wait_publish
 
 local function run()
   local buf = vim.api.nvim_get_current_buf()
@@ -79,19 +27,19 @@ local function run()
   local client = vim.lsp.get_client_by_id(client_id)
 
   -- 1. Edit the committed file: only the new eval() is shown, not the file's old findings.
-  vim.wait(2000, function() return publishes > 0 end, 20)
+  vim.wait(2000, function() return h.publishes() > 0 end, 20)
   local count = vim.api.nvim_buf_line_count(buf)
-  local seen = publishes
+  local seen = h.publishes()
   vim.api.nvim_buf_set_lines(buf, count, count, false, { "", "", "def risky(text):", "    return eval(text)" })
   if not wait_publish(seen, function(d) return has_code(d, "B307") ~= nil end, "B307 in new code") then return end
-  report.steps.changed = summary(last_published)
+  report.steps.changed = summary(h.last())
 
   -- 2. Every finding again: new settings, as Neovim 0.7 users send them.
   client.config.settings = { clearsight = { scope = "all", debounce = 0 } }
-  seen = publishes
+  seen = h.publishes()
   client.notify("workspace/didChangeConfiguration", { settings = client.config.settings })
   if not wait_publish(seen, function(d) return has_code(d, "B506") ~= nil end, "B506 with scope all") then return end
-  report.steps.all = summary(last_published)
+  report.steps.all = summary(h.last())
 
   -- 3. The review of the change (saved first: the review reads the disk).
   vim.cmd("write")
@@ -109,9 +57,4 @@ local function run()
   finish(true, "ran to its end")
 end
 
-vim.schedule(function()
-  local ok, error = pcall(run)
-  if not ok then
-    finish(false, "driver error: " .. tostring(error))
-  end
-end)
+h.run(run)
