@@ -63,6 +63,22 @@ def test_plain_syntax_errors_stay_plain(line: str, message: str, running: tuple[
     assert newer_syntax(line, message, running) is None
 
 
+PEP_701 = 'names = ["a", "b"]\nprint(f"{", ".join(names)}")\n'
+PEP_695 = "type Pair = tuple[int, int]\n"
+
+
+@pytest.mark.parametrize("text", [PEP_701, PEP_695], ids=["pep-701", "pep-695"])
+def test_the_engine_names_python_3_12_or_parses(text: str) -> None:
+    findings = [f for f in analyze(SourceText(text, path="m.py"), "m.py", Settings())
+                if f.code == "CS-E001"]  # fmt: skip
+    if sys.version_info >= (3, 12):
+        assert findings == []
+    else:
+        (finding,) = findings
+        assert "needs Python 3.12; Clearsight runs on Python 3.1" in finding.message
+
+
+@pytest.mark.skipif(not OWASP.is_dir(), reason="the OWASP Benchmark is not beside the project")
 def test_the_owasp_benchmark_files_parse_or_name_python_3_12() -> None:
     files = sorted((OWASP / "testcode").glob("BenchmarkTest*.py"))
     assert len(files) == 1243
