@@ -18,22 +18,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from bench_review import clearsight
 
 TARGET = 3.0
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def run(repo: Path, *args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "clearsight.cli.main", *args],
-        cwd=repo, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if done.returncode == 2 or "Traceback" in done.stderr:
-        raise SystemExit(f"clearsight {' '.join(args)} failed:\n{done.stderr[-2000:]}")
-    return time.perf_counter() - started, done
 
 
 def git(repo: Path, *args: str) -> str:
@@ -60,9 +50,9 @@ def main() -> int:
         )
         jobs = ["--jobs", str(args.jobs)]
         check_cache, report_cache = scratch / "check-cache", scratch / "report-cache"
-        check_seconds, _ = run(clone, "check", *jobs, "--cache-dir", str(check_cache),
+        check_seconds, _ = clearsight(clone, "check", *jobs, "--cache-dir", str(check_cache),
                                "--exit-zero", "--quiet", "--format", "json", ".")  # fmt: skip
-        report_seconds, done = run(
+        report_seconds, done = clearsight(
             clone, "report", *jobs, "--cache-dir", str(report_cache), "--format", "json",
             "--history", str(args.history),
         )  # fmt: skip
@@ -77,7 +67,7 @@ def main() -> int:
         git(clone, "add", "bench_added.py")
         git(clone, "-c", "user.name=Bench", "-c", "user.email=bench@example.com",
             "commit", "-qm", "One more commit")  # fmt: skip
-        warm_seconds, _ = run(
+        warm_seconds, _ = clearsight(
             clone, "report", *jobs, "--cache-dir", str(report_cache), "--format", "json",
             "--history", str(args.history),
         )  # fmt: skip
