@@ -190,13 +190,17 @@ class Settings:
     def bandit_config(self) -> dict[str, Any]:
         return json.loads(self.bandit_json)
 
-    def fingerprint(self) -> str:
-        """A stable hash of everything that can change a file's findings."""
+    def fingerprint(self, relative_to: Path | None = None) -> str:
+        """A stable hash of everything that can change a file's findings. With
+        `relative_to`, paths under that folder (an interpreter given as an absolute path)
+        are hashed relative to it, so two checkouts in different places agree."""
         data = asdict(self)
         for key in ("root", "config_file", "problems", "exclude", "respect_gitignore"):
             data.pop(key)
-        encoded = json.dumps(data, sort_keys=True, default=str).encode()
-        return hashlib.sha256(encoded).hexdigest()[:16]
+        encoded = json.dumps(data, sort_keys=True, default=str)
+        if relative_to is not None:
+            encoded = encoded.replace(json.dumps(str(relative_to))[1:-1], ".")
+        return hashlib.sha256(encoded.encode()).hexdigest()[:16]
 
     def with_cli_overrides(
         self,

@@ -20,11 +20,13 @@ from pathlib import Path
 
 from clearsight import __version__
 from clearsight.cli import (
+    merge_cmd,
     output,
     provenance_cmd,
     report_cmd,
     review_cmd,
     rule_cmd,
+    shard,
     show_settings,
 )
 from clearsight.cli.cache import FindingCache
@@ -135,10 +137,17 @@ def build_parser() -> argparse.ArgumentParser:
         "(clearsight check --format json -o FILE); findings are matched by fingerprint, "
         "not line, so code added above them does not bring them back",
     )  # fmt: skip
+    check.add_argument(
+        "--shard", type=shard.parse_shard, metavar="I/N",
+        help="check only the I-th of N shares of the files (1 <= I <= N), the same on every "
+        "machine and balanced by size, for a CI matrix; `clearsight merge` joins the shards' "
+        "JSON or SARIF reports into the report of a single run",
+    )  # fmt: skip
     provenance_cmd.add_parser(commands)
     review_cmd.add_parser(commands)
     report_cmd.add_parser(commands)
     rule_cmd.add_parser(commands)
+    merge_cmd.add_parser(commands)
     server = commands.add_parser("server", help="run the language server (stdio by default)")
     server.add_argument("--stdio", action="store_true", help="talk LSP on stdin/stdout (default)")
     server.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP port (for debugging)")
@@ -381,6 +390,13 @@ def _emit(results: list[FileResult], args: argparse.Namespace) -> None:
             report += summary
         elif summary:
             sys.stderr.write(summary)
+    elif args.format == "json":
+        report = output.format_json(results, shard=_shard_metadata(results, args, str))
+    elif args.format == "sarif":
+        metadata = _shard_metadata(results, args, lambda path: output.artifact_uri(path)[0])
+        report = output.format_sarif(
+            results, run_properties={"clearsight/shard": metadata} if metadata else None
+        )
     else:
         report = output.FORMATTERS[args.format](results)
     if to_file:
@@ -420,6 +436,10 @@ def check(args: argparse.Namespace) -> int:
     if not _load_baseline(args):
         return EXIT_ERROR
     if args.stdin_filename:
+        if args.shard is not None:
+            print("clearsight: error: --shard shares files: not with --stdin-filename",
+                  file=sys.stderr)  # fmt: skip
+            return EXIT_ERROR
         return _check_stdin(args, resolver, reported)
 
     excludes = CommandLineExcludes(
@@ -435,9 +455,12 @@ def check(args: argparse.Namespace) -> int:
         _report_environment(path, settings, reported)
         return settings
 
+    files = found.files
+    if args.shard is not None:
+        files = _take_shard(found.files, args, settings_for)
     cache = None if args.no_cache else FindingCache(args.cache_dir or Path(".clearsight_cache"))
-    with progress_bar(len(found.files), "Checking") as advance:
-        results = run(found.files, settings_for, args.jobs, cache, advance).files
+    with progress_bar(len(files), "Checking") as advance:
+        results = run(files, settings_for, args.jobs, cache, advance).files
     baseline = args.loaded_baseline
     if baseline is not None:
         results = _not_in_baseline(results, baseline)
@@ -449,12 +472,37 @@ def check(args: argparse.Namespace) -> int:
         if baseline is not None:  # the fixed files, analysed again
             results = [r if r.placed is not None else _not_in_baseline([r], baseline)[0]
                        for r in results]  # fmt: skip
-    _report_provenance_data(found.files, settings_for)
+    _report_provenance_data(files, settings_for)
     _report_fallbacks(results, settings_for, reported)
     _emit(results, args)
     if found.errors or any(r.unreadable for r in results):
         return EXIT_ERROR
     return _exit_code(_all_findings(results), args)
+
+
+def _take_shard(
+    files: list[Path], args: argparse.Namespace, settings_for: Callable[[Path], Settings]
+) -> list[Path]:
+    """This shard's files (in the order a single run checks them); keeps in args what
+    the shard's report says of the run."""
+    spec: shard.ShardSpec = args.shard
+    positions = shard.partition(files, spec.count)[spec.index - 1]
+    extra = [f"baseline={shard.file_digest(args.baseline)}"] if args.baseline else []
+    args.shard_run = (spec, files, positions, settings_for, extra)
+    return [files[position] for position in positions]
+
+
+def _shard_metadata(
+    results: list[FileResult], args: argparse.Namespace, reported_as: Callable[[str], str]
+) -> dict[str, object] | None:
+    """The shard's part of a JSON or SARIF report (None when not a shard)."""
+    taken = getattr(args, "shard_run", None)
+    if taken is None:
+        return None
+    spec, files, positions, settings_for, extra = taken
+    return shard.shard_metadata(
+        spec, files, positions, settings_for, lambda path: reported_as(str(path)), extra
+    )
 
 
 def _report_provenance_data(files: list[Path], settings_for: Callable[[Path], Settings]) -> None:
@@ -531,6 +579,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return report_cmd.run(args)
         if args.command == "rule":
             return rule_cmd.run(args)
+        if args.command == "merge":
+            return merge_cmd.run(args)
         if args.command == "server":
             from clearsight.lsp.server import run as run_server
 

@@ -111,7 +111,8 @@ def _fingerprints(result: FileResult) -> list[dict[str, str]]:
     return [{"fingerprint": p.fingerprint, "line_hash": p.line_hash} for p in result.placed]
 
 
-def format_json(results: list[FileResult]) -> str:
+def format_json(results: list[FileResult], shard: dict[str, Any] | None = None) -> str:
+    """`shard`: what a shard's report says of its run (`clearsight merge` reads it)."""
     findings = [
         {**finding_json(r.path, f), **marks}
         for r in results
@@ -122,6 +123,7 @@ def format_json(results: list[FileResult]) -> str:
         "version": __version__,
         "files_checked": len(results),
         "findings": findings,
+        **({"shard": shard} if shard is not None else {}),
     }
     return json.dumps(document, indent=2) + "\n"
 
@@ -169,7 +171,7 @@ def _related_locations(finding: Finding, own: dict[str, Any]) -> list[dict[str, 
     for number, related in enumerate(finding.related, start=1):
         artifact = own
         if related.path is not None:
-            uri, relative = _artifact_uri(related.path)
+            uri, relative = artifact_uri(related.path)
             artifact = {"uri": uri, **({"uriBaseId": "%SRCROOT%"} if relative else {})}
         out.append(
             {
@@ -191,7 +193,7 @@ def _code_flows(finding: Finding, own: dict[str, Any]) -> list[dict[str, Any]]:
         artifact = own
         region: dict[str, Any] = {"startLine": related.span.start.line + 1}
         if related.path is not None:
-            uri, relative = _artifact_uri(related.path)
+            uri, relative = artifact_uri(related.path)
             artifact = {"uri": uri, **({"uriBaseId": "%SRCROOT%"} if relative else {})}
         else:
             region.update(
@@ -256,7 +258,7 @@ def _rule_cwe(rule: Rule) -> int | None:
     return int(tail[1][:-1]) if len(tail) == 2 and tail[1][:-1].isdigit() else None
 
 
-def _artifact_uri(path: str) -> tuple[str, bool]:
+def artifact_uri(path: str) -> tuple[str, bool]:
     """A URI relative to the working directory (GitHub maps it onto the repository).
 
     The path is reported as given (a symbolic link is not replaced by its target) and
@@ -291,7 +293,7 @@ def format_sarif(
     driver_rules: list[dict[str, Any]] = []
     sarif_results: list[dict[str, Any]] = []
     for result in results:
-        uri, relative = _artifact_uri(result.path)
+        uri, relative = artifact_uri(result.path)
         for finding, marks in zip(result.findings, _fingerprints(result), strict=True):
             if finding.code not in used:
                 rule = rules.get(finding.code) or Rule(
