@@ -391,11 +391,11 @@ def _emit(results: list[FileResult], args: argparse.Namespace) -> None:
         elif summary:
             sys.stderr.write(summary)
     elif args.format == "json":
-        report = output.format_json(results, shard=_shard_metadata(results, args, str))
+        report = output.format_json(results, shard=_shard_metadata(args, str))
     elif args.format == "sarif":
-        metadata = _shard_metadata(results, args, lambda path: output.artifact_uri(path)[0])
+        metadata = _shard_metadata(args, lambda path: output.artifact_uri(path)[0])
         report = output.format_sarif(
-            results, run_properties={"clearsight/shard": metadata} if metadata else None
+            results, run_properties={shard.SARIF_PROPERTY: metadata} if metadata else None
         )
     else:
         report = output.FORMATTERS[args.format](results)
@@ -493,7 +493,7 @@ def _take_shard(
 
 
 def _shard_metadata(
-    results: list[FileResult], args: argparse.Namespace, reported_as: Callable[[str], str]
+    args: argparse.Namespace, reported_as: Callable[[str], str]
 ) -> dict[str, object] | None:
     """The shard's part of a JSON or SARIF report (None when not a shard)."""
     taken = getattr(args, "shard_run", None)

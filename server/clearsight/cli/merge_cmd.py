@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from clearsight.cli.history_options import write_output
+from clearsight.cli.shard import SARIF_PROPERTY
 
 EXIT_CLEAN, EXIT_ERROR = 0, 2
-SHARD_PROPERTY = "clearsight/shard"
 
 
 class MergeError(Exception):
@@ -52,7 +52,7 @@ class ShardReport:
         elif _is_sarif(document):
             self.kind = "sarif"
             run = document["runs"][0]
-            self.metadata = (run.get("properties") or {}).get(SHARD_PROPERTY)
+            self.metadata = (run.get("properties") or {}).get(SARIF_PROPERTY)
             self.results = run.get("results") or []
         else:
             raise MergeError(f"{path}: not a Clearsight JSON or SARIF report")
@@ -65,8 +65,8 @@ class ShardReport:
 
     def _validate_metadata(self) -> None:
         meta = self.metadata
-        fields = {"index": int, "count": int, "files_total": int, "positions": dict}
-        fields.update(versions=str, settings=str, files=str)
+        fields = {"index": int, "count": int, "files_total": int, "positions": dict,
+                  "versions": str, "settings": str, "files": str}  # fmt: skip
         for name, kind in fields.items():
             if not isinstance(meta.get(name), kind) or isinstance(meta.get(name), bool):
                 raise MergeError(f"{self.path}: its shard data lacks a valid {name!r}")
@@ -211,7 +211,7 @@ def merge_sarif(reports: list[ShardReport]) -> dict[str, Any]:
     run["tool"]["driver"]["rules"] = listed
     run["results"] = results
     properties = run.get("properties") or {}
-    properties.pop(SHARD_PROPERTY, None)
+    properties.pop(SARIF_PROPERTY, None)
     if properties:
         run["properties"] = properties
     else:

@@ -25,6 +25,7 @@ from typing import Any
 from clearsight.cli.cache import tool_versions
 from clearsight.settings import Settings
 
+SARIF_PROPERTY = "clearsight/shard"  # where a SARIF report keeps the shard's data
 _SPEC = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
 
 
@@ -73,13 +74,14 @@ def partition(
     Every position is in exactly one shard. The result depends only on the files' names
     and weights, never on the order they are given in or the machine.
     """
-    keyed = sorted(range(len(files)), key=lambda i: (-weight(files[i]), files[i].as_posix()))
+    weights = [weight(file) for file in files]  # each file read once
+    keyed = sorted(range(len(files)), key=lambda i: (-weights[i], files[i].as_posix()))
     loads = [(0, shard) for shard in range(count)]  # (load, shard): the least loaded first
     shards: list[list[int]] = [[] for _ in range(count)]
     for position in keyed:
         load, shard = heapq.heappop(loads)
         shards[shard].append(position)
-        heapq.heappush(loads, (load + max(1, weight(files[position])), shard))
+        heapq.heappush(loads, (load + max(1, weights[position]), shard))
     return [sorted(positions) for positions in shards]
 
 
