@@ -41,6 +41,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from corpus import with_jedi
+
 from clearsight.checks.api_existence import ApiExistenceCheck
 from clearsight.checks.dependencies import DependencyCheck
 from clearsight.checks.new_dependency import NewDependencyCheck
@@ -273,7 +275,7 @@ def measure_api(path: Path, runs: int) -> dict[str, Any]:
     result = json.loads(child.stdout)
     jedi_run = subprocess.run(
         [sys.executable, __file__, "--child-jedi", str(path)],
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True, check=True, env=with_jedi(),
     )  # fmt: skip
     result["jedi"] = json.loads(jedi_run.stdout)
     return result

@@ -3,6 +3,8 @@ pip-downloaded once into benchmarks/.cache/sdists and unpacked there."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -45,6 +47,26 @@ def fetch_sdists(specs: tuple[str, ...]) -> list[Path]:
                 bundle.extractall(folder, filter="data")
         roots.append(target)
     return roots
+
+
+JEDI = "jedi==0.20.1"  # the alternative some benchmarks measure; Clearsight does not ship it
+
+
+def with_jedi() -> dict[str, str]:
+    """An environment for a child process that imports jedi: the one installed here, or one
+    pip-installed once into benchmarks/.cache/jedi-lib."""
+    env = dict(os.environ)
+    if importlib.util.find_spec("jedi") is not None:
+        return env
+    folder = CACHE / "jedi-lib"
+    if not (folder / "jedi").is_dir():
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "--no-compile", "--target",
+             str(folder), JEDI],
+            check=True,
+        )  # fmt: skip
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(folder), env.get("PYTHONPATH")]))
+    return env
 
 
 @dataclass

@@ -392,7 +392,7 @@ def test_the_standard_library_has_no_false_nonexistent_api_finding() -> None:
     assert unexpected == []
 
 
-@pytest.mark.parametrize("distribution", ["rich", "pygls", "jedi", "requests"])
+@pytest.mark.parametrize("distribution", ["rich", "pygls", "bandit", "requests"])
 def test_installed_packages_own_sources_have_no_nonexistent_api_finding(
     distribution: str,
 ) -> None:

@@ -7,7 +7,7 @@ library and site-packages) the way the import system would, without running find
   collected from every branch (`if`, `try`, loops, `with`), plus names functions declare
   `global`, names listed in `__all__`, submodules and the attributes every module has;
 - an extension module or a built-in one is read from a stub: a `.pyi` beside it, a
-  `NAME-stubs` package, or, for the standard library, the typeshed stubs jedi ships;
+  `NAME-stubs` package, or, for the standard library, typeshed's stubs (typeshed-client's);
   without a stub its names are unknown (introspecting it would mean importing it);
 - `from m import *` adds every name `m` defines (a superset of what it exports).
 
@@ -56,15 +56,12 @@ _MAX_STAR_DEPTH = 12
 
 
 def typeshed_stdlib() -> Path | None:
-    """The standard-library stubs bundled with jedi (typeshed), if jedi is installed.
-
-    jedi is found, not imported: importing it raises the interpreter's recursion limit to
-    3,000 (`sys.setrecursionlimit` in jedi/__init__), which would change how every other
-    check copes with deeply nested code."""
-    spec = importlib.util.find_spec("jedi")
+    """The standard-library stubs typeshed-client bundles (typeshed's `stdlib`), if it is
+    installed. Found, not imported: only its files are read."""
+    spec = importlib.util.find_spec("typeshed_client")
     if spec is None or spec.origin is None:
         return None
-    folder = Path(spec.origin).parent / "third_party" / "typeshed" / "stdlib"
+    folder = Path(spec.origin).parent / "typeshed"
     return folder if folder.is_dir() else None
 
 
