@@ -128,6 +128,12 @@ class SourceText:
         """The bytes bandit's file-level checks read (the original bytes when we have them)."""
         return self.raw if self.raw is not None else self.text.encode("utf-8", "surrogatepass")
 
+    def drop_views(self) -> None:
+        """Forget the lines, bytes, tokens and comments worked out so far; they are worked
+        out again if asked for. A document kept open but not being edited holds less."""
+        for name in ("lines", "utf8", "tokens", "comments"):
+            self.__dict__.pop(name, None)
+
     # -- parsing -------------------------------------------------------------------------
 
     def _parse(self) -> None:

@@ -162,6 +162,16 @@ class _Visitor(bandit_node_visitor.BanditNodeVisitor):
         self.metrics = metrics
         self.tester = _Tester(testset, debug, nosec_lines, metrics)
         self.interesting = interesting
+        # Nodes given `_bandit_parent` links, which make the shared tree one big reference
+        # cycle: `unlink` removes them, so a tree is freed as soon as it is dropped instead
+        # of waiting for a full garbage collection (the editor defers those to idle time).
+        self.linked: list[ast.AST] = []
+
+    def unlink(self) -> None:
+        for node in self.linked:
+            node.__dict__.pop("_bandit_parent", None)
+            node.__dict__.pop("_bandit_sibling", None)
+        self.linked.clear()
 
     def _descend(self, node: ast.AST) -> None:
         if node.__class__.__name__ in self.interesting:
@@ -173,6 +183,7 @@ class _Visitor(bandit_node_visitor.BanditNodeVisitor):
             self.generic_visit(node)
 
     def generic_visit(self, node: ast.AST) -> None:
+        linked = self.linked
         for _, value in ast.iter_fields(node):
             if isinstance(value, list):
                 max_idx = len(value) - 1
@@ -180,10 +191,12 @@ class _Visitor(bandit_node_visitor.BanditNodeVisitor):
                     if isinstance(item, ast.AST):
                         item._bandit_sibling = value[idx + 1] if idx < max_idx else None
                         item._bandit_parent = node
+                        linked.append(item)
                         self._descend(item)
             elif isinstance(value, ast.AST):
                 value._bandit_sibling = None
                 value._bandit_parent = node
+                linked.append(value)
                 self._descend(value)
 
 
@@ -228,7 +241,10 @@ def run_bandit_from(
         visitor.import_aliases = dict(state.aliases)
         # BanditNodeVisitor.process() without its own ast.parse: visit the shared tree,
         # then run the file-level tests the same way.
-        visitor.generic_visit(tree)
+        try:
+            visitor.generic_visit(tree)
+        finally:
+            visitor.unlink()
         if file_tests:
             visitor.context = {
                 "file_data": file_data,

@@ -105,7 +105,7 @@ def judged(text: str) -> bool:
 
 
 _SHAPES: OrderedDict[tuple[str, int], Shape] = OrderedDict()
-_KEPT_SHAPES = 8192
+_KEPT_SHAPES = 2000  # about 2.6 KiB each: the documents being edited touch theirs each edit
 # Whether a function of a unit names a local source or a judged call, by (unit, line).
 _MARKS: dict[tuple[UnitKey, int], bool] = {}
 

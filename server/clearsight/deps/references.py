@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from clearsight.segments import common_ends, top_level_segments
@@ -462,10 +463,12 @@ class FileUses:
 
 class _StatementCache:
     """Facts by (statement text, columns, guarded): unchanged statements, and unchanged
-    definitions inside a changed statement, are not walked again."""
+    definitions inside a changed statement, are not walked again. The least recently used
+    go first beyond `limit` (about 4 KiB each): enough for the documents being edited,
+    which touch theirs on every edit, not for every file ever opened."""
 
-    def __init__(self, limit: int = 50_000) -> None:
-        self._cache: dict[tuple[str, int, int, bool], Walked] = {}
+    def __init__(self, limit: int = 2_500) -> None:
+        self._cache: OrderedDict[tuple[str, int, int, bool], Walked] = OrderedDict()
         self._limit = limit
         self._lock = threading.Lock()
 
@@ -477,7 +480,7 @@ class _StatementCache:
 
     def top_level(self, lines: list[str], node: ast.stmt) -> tuple[int, Walked]:
         key = _key(lines, node, False)
-        walked = self._cache.get(key)
+        walked = self._lookup(key)
         if walked is None:
             walked = _top_level(node, lines)
             self._store(key, walked)
@@ -487,17 +490,25 @@ class _StatementCache:
         """`top_level` for a definition inside a statement, walked with `guarded`
         (RecursionError is left to the top-level statement's walk)."""
         key = _key(lines, node, guarded)
-        walked = self._cache.get(key)
+        walked = self._lookup(key)
         if walked is None:
             walked = _walk(node, guarded, lines)
             self._store(key, walked)
         return _first_line(node) - 1, walked
 
+    def _lookup(self, key: tuple[str, int, int, bool]) -> Walked | None:
+        with self._lock:
+            walked = self._cache.get(key)
+            if walked is not None:
+                self._cache.move_to_end(key)
+            return walked
+
     def _store(self, key: tuple[str, int, int, bool], walked: Walked) -> None:
         with self._lock:
-            if len(self._cache) >= self._limit:
-                self._cache.clear()
             self._cache[key] = walked
+            self._cache.move_to_end(key)
+            while len(self._cache) > self._limit:
+                self._cache.popitem(last=False)
 
 
 def _key(lines: list[str], node: ast.stmt, guarded: bool) -> tuple[str, int, int, bool]:
@@ -707,18 +718,20 @@ _MAX_JOINS = 64
 
 
 class _SegmentCache:
-    """The statements of a segment by its text (None: it does not parse alone), up to a
-    number of characters of text."""
+    """The statements of a segment by its text (None: it does not parse alone), the least
+    recently used dropped beyond a number of characters of text (about 15,000 lines)."""
 
-    def __init__(self, limit: int = 20_000_000) -> None:
-        self._cache: dict[str, _Statements | None] = {}
+    def __init__(self, limit: int = 600_000) -> None:
+        self._cache: OrderedDict[str, _Statements | None] = OrderedDict()
         self._characters = 0
         self._limit = limit
         self._lock = threading.Lock()
 
     def parts(self, text: str) -> _Statements | None:
-        if text in self._cache:
-            return self._cache[text]
+        with self._lock:
+            if text in self._cache:
+                self._cache.move_to_end(text)
+                return self._cache[text]
         source = SourceText(text, path="<segment>")
         tree = source.tree
         found = None
@@ -733,11 +746,13 @@ class _SegmentCache:
 
     def put(self, text: str, statements: _Statements | None) -> None:
         with self._lock:
-            if self._characters + len(text) > self._limit:
-                self._cache.clear()
-                self._characters = 0
+            if text not in self._cache:
+                self._characters += len(text)
             self._cache[text] = statements
-            self._characters += len(text)
+            self._cache.move_to_end(text)
+            while self._characters > self._limit and len(self._cache) > 1:
+                dropped, _ = self._cache.popitem(last=False)
+                self._characters -= len(dropped)
 
 
 SEGMENTS = _SegmentCache()

@@ -18,6 +18,7 @@ import os
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -74,6 +75,11 @@ def adaptive_delay(cost: float | None, since_last_edit: float | None) -> float:
     return min(SLOW_DELAY_CAP_SECONDS, cost)
 
 
+# Documents whose incremental state (`IncrementalAnalyzer`: each statement's tree, facts and
+# findings, about 1 MiB per 1,000 lines) is kept: those being edited, then those most
+# recently opened. Any other open document keeps its text and last findings only; its next
+# edit is analysed whole once (what opening it cost), and incrementally from then on.
+KEPT_ANALYZERS = 8
 CONFIGURATION_TIMEOUT = 5.0  # seconds to wait for the editor's settings before analysing
 # Not [tool.clearsight] settings: the editor's own. `scope` "changed" shows only what the
 # change introduced against `base` (and adjacent findings), as `clearsight review` sees it.
@@ -202,6 +208,8 @@ class ClearsightServer(LanguageServer):
         super().__init__("clearsight", __version__, protocol_cls=ClearsightProtocol)
         self.documents = Documents()
         self.states: dict[str, DocumentState] = {}
+        # The documents that keep an analyzer, least recently analysed first.
+        self.kept_analyzers: OrderedDict[str, None] = OrderedDict()
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="clearsight")
         # Analyses running in worker threads; they outlive the tasks that wait for them.
         self.busy = 0
@@ -342,6 +350,7 @@ class ClearsightServer(LanguageServer):
         settings = self.settings_for(uri)
         if state.analyzer is None:
             state.analyzer = IncrementalAnalyzer(self.path_for(uri))
+        self._keep_analyzer(uri)
         loop = asyncio.get_running_loop()
         analysis = await loop.run_in_executor(
             self.executor,
@@ -368,6 +377,31 @@ class ClearsightServer(LanguageServer):
         if not self.pull_diagnostics:
             self.publish(analysis)
         return analysis
+
+    def _keep_analyzer(self, uri: str) -> None:
+        """`uri` is being analysed: its analyzer is kept, the least recent beyond
+        `KEPT_ANALYZERS` dropped, with the views of their last analyses' text (a run still
+        using one finishes with it)."""
+        self.kept_analyzers[uri] = None
+        self.kept_analyzers.move_to_end(uri)
+        while len(self.kept_analyzers) > KEPT_ANALYZERS:
+            cold = self._coldest()
+            del self.kept_analyzers[cold]
+            state = self.states.get(cold)
+            if state is not None:
+                state.analyzer = None
+                for analysis in (state.analysis, state.last_good):
+                    if analysis is not None:
+                        analysis.source.drop_views()
+
+    def _coldest(self) -> str:
+        """The document whose analyzer goes first: the least recent of those opened and
+        never edited (browsed to, not worked on), else the least recently analysed."""
+        for uri in self.kept_analyzers:
+            state = self.states.get(uri)
+            if state is None or state.last_edit is None:
+                return uri
+        return next(iter(self.kept_analyzers))
 
     def requested_base(self) -> str | None:
         """The new code mode's `base` setting: None outside that mode, "" when left to the
@@ -786,6 +820,7 @@ def create_server() -> ClearsightServer:
     def on_close(ls: ClearsightServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
         state = ls.states.pop(uri, None)
+        ls.kept_analyzers.pop(uri, None)
         if state and state.task and not state.task.done():
             state.task.cancel()
         document = ls.documents.get(uri)
