@@ -48,8 +48,9 @@ ENGINE_RULES: tuple[Rule, ...] = (
         UNREADABLE, "unreadable-file", Family.ENGINE,
         "The file could not be read or decoded",
         "The file could not be read, or holds bytes that are not valid in its declared "
-        "encoding (UTF-8 unless a PEP 263 coding line says otherwise). Fix the permissions "
-        "or re-save the file in UTF-8.",
+        "encoding (UTF-8 unless a PEP 263 coding line says otherwise), or is a notebook "
+        "that is not nbformat 4 JSON or has a cell of an unknown type. Fix the permissions "
+        "or re-save the file in UTF-8; save a notebook again from Jupyter.",
         docs_url(UNREADABLE), Severity.ERROR,
     ),
     Rule(

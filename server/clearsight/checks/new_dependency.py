@@ -25,6 +25,7 @@ from clearsight.deps.environment import ENVIRONMENTS, Environment
 from clearsight.deps.imports import ImportedModule, ImportScan, scan_imports
 from clearsight.deps.resolve import FileContext, Origin, Resolution
 from clearsight.model import Family, Finding, Severity, Span
+from clearsight.notebook import is_notebook, notebook_text
 from clearsight.settings import Settings
 from clearsight.source import SourceText
 
@@ -141,7 +142,10 @@ class NewDependencyCheck:
         key = (base.blob, path)
         if key in self._base_cache:
             return self._base_cache[key]
-        old = SourceText(base.text, path=path)
+        text = base.text
+        if is_notebook(path):  # the code of the notebook as it was ("" if unreadable then)
+            text = notebook_text(text.encode("utf-8", "surrogateescape"))
+        old = SourceText(text, path=path)
         found = None
         if old.tree is not None:
             found = frozenset(dist for _, dist, _ in third_party_imports(old, context))

@@ -16,6 +16,7 @@ import pathspec
 from clearsight.settings import SettingsResolver
 
 PYTHON_SUFFIXES = (".py", ".pyw")
+NOTEBOOK_SUFFIXES = (".ipynb",)  # Jupyter notebooks: their code cells are checked
 # Folders no one wants linted (ruff's default excludes, plus our cache).
 SKIPPED_DIRS = frozenset({
     ".bzr", ".clearsight_cache", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg",
@@ -155,10 +156,13 @@ def discover(
     paths: list[str],
     resolver: SettingsResolver,
     excludes: CommandLineExcludes = CommandLineExcludes(),
+    notebooks: bool = True,
 ) -> Discovery:
-    """Expand the command line's paths to the Python files to check, sorted."""
+    """Expand the command line's paths to the Python files (and, with `notebooks`, the
+    Jupyter notebooks) to check, sorted."""
     result = Discovery()
     rules = _IgnoreRules(excludes.spec())
+    suffixes = PYTHON_SUFFIXES + (NOTEBOOK_SUFFIXES if notebooks else ())
     seen: set[Path] = set()
     for argument in paths:
         top = Path(argument)
@@ -171,7 +175,7 @@ def discover(
                 seen.add(top)
                 result.files.append(top)
             continue
-        for file in _walk(top, resolver, rules, result):
+        for file in _walk(top, resolver, rules, result, suffixes):
             if file not in seen:
                 seen.add(file)
                 result.files.append(file)
@@ -202,9 +206,13 @@ def _keep_directory(
 
 
 def _keep_file(
-    file: Path, resolver: SettingsResolver, rules: _IgnoreRules, result: Discovery
+    file: Path,
+    resolver: SettingsResolver,
+    rules: _IgnoreRules,
+    result: Discovery,
+    suffixes: tuple[str, ...] = PYTHON_SUFFIXES,
 ) -> bool:
-    if not file.name.endswith(PYTHON_SUFFIXES):
+    if not file.name.endswith(suffixes):
         return False
     if _matches(rules.extend, file, False):
         return False
@@ -222,7 +230,11 @@ def _keep_file(
 
 
 def _walk(
-    top: Path, resolver: SettingsResolver, rules: _IgnoreRules, result: Discovery
+    top: Path,
+    resolver: SettingsResolver,
+    rules: _IgnoreRules,
+    result: Discovery,
+    suffixes: tuple[str, ...],
 ) -> Iterator[Path]:
     def on_error(error: OSError) -> None:
         result.errors.append((str(error.filename or top), error.strerror or str(error)))
@@ -236,7 +248,7 @@ def _walk(
             if _keep_directory(here / name, resolver, rules, result)
         ]
         for name in sorted(filenames):
-            if _keep_file(here / name, resolver, rules, result):
+            if _keep_file(here / name, resolver, rules, result, suffixes):
                 yield here / name
 
 

@@ -34,6 +34,7 @@ from clearsight.cli.discovery import CommandLineExcludes, discover
 from clearsight.cli.runner import (
     FileResult,
     analyze_bytes,
+    cells_of,
     default_jobs,
     is_terminal,
     place_results,
@@ -43,6 +44,8 @@ from clearsight.cli.runner import (
 from clearsight.deps.environment import ENVIRONMENTS
 from clearsight.fixes import apply_edits, safe_fix_edits
 from clearsight.model import Family, Finding, Severity, TextEdit
+from clearsight.notebook import changed_cells, is_notebook
+from clearsight.notebook_analysis import fix_notebook
 from clearsight.provenance.service import SERVICE
 from clearsight.review.baseline import Baseline, BaselineError
 from clearsight.settings import Settings, SettingsResolver
@@ -236,6 +239,8 @@ def _fixed_bytes(raw: bytes, path: str, findings: list[Finding]) -> tuple[bytes,
     edits = safe_fix_edits(findings)
     if not edits:
         return raw, 0
+    if is_notebook(path):  # the cells' sources in the JSON; outputs and metadata untouched
+        return fix_notebook(raw, edits, lambda text, own: _apply_keeping_syntax(text, own, path))
     source = SourceText.from_bytes(raw, path)
     if source.decode_problem is not None:
         return raw, 0
@@ -271,13 +276,29 @@ def _print_diffs(results: list[FileResult]) -> int:
         fixed, applied = _fixed_bytes(raw, result.path, result.findings)
         if not applied:
             continue
-        before = SourceText.from_bytes(raw, result.path).text.splitlines(keepends=True)
-        after = SourceText.from_bytes(fixed, result.path).text.splitlines(keepends=True)
         name = Path(result.path).as_posix()
-        sys.stdout.writelines(difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"))
+        for label, before, after in _changed_texts(raw, fixed, result.path):
+            shown = f"{name}:{label}" if label else name
+            # A cell's last line has no line break: shown with one, as cells are.
+            lines = [
+                (text if text.endswith("\n") or not text else text + "\n").splitlines(True)
+                for text in (before, after)
+            ]
+            sys.stdout.writelines(difflib.unified_diff(*lines, f"a/{shown}", f"b/{shown}"))
         changed += 1
     print(f"{changed} file{'s' if changed != 1 else ''} would be fixed.", file=sys.stderr)
     return EXIT_FINDINGS if changed else EXIT_CLEAN
+
+
+def _changed_texts(raw: bytes, fixed: bytes, path: str) -> list[tuple[str, str, str]]:
+    """(label, before, after) of what a fix changed: the file, or each changed cell of a
+    notebook (labelled `cell N`, as findings name them)."""
+    if not is_notebook(path):
+        old, new = SourceText.from_bytes(raw, path), SourceText.from_bytes(fixed, path)
+        return [("", old.text, new.text)]
+    return [
+        (f"cell {number}", before, after) for number, before, after in changed_cells(raw, fixed)
+    ]
 
 
 def _fix_files(
@@ -300,7 +321,8 @@ def _fix_files(
         total += applied
         settings = resolver.for_path(path).with_cli_overrides(args.select, args.ignore, args.python)
         findings, text = analyze_bytes(encoded, result.path, settings)
-        results[index] = FileResult(result.path, findings, text)
+        cells = cells_of(encoded, result.path)
+        results[index] = FileResult(result.path, findings, text, cells=cells)
     return total
 
 
@@ -328,7 +350,7 @@ def _check_stdin(args: argparse.Namespace, resolver: SettingsResolver, reported:
             findings = _not_in_baseline([FileResult(path, findings, text)], baseline)[0].findings
         _report_fixes(applied, args)
         return _exit_code(findings, args)
-    results = [FileResult(path, findings, text)]
+    results = [FileResult(path, findings, text, cells=cells_of(raw, path))]
     if baseline is not None:
         results = _not_in_baseline(results, baseline)
     _emit(results, args)

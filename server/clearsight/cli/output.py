@@ -15,10 +15,11 @@ from urllib.parse import quote
 
 from clearsight import __version__
 from clearsight.checks.base import Rule
-from clearsight.cli.runner import FileResult
+from clearsight.cli.runner import FileResult, text_of
 from clearsight.engine import all_rules
 from clearsight.explain import plain_summary
-from clearsight.model import Finding, Severity
+from clearsight.model import Finding, Severity, Span
+from clearsight.notebook import CellMap
 from clearsight.source import SourceText
 
 INFORMATION_URI = "https://github.com/clearsight-dev/clearsight"
@@ -29,9 +30,20 @@ def _source_lines(result: FileResult) -> list[str]:
     if result.text is not None:
         return SourceText(result.text).lines
     try:
-        return SourceText.from_bytes(Path(result.path).read_bytes(), result.path).lines
+        return SourceText(text_of(Path(result.path).read_bytes(), result.path)).lines
     except OSError:
         return []
+
+
+def _placed(cells: CellMap | None, span: Span) -> tuple[int | None, Span]:
+    """A span as it is shown: in a notebook, its cell (1-based) and the span in that cell's
+    lines (an end in another cell is cut to the start)."""
+    if cells is None:
+        return None, span
+    cell, line = cells.locate(span.start.line)
+    end_cell, end_line = cells.locate(span.end.line)
+    end = (end_line, span.end.column) if end_cell == cell else (line, span.start.column)
+    return cell, Span.of(line, span.start.column, *end)
 
 
 # C0 controls and DEL shown as their Unicode "control pictures" (one character each, so the
@@ -57,7 +69,10 @@ def format_text(results: list[FileResult], color: bool = False) -> str:
         lines = _source_lines(result)
         for finding in result.findings:
             start = finding.span.start
-            where = paint(f"{_printable(result.path)}:{start.line + 1}:{start.column + 1}:", "1")
+            cell, shown = _placed(result.cells, finding.span)
+            in_cell = f"cell {cell}:" if cell is not None else ""
+            position = f"{shown.start.line + 1}:{shown.start.column + 1}:"
+            where = paint(f"{_printable(result.path)}:{in_cell}{position}", "1")
             code = paint(finding.code, colors[finding.severity])
             message = _printable(finding.message)
             out.append(f"{where} {code} [{finding.severity.label}] {message}")
@@ -90,18 +105,42 @@ def summary_line(results: list[FileResult]) -> str:
     )
 
 
-def finding_json(path: str, finding: Finding) -> dict[str, Any]:
+def finding_json(path: str, finding: Finding, cells: CellMap | None = None) -> dict[str, Any]:
+    """`cells`: a notebook's, whose findings name their cell (1-based) and lines in it."""
     data = finding.to_dict()
-    start, end = finding.span.start, finding.span.end
+    cell, span = _placed(cells, finding.span)
+    start, end = span.start, span.end
     data.pop("span")
+    if cells is not None:
+        data["related"] = [_in_cell(entry, cells) for entry in data.get("related", [])]
+        for fix in data.get("fixes", []):
+            fix["edits"] = [_in_cell(edit, cells) for edit in fix.get("edits", [])]
     return {
         "path": path,
+        **({"cell": cell} if cell is not None else {}),
         "line": start.line + 1,
         "column": start.column + 1,
         "end_line": end.line + 1,
         "end_column": end.column + 1,
         **data,
     }
+
+
+def _in_cell(entry: dict[str, Any], cells: CellMap) -> dict[str, Any]:
+    """A related location's or a fix edit's dict with its span in its cell's lines and the
+    cell named (those in other files kept as they are)."""
+    if entry.get("path") is not None or "span" not in entry:
+        return entry
+    span = entry["span"]
+    start, end = span["start"], span["end"]
+    cell, moved = _placed(
+        cells, Span.of(start["line"], start["column"], end["line"], end["column"])
+    )
+    as_dict = {
+        "start": {"line": moved.start.line, "column": moved.start.column},
+        "end": {"line": moved.end.line, "column": moved.end.column},
+    }
+    return {**entry, "cell": cell, "span": as_dict}
 
 
 def _fingerprints(result: FileResult) -> list[dict[str, str]]:
@@ -114,7 +153,7 @@ def _fingerprints(result: FileResult) -> list[dict[str, str]]:
 def format_json(results: list[FileResult], shard: dict[str, Any] | None = None) -> str:
     """`shard`: what a shard's report says of its run (`clearsight merge` reads it)."""
     findings = [
-        {**finding_json(r.path, f), **marks}
+        {**finding_json(r.path, f, r.cells), **marks}
         for r in results
         for f, marks in zip(r.findings, _fingerprints(r), strict=True)
     ]
@@ -166,59 +205,75 @@ _SARIF_LEVEL = {
 }
 
 
-def _related_locations(finding: Finding, own: dict[str, Any]) -> list[dict[str, Any]]:
+def _cell_property(cell: int | None) -> dict[str, Any]:
+    """A SARIF location's property bag naming a notebook's cell (1-based)."""
+    return {"properties": {"cell": cell}} if cell is not None else {}
+
+
+def _related_locations(
+    finding: Finding, own: dict[str, Any], cells: CellMap | None = None
+) -> list[dict[str, Any]]:
     out = []
     for number, related in enumerate(finding.related, start=1):
-        artifact = own
+        artifact, cell, span = own, None, related.span
         if related.path is not None:
             uri, relative = artifact_uri(related.path)
             artifact = {"uri": uri, **({"uriBaseId": "%SRCROOT%"} if relative else {})}
+        else:
+            cell, span = _placed(cells, span)
         out.append(
             {
                 "id": number,
                 "message": {"text": related.message},
                 "physicalLocation": {
                     "artifactLocation": artifact,
-                    "region": {"startLine": related.span.start.line + 1},
+                    "region": {"startLine": span.start.line + 1},
                 },
+                **_cell_property(cell),
             }
         )
     return out
 
 
-def _code_flows(finding: Finding, own: dict[str, Any]) -> list[dict[str, Any]]:
+def _code_flows(
+    finding: Finding, own: dict[str, Any], cells: CellMap | None = None
+) -> list[dict[str, Any]]:
     """A dataflow finding's path as one SARIF thread flow: the source, each step, the sink."""
     steps = []
     for related in finding.related:
-        artifact = own
-        region: dict[str, Any] = {"startLine": related.span.start.line + 1}
+        artifact, cell, span = own, None, related.span
         if related.path is not None:
             uri, relative = artifact_uri(related.path)
             artifact = {"uri": uri, **({"uriBaseId": "%SRCROOT%"} if relative else {})}
+            region: dict[str, Any] = {"startLine": span.start.line + 1}
         else:
-            region.update(
-                startColumn=related.span.start.column + 1,
-                endLine=related.span.end.line + 1,
-                endColumn=related.span.end.column + 1,
-            )
-        steps.append((artifact, region, related.message))
-    start, end = finding.span.start, finding.span.end
+            cell, span = _placed(cells, span)
+            region = {
+                "startLine": span.start.line + 1,
+                "startColumn": span.start.column + 1,
+                "endLine": span.end.line + 1,
+                "endColumn": span.end.column + 1,
+            }
+        steps.append((artifact, region, related.message, cell))
+    sink_cell, sink = _placed(cells, finding.span)
+    start, end = sink.start, sink.end
     sink_region = {
         "startLine": start.line + 1,
         "startColumn": start.column + 1,
         "endLine": end.line + 1,
         "endColumn": end.column + 1,
     }
-    if not any(message.startswith("sink:") for _, _, message in steps):
-        steps.append((own, sink_region, "sink: " + finding.message.split(":", 1)[0]))
+    if not any(message.startswith("sink:") for _, _, message, _ in steps):
+        steps.append((own, sink_region, "sink: " + finding.message.split(":", 1)[0], sink_cell))
     locations = [
         {
             "location": {
                 "physicalLocation": {"artifactLocation": artifact, "region": region},
                 "message": {"text": message},
+                **_cell_property(cell),
             }
         }
-        for artifact, region, message in steps
+        for artifact, region, message, cell in steps
     ]
     return [{"threadFlows": [{"locations": locations}]}]
 
@@ -302,7 +357,8 @@ def format_sarif(
                 )  # fmt: skip
                 used[finding.code] = len(driver_rules)
                 driver_rules.append(_sarif_rule(rule))
-            start, end = finding.span.start, finding.span.end
+            cell, span = _placed(result.cells, finding.span)
+            start, end = span.start, span.end
             location: dict[str, Any] = {"uri": uri}
             if relative:
                 location["uriBaseId"] = "%SRCROOT%"
@@ -321,14 +377,15 @@ def format_sarif(
                                 "endLine": end.line + 1,
                                 "endColumn": end.column + 1,
                             },
-                        }
+                        },
+                        **_cell_property(cell),
                     }
                 ],
             }
             if finding.related:
-                entry["relatedLocations"] = _related_locations(finding, location)
+                entry["relatedLocations"] = _related_locations(finding, location, result.cells)
                 if finding.metrics.get("dataflow"):
-                    entry["codeFlows"] = _code_flows(finding, location)
+                    entry["codeFlows"] = _code_flows(finding, location, result.cells)
             if finding.security is not None:
                 entry["properties"] = {
                     "bandit_severity": finding.security.bandit_severity,
@@ -387,11 +444,13 @@ def format_github(results: list[FileResult]) -> str:
     for result in results:
         path = _escape_property(Path(result.path).as_posix())
         for finding in result.findings:
-            start, end = finding.span.start, finding.span.end
+            cell, span = _placed(result.cells, finding.span)
+            start, end = span.start, span.end
+            title = finding.code + (f" (cell {cell})" if cell is not None else "")
             properties = (
                 f"file={path},line={start.line + 1},col={start.column + 1},"
                 f"endLine={end.line + 1},endColumn={end.column + 1},"
-                f"title={_escape_property(finding.code)}"
+                f"title={_escape_property(title)}"
             )
             message = _escape_data(f"{finding.code} {finding.message}")
             out.append(f"::{command[finding.severity]} {properties}::{message}")

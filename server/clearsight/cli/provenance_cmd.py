@@ -32,7 +32,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def _summaries(paths: list[str]) -> tuple[list[report.FileSummary], list[SourceText], int]:
     resolver = SettingsResolver()
-    found = discover(paths, resolver)
+    found = discover(paths, resolver, notebooks=False)  # provenance of cells: not yet
     for path, reason in found.errors:
         print(f"clearsight: error: {path}: {reason}", file=sys.stderr)
     summaries, sources = [], []

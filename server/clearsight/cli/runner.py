@@ -21,6 +21,8 @@ from clearsight.deps.environment import ENVIRONMENTS, Environment, site_packages
 from clearsight.deps.project import declaration_stamp
 from clearsight.engine import CHECK_FAILED, LIMIT_REACHED, analyze, unreadable_finding
 from clearsight.model import Finding
+from clearsight.notebook import CellMap, is_notebook, notebook_cells, notebook_text
+from clearsight.notebook_analysis import analyze_notebook
 from clearsight.provenance.service import SERVICE
 from clearsight.review.fingerprints import Placed, place
 from clearsight.settings import Settings
@@ -40,6 +42,18 @@ class FileResult:
     unreadable: bool = False
     # The findings with their fingerprints (same order), when a report or baseline needs them.
     placed: list[Placed] | None = None
+    # A notebook's cells: findings' lines are in its joined code (`clearsight.notebook`).
+    cells: CellMap | None = None
+
+
+def cells_of(raw: bytes, path: str) -> CellMap | None:
+    """Where a notebook's code cells are in the text its findings refer to (None: a file)."""
+    return notebook_cells(raw) if is_notebook(path) else None
+
+
+def text_of(raw: bytes, path: str) -> str:
+    """The text a file's findings refer to: a notebook's joined code cells, else the file."""
+    return notebook_text(raw) if is_notebook(path) else SourceText.from_bytes(raw, path).text
 
 
 def place_results(results: list[FileResult]) -> None:
@@ -51,7 +65,7 @@ def place_results(results: list[FileResult]) -> None:
             text = ""
         elif text is None:
             raw = read_file(Path(result.path))
-            text = SourceText.from_bytes(raw, result.path).text if isinstance(raw, bytes) else ""
+            text = text_of(raw, result.path) if isinstance(raw, bytes) else ""
         result.placed = place(result.findings, text)
 
 
@@ -63,6 +77,9 @@ class RunResult:
 
 
 def analyze_bytes(raw: bytes, path: str, settings: Settings) -> tuple[list[Finding], str]:
+    if is_notebook(path):
+        findings, text, _ = analyze_notebook(raw, path, settings)
+        return findings, text
     source = SourceText.from_bytes(raw, path)
     return analyze(source, path, settings), source.text
 
@@ -153,7 +170,7 @@ def _recall(
         key = FindingCache.key(raw, name, context)
     cached = cache.get(key) if cache and key else None
     if cached is not None:
-        return FileResult(name, cached, None), None
+        return FileResult(name, cached, None, cells=cells_of(raw, name)), None
     return None, (raw, name, settings, key)
 
 
@@ -219,10 +236,10 @@ def _fill(
 ) -> list[FileResult]:
     """Analyses the pending jobs (in worker processes), puts each result in its slot and
     the cache, and returns the results in the slots' order."""
-    for (index, _raw, name, _settings, key), (findings, text) in zip(
+    for (index, raw, name, _settings, key), (findings, text) in zip(
         pending, _analyse_all(pending, jobs), strict=True
     ):
-        slots[index] = FileResult(name, findings, text)
+        slots[index] = FileResult(name, findings, text, cells=cells_of(raw, name))
         _remember(cache, key, findings)
         advance(1)
     return [slot for slot in slots if slot is not None]

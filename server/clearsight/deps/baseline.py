@@ -25,6 +25,7 @@ from clearsight import gitrun
 GIT_TIMEOUT = 5.0  # seconds, per git command
 _STAMP_FILES = ("HEAD", "logs/HEAD", "packed-refs", "FETCH_HEAD", "ORIG_HEAD")
 _MAX_BLOB_BYTES = 4_000_000
+_COMPARED_SUFFIXES = (".py", ".pyi", ".pyw", ".ipynb")  # notebooks: their code cells
 # "Not a repository" is asked again after this long (`git init` in an open workspace).
 _RECHECK_SECONDS = 10.0
 
@@ -143,12 +144,13 @@ class _Baseline:
 
 
 def _python_blobs(listing: str) -> dict[str, tuple[str, int]]:
-    """`git ls-tree -r -l -z` entries (`MODE TYPE ID SIZE<TAB>PATH`) of Python sources."""
+    """`git ls-tree -r -l -z` entries (`MODE TYPE ID SIZE<TAB>PATH`) of Python sources and
+    notebooks."""
     found = {}
     for entry in listing.split("\0"):
         header, _, path = entry.partition("\t")
         fields = header.split()
-        if len(fields) == 4 and fields[1] == "blob" and path.endswith((".py", ".pyi", ".pyw")):
+        if len(fields) == 4 and fields[1] == "blob" and path.endswith(_COMPARED_SUFFIXES):
             size = fields[3]
             found[path] = (fields[2], int(size) if size.isdigit() else _MAX_BLOB_BYTES + 1)
     return found

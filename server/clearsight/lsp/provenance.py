@@ -331,7 +331,7 @@ class ProvenanceFeatures:
 
     def _report_paths(self, root: str | None, buffers: dict[str, str]) -> list[str]:
         """The workspace's files (up to the limit), then open buffers outside them."""
-        files = discover([root], self.server.resolver).files if root else []
+        files = discover([root], self.server.resolver, notebooks=False).files if root else []
         paths = [str(p.resolve()) for p in files[:REPORT_FILE_LIMIT]]
         return paths + [p for p in buffers if p not in paths]
 

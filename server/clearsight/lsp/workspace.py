@@ -123,9 +123,10 @@ def _roots(ls: ClearsightServer) -> list[str]:
 
 
 def _files(ls: ClearsightServer) -> list[Path]:
-    """The workspace's Python files, found as `clearsight check` finds them."""
+    """The workspace's Python files, found as `clearsight check` finds them (notebooks
+    not yet: their findings' positions are in cells, which this report cannot say)."""
     roots = _roots(ls)
-    return discover(roots, ls.resolver).files if roots else []
+    return discover(roots, ls.resolver, notebooks=False).files if roots else []
 
 
 async def _report(
