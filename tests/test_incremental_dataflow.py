@@ -133,6 +133,28 @@ def test_a_sanitizer_typed_between_source_and_sink_removes_the_finding() -> None
     assert ("CS-S002", 48) in codes(check(analyzer, APP))
 
 
+@pytest.mark.parametrize(
+    "texts",
+    [
+        # A method called on a module at module level reads the name where it runs (its
+        # statement may change it): the import removed, the flow must go, and come back.
+        ("import os\nos.system(input())\n", "os.system(input())\n",
+         "import os\nos.system(input())\n"),
+        ("import os\nx = 1\nos.system(input())\n", "x = 1\nos.system(input())\n"),
+        ("import subprocess as sp\nsp.call(input(), shell=True)\n",
+         "sp = None\nsp.call(input(), shell=True)\n"),
+        ("class C:\n    import os\n    os.system(input())\n",
+         "class C:\n    os = None\n    os.system(input())\n"),
+    ],
+)  # fmt: skip
+def test_a_binding_removed_from_another_statement_updates_a_module_level_call(
+    texts: tuple[str, ...],
+) -> None:
+    analyzer = IncrementalAnalyzer("app.py")
+    for text in texts:
+        check(analyzer, text)
+
+
 def test_editing_a_helper_updates_the_findings_of_its_callers() -> None:
     analyzer = IncrementalAnalyzer("app.py")
     assert ("CS-S001", 15) in codes(check(analyzer, APP))

@@ -707,9 +707,13 @@ class ModuleEvaluator:
             if class_definition is None:
                 return {}
         for name in statement.shape.writes & statement.shape.reads:
+            # Read here, not through the globals: recorded, so that a change of what binds
+            # it (an import removed) makes this unit's results out of date.
             if owner is None:
+                self.record(("global", name))
                 earlier = self._value(self._binders.get(name, ()), name, statement)
             else:
+                self.record(("member", owner.unit.key, owner.order, name))
                 binders = self._member_binders.get((owner.unit.key, owner.order), {})
                 earlier = self._value(binders.get(name, ()), name, statement)
             if earlier is not None:
