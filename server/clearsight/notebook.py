@@ -147,10 +147,8 @@ def read_notebook(raw: bytes) -> Notebook | NotebookProblem:
 
 
 def _joined(document: dict[str, Any]) -> Notebook:
-    parts: list[str] = []
-    cells: list[Cell] = []
+    code: list[tuple[int, str]] = []
     problems: list[NotebookProblem] = []
-    line = 0
     for index, cell in enumerate(document["cells"]):
         number = index + 1
         kind = cell.get("cell_type") if isinstance(cell, dict) else None
@@ -164,14 +162,26 @@ def _joined(document: dict[str, Any]) -> Notebook:
         if source is None:
             problems.append(NotebookProblem(f"cell {number}'s source is not text", number))
             continue
+        code.append((index, source))
+    text, cells = join_cells(code)
+    return Notebook(document, text, cells, tuple(problems))
+
+
+def join_cells(code: Sequence[tuple[int, str]]) -> tuple[str, CellMap]:
+    """Code cells ((position in the notebook, source), in order) masked and joined as one
+    text, and where each is in it."""
+    parts: list[str] = []
+    cells: list[Cell] = []
+    line = 0
+    for index, source in code:
         masked_text, masked = mask_ipython(source)
         if masked_text and not masked_text.endswith("\n"):
             masked_text += "\n"
         count = masked_text.count("\n")
-        cells.append(Cell(number, index, line, count, masked))
+        cells.append(Cell(index + 1, index, line, count, masked))
         parts.append(masked_text)
         line += count
-    return Notebook(document, "".join(parts), CellMap(tuple(cells)), tuple(problems))
+    return "".join(parts), CellMap(tuple(cells))
 
 
 def notebook_text(raw: bytes) -> str:

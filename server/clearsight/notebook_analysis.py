@@ -10,16 +10,17 @@ yet: git's lines of a notebook are its JSON's, not its code's.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from clearsight.engine import SYNTAX_ERROR, analyze, source_problems, unreadable_finding
+from clearsight.incremental import IncrementalAnalyzer
 from clearsight.model import Finding, Span, TextEdit
 from clearsight.notebook import (
     Cell,
     CellMap,
-    Notebook,
     NotebookProblem,
+    join_cells,
     read_notebook,
     unmasked,
     with_sources,
@@ -43,12 +44,65 @@ def analyze_notebook(
     ]
     if not notebook.python or not notebook.cells.cells:
         return problems, notebook.text, notebook.cells
-    text, syntax = _without_unparsable_cells(notebook, path)
-    settings = replace(settings, provenance=replace(settings.provenance, enabled=False))
-    found = analyze(SourceText(text, path=path), path, settings)
-    findings = [*problems, *syntax, *(_cell_lines_named(f, notebook.cells) for f in found)]
+    findings = [*problems, *_joined_findings(notebook.text, notebook.cells, path, settings)]
     findings.sort(key=lambda f: (f.span.start, f.code))
     return findings, notebook.text, notebook.cells
+
+
+def analyze_cells(
+    sources: Sequence[str],
+    path: str,
+    settings: Settings,
+    analyzer: IncrementalAnalyzer | None = None,
+) -> list[list[Finding]]:
+    """The findings of each code cell (sources in order) in the cell's own lines, as an
+    editor shows them in the cell; a finding's related locations and fixes in other cells
+    are left out. `analyzer`: the notebook's, so that an edit re-checks what it touched."""
+    text, cells = join_cells(list(enumerate(sources)))
+    per_cell: list[list[Finding]] = [[] for _ in sources]
+    if not cells.cells:
+        return per_cell
+    for finding in _joined_findings(text, cells, path, settings, analyzer):
+        cell = cells.cell_at(finding.span.start.line) or cells.cells[-1]
+        per_cell[cell.index].append(_within(finding, cell))
+    return per_cell
+
+
+def _within(finding: Finding, cell: Cell) -> Finding:
+    """A finding of the joined text in its cell's lines."""
+    first, end = cell.first_line, cell.first_line + max(cell.lines, 1)
+    inside = replace(
+        finding,
+        related=tuple(r for r in finding.related
+                      if r.path is not None or first <= r.span.start.line < end),
+        fixes=tuple(fix for fix in finding.fixes
+                    if fix.path is not None or all(_in_cell(e, cell) for e in fix.edits)),
+    )  # fmt: skip
+    moved = inside.shifted(-first)
+    last = max(cell.lines - 1, 0)
+    if moved.span.start.line > last:  # a finding past the end: the cell's last line
+        moved = replace(moved, span=Span.point(last))
+    if moved.span.end.line > last + 1:
+        moved = replace(moved, span=Span(moved.span.start, moved.span.start))
+    return moved
+
+
+def _joined_findings(
+    text: str,
+    cells: CellMap,
+    path: str,
+    settings: Settings,
+    analyzer: IncrementalAnalyzer | None = None,
+) -> list[Finding]:
+    """The engine on the joined code cells (those that do not parse left out, each with its
+    syntax error); provenance off. Positions are in the joined text."""
+    text, syntax = _without_unparsable_cells(text, cells, path)
+    settings = replace(settings, provenance=replace(settings.provenance, enabled=False))
+    if analyzer is not None:
+        found = analyzer.analyze(text, settings)[1]
+    else:
+        found = analyze(SourceText(text, path=path), path, settings)
+    return [*syntax, *(_cell_lines_named(f, cells) for f in found)]
 
 
 _LINE_NAMED = re.compile(r"\bline (\d+)\b")
@@ -71,10 +125,10 @@ def _cell_lines_named(finding: Finding, cells: CellMap) -> Finding:
     return replace(finding, message=named(finding.message), related=related)
 
 
-def _without_unparsable_cells(notebook: Notebook, path: str) -> tuple[str, list[Finding]]:
+def _without_unparsable_cells(text: str, cells: CellMap, path: str) -> tuple[str, list[Finding]]:
     """The joined text with every cell that does not parse blanked (its lines kept), and
     the syntax errors found."""
-    lines = notebook.text.splitlines(keepends=True)
+    lines = text.splitlines(keepends=True)
     errors: list[Finding] = []
     blanked: set[int] = set()
     while True:
@@ -82,7 +136,7 @@ def _without_unparsable_cells(notebook: Notebook, path: str) -> tuple[str, list[
         problem = source.parse_problem
         if problem is None:
             return source.text, errors
-        cell = notebook.cells.cell_at(problem.line)
+        cell = cells.cell_at(problem.line)
         if cell is None or cell.number in blanked:
             return source.text, errors  # the engine reports what is left
         errors.extend(f for f in source_problems(source) if f.code == SYNTAX_ERROR)

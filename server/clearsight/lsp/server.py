@@ -41,6 +41,7 @@ from clearsight.lsp import convert
 from clearsight.lsp.documents import Documents
 from clearsight.lsp.environments import EnvironmentFeatures
 from clearsight.lsp.idle_gc import IdleCollector
+from clearsight.lsp.notebooks import Notebooks
 from clearsight.lsp.positions import from_client
 from clearsight.lsp.provenance import ProvenanceFeatures
 from clearsight.lsp.provenance import register as register_provenance
@@ -49,6 +50,7 @@ from clearsight.lsp.review import register as register_review
 from clearsight.lsp.stdio import serve_stdio
 from clearsight.lsp.workspace import register as register_workspace_diagnostics
 from clearsight.model import Finding, Fix
+from clearsight.notebook_analysis import analyze_cells
 from clearsight.review.baseline import BaselineWatch
 from clearsight.review.notices import Notices
 from clearsight.review.scope import ChangedScope
@@ -118,9 +120,10 @@ _ANSWERED = object()  # a message already answered while it was being read
 class ClearsightProtocol(LanguageServerProtocol):
     """pygls's protocol with two changes.
 
-    Open documents live in `Documents` only. pygls keeps its own copy too, whose lines also
-    break at \\f and U+2028; to fit an incoming edit to those lines it clamps the edit's
-    positions *in place*, so the edit our handler then sees is already wrong.
+    Open documents live in `Documents` only (notebooks' cells too, `Notebooks` keeping
+    their order). pygls keeps its own copy too, whose lines also break at \\f and U+2028;
+    to fit an incoming edit to those lines it clamps the edit's positions *in place*, so
+    the edit our handler then sees is already wrong.
 
     A request whose params do not fit the protocol gets an error response. pygls only logs
     it (and shows an error), and the editor would wait for an answer forever.
@@ -145,6 +148,27 @@ class ClearsightProtocol(LanguageServerProtocol):
         self, params: types.DidCloseTextDocumentParams
     ) -> Generator[Any, Any, None]:
         if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+    def lsp_notebook_document__did_open(
+        self, params: types.DidOpenNotebookDocumentParams
+    ) -> Generator[Any, Any, None]:
+        if (handler := self.fm.features.get(types.NOTEBOOK_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    def lsp_notebook_document__did_change(
+        self, params: types.DidChangeNotebookDocumentParams
+    ) -> Generator[Any, Any, None]:
+        if (handler := self.fm.features.get(types.NOTEBOOK_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+    def lsp_notebook_document__did_close(
+        self, params: types.DidCloseNotebookDocumentParams
+    ) -> Generator[Any, Any, None]:
+        if (handler := self.fm.features.get(types.NOTEBOOK_DOCUMENT_DID_CLOSE)) is not None:
             yield handler, (params,), None
 
     def structure_message(self, data: dict[str, Any]) -> Any:
@@ -205,8 +229,20 @@ def analyse_snapshot(
 
 class ClearsightServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("clearsight", __version__, protocol_cls=ClearsightProtocol)
+        super().__init__(
+            "clearsight",
+            __version__,
+            protocol_cls=ClearsightProtocol,
+            notebook_document_sync=types.NotebookDocumentSyncOptions(
+                notebook_selector=[
+                    types.NotebookDocumentFilterWithCells(
+                        cells=[types.NotebookCellLanguage(language="python")]
+                    )
+                ]
+            ),
+        )
         self.documents = Documents()
+        self.notebooks = Notebooks()
         self.states: dict[str, DocumentState] = {}
         # The documents that keep an analyzer, least recently analysed first.
         self.kept_analyzers: OrderedDict[str, None] = OrderedDict()
@@ -288,6 +324,7 @@ class ClearsightServer(LanguageServer):
         return settings
 
     def path_for(self, uri: str) -> str:
+        uri = self.notebooks.notebook_of(uri) or uri  # a cell: its notebook's file
         try:
             path = to_fs_path(uri)
         except Exception:
@@ -303,8 +340,10 @@ class ClearsightServer(LanguageServer):
         return self.states.setdefault(uri, DocumentState())
 
     def schedule(self, uri: str, delay: float | None = None) -> None:
-        """Analyse the document's current text soon; any pending run for it is superseded."""
+        """Analyse the document's current text soon; any pending run for it is superseded.
+        A notebook's cell: the notebook is analysed (all its cells at once)."""
         self.idle_gc.activity()
+        uri = self.notebooks.notebook_of(uri) or uri
         state = self.state(uri)
         if state.task is not None and not state.task.done():
             state.task.cancel()
@@ -342,6 +381,9 @@ class ClearsightServer(LanguageServer):
         if delay:
             await asyncio.sleep(delay)
         await self._await_configuration()
+        if self.notebooks.get(uri) is not None:
+            await self._analyse_notebook(uri)
+            return None
         document = self.documents.get(uri)
         if document is None:
             return None
@@ -465,6 +507,40 @@ class ClearsightServer(LanguageServer):
                     types.LogMessageParams(type=types.MessageType.Info, message=message)
                 )
 
+    async def _analyse_notebook(self, uri: str) -> None:
+        """All the Python code cells of a notebook as one module (`analyze_cells`); each
+        cell's findings stored and published under the cell's URI and version."""
+        cells = [(d.uri, d.version, d.text) for d in self.notebooks.code_cells(uri, self.documents)]
+        state, path = self.state(uri), self.path_for(uri)
+        settings = self.settings_for(uri)
+        if state.analyzer is None:
+            state.analyzer = IncrementalAnalyzer(path)
+        self._keep_analyzer(uri)
+        started = time.perf_counter()
+        with self._busy_lock:
+            self.busy += 1
+        try:
+            per_cell = await asyncio.get_running_loop().run_in_executor(
+                self.executor, analyze_cells, [text for _, _, text in cells], path, settings,
+                state.analyzer,
+            )  # fmt: skip
+        finally:
+            with self._busy_lock:
+                self.busy -= 1
+        state.cost = time.perf_counter() - started
+        for cell_uri, version, text in cells:
+            current = self.documents.get(cell_uri)
+            if current is None or current.version != version or current.text != text:
+                return  # superseded while running: the next run publishes
+        for (cell_uri, version, text), findings in zip(cells, per_cell, strict=True):
+            analysis = Analysis(
+                cell_uri, version, SourceText(text, path=path), findings,
+                _result_id(version, findings), parsed=True,
+            )  # fmt: skip
+            self.state(cell_uri).analysis = analysis
+            if not self.pull_diagnostics:
+                self.publish(analysis)
+
     def _run_analysis(self, *args: Any) -> Analysis | None:
         uri, version, text, path, settings = args[:5]
         current = self.documents.get(uri)
@@ -499,7 +575,8 @@ class ClearsightServer(LanguageServer):
             if document is None:
                 return None
             state = self.state(uri)
-            task = state.task
+            runs = self.states.get(self.notebooks.notebook_of(uri) or uri, state)
+            task = runs.task  # a cell's: its notebook's run
             if task is not None and not task.done():
                 await asyncio.wait([task])  # returns on cancellation too (superseded, closed)
                 continue
@@ -831,6 +908,36 @@ def create_server() -> ClearsightServer:
                 types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
             )
 
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+    def on_notebook_open(ls: ClearsightServer, params: types.DidOpenNotebookDocumentParams) -> None:
+        ls.notebooks.open(params, ls.documents)
+        ls.schedule(params.notebook_document.uri, delay=0)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    def on_notebook_change(
+        ls: ClearsightServer, params: types.DidChangeNotebookDocumentParams
+    ) -> None:
+        uri = params.notebook_document.uri
+        closed = {c.uri for c in (params.change.cells and params.change.cells.structure
+                                  and params.change.cells.structure.did_close) or ()}  # fmt: skip
+        ls.notebooks.change(params, ls.documents, ls.encoding)
+        for cell in closed:
+            ls.states.pop(cell, None)
+        if ls.notebooks.get(uri) is not None:
+            ls.schedule(uri)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+    def on_notebook_close(
+        ls: ClearsightServer, params: types.DidCloseNotebookDocumentParams
+    ) -> None:
+        uri = params.notebook_document.uri
+        state = ls.states.pop(uri, None)
+        ls.kept_analyzers.pop(uri, None)
+        if state and state.task and not state.task.done():
+            state.task.cancel()
+        for cell in ls.notebooks.close(params, ls.documents):
+            ls.states.pop(cell, None)
+
     @server.feature(
         types.TEXT_DOCUMENT_DIAGNOSTIC,
         types.DiagnosticOptions(
@@ -861,6 +968,8 @@ def create_server() -> ClearsightServer:
         analysis = await ls.current_analysis(params.text_document.uri)
         if analysis is None:
             return None
+        if ls.notebooks.notebook_of(analysis.uri) is not None:  # no provenance in cells yet
+            return ls.code_actions(analysis, params)
         return [*ls.code_actions(analysis, params), *ls.provenance.code_actions(analysis, params)]
 
     @server.feature(types.CODE_ACTION_RESOLVE)
@@ -873,6 +982,8 @@ def create_server() -> ClearsightServer:
         if analysis is None:
             return None
         hover = ls.hover(analysis, params.position)
+        if ls.notebooks.notebook_of(analysis.uri) is not None:  # no provenance in cells yet
+            return hover
         line = await asyncio.get_running_loop().run_in_executor(
             ls.executor, ls.provenance.hover_line, analysis, params.position.line
         )
@@ -890,6 +1001,8 @@ def create_server() -> ClearsightServer:
         analysis = await ls.current_analysis(params.text_document.uri)
         if analysis is None:
             return None
+        if ls.notebooks.notebook_of(analysis.uri) is not None:  # no provenance in cells yet
+            return ls.code_lenses(analysis)
         lens = ls.provenance.file_lens(analysis)
         return [*([lens] if lens else []), *ls.code_lenses(analysis)]
 
