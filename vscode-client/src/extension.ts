@@ -290,6 +290,9 @@ function clientOptions(): LanguageClientOptions {
     documentSelector: [
       { scheme: "file", language: "python" },
       { scheme: "untitled", language: "python" },
+      // The Python cells of Jupyter notebooks: synced through the notebook's own
+      // notifications, and this selector lets diagnostics, hovers and quick fixes reach them.
+      { notebook: "jupyter-notebook", language: "python" },
     ],
     outputChannel: output,
     revealOutputChannelOn: RevealOutputChannelOn.Never,

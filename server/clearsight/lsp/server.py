@@ -538,8 +538,9 @@ class ClearsightServer(LanguageServer):
                 _result_id(version, findings), parsed=True,
             )  # fmt: skip
             self.state(cell_uri).analysis = analysis
-            if not self.pull_diagnostics:
-                self.publish(analysis)
+            # Pushed even to an editor that pulls: VS Code's client (vscode-languageclient
+            # 9) pulls only for documents in text tabs, never for a notebook's cells.
+            self.publish(analysis)
 
     def _run_analysis(self, *args: Any) -> Analysis | None:
         uri, version, text, path, settings = args[:5]

@@ -210,7 +210,7 @@ async function problems(page) {
       markers.push({ file, code: code[1], line: Number(position[1]), column: Number(position[2]), text: row.text.replace(/\s+/g, " ").trim() });
     } else {
       // A resource row ("insecure.py 2") heads the markers of that file.
-      file = (row.text.trim().match(/^([\w.-]+\.py)\b/) ?? ["", ""])[1];
+      file = (row.text.trim().match(/^([\w.-]+\.(?:py|ipynb))\b/) ?? ["", ""])[1];
     }
   }
   return markers;
@@ -403,6 +403,7 @@ async function scenario(page, workspace) {
 
   await checkReview(page, workspace);
   await checkRiskReport(page);
+  await checkNotebook(page, workspace);
 
   if (args.screenshot) {
     await page.screenshot({ path: args.screenshot });
@@ -616,6 +617,38 @@ async function checkReview(page, workspace) {
  * plotly.js (the page's CSP allows nothing else): the hotspot map is drawn, and a file link
  * of the functions table opens that file.
  */
+/** A Jupyter notebook opened in VS Code's notebook editor: its cells' findings, in the cell. */
+async function checkNotebook(page, workspace) {
+  const cells = [
+    { cell_type: "markdown", metadata: {}, source: ["# Loading data"] },
+    { cell_type: "code", execution_count: null, metadata: {}, outputs: [], source: ["%matplotlib inline\n", "import os"] },
+    { cell_type: "code", execution_count: null, metadata: {}, outputs: [], source: ["def load(text):\n", "    return eval(text)"] },
+  ];
+  const notebook = { cells, metadata: { kernelspec: { display_name: "Python 3", language: "python", name: "python3" }, language_info: { name: "python" } }, nbformat: 4, nbformat_minor: 5 };
+  writeFileSync(path.join(workspace, "analysis.ipynb"), JSON.stringify(notebook, null, 1) + "\n");
+  await openFile(page, "analysis.ipynb");
+  let found = [];
+  try {
+    found = await waitFor(async () => {
+      const markers = await problems(page);
+      return has(markers, "analysis.ipynb", "B307", 2) ? markers : false;
+    }, "B307 in the notebook's cell");
+  } catch (error) {
+    found = await problems(page);
+    log(String(error));
+  }
+  report.problems.notebook = found;
+  if (args.screenshot) {
+    await page.screenshot({ path: args.screenshot.replace(/\.png$/, "-notebook.png") });
+  }
+  check("notebook: eval() in the third cell is B307 on the cell's line 2", has(found, "analysis.ipynb", "B307", 2), found);
+  check(
+    "notebook: the %matplotlib magic is not a syntax error",
+    found.length > 0 && !found.some((marker) => marker.file === "analysis.ipynb" && marker.code === "CS-E001"),
+    found.filter((marker) => marker.file === "analysis.ipynb"),
+  );
+}
+
 async function checkRiskReport(page) {
   await runCommand(page, "Clearsight: Show Risk Report");
   // The webview's document is a frame inside VS Code's webview frames.
