@@ -107,6 +107,34 @@ def test_structural_edits_match(edit) -> None:  # type: ignore[no-untyped-def]
     assert_same(analyzer, edit(text), Settings())
 
 
+_BIDI = "s = 'abc\u202edef'\n"
+
+
+@pytest.mark.parametrize(
+    "first_line",
+    ["# nosec\n", "# nosec B613\n", "# nosec B101\n", "import os  # nosec\n", ""],
+)
+@pytest.mark.parametrize("bidi_comment", ["", "  # nosec", "  # nosec B101"])
+def test_nosec_rules_of_the_trojan_source_test_are_bandit_s_whatever_the_parts(
+    first_line: str, bidi_comment: str
+) -> None:
+    """bandit skips its file-level test's issue (B613) for a nosec on the issue's line or
+    on the file's first line, together (`# nosec B101` there and a bare one on the line:
+    the union {B101}, so B613 is reported). The editor checks a file in parts, each with
+    its own first line: the rule must stay the file's, in long functions' parts too."""
+    filler = "".join(f"    v{i} = {i}\n" for i in range(60))
+    bidi = _BIDI.rstrip("\n") + bidi_comment + "\n"
+    texts = [
+        first_line + "import os\n\n\ndef f():\n    return 1\n\n\n" + bidi,
+        first_line + "def long():\n" + filler + "    " + bidi + filler + "    return 1\n",
+        "import os\n\n# nosec\ndef g():\n    " + bidi,  # a nosec first line of a later part
+    ]
+    for text in texts:
+        analyzer = IncrementalAnalyzer(str(STDLIB / "nosec_case.py"))
+        assert_same(analyzer, text + "\nx = 1\n", Settings())
+        assert_same(analyzer, text, Settings())
+
+
 def test_settings_change_is_applied() -> None:
     path = STDLIB / "tarfile.py"
     text = path.read_text(encoding="utf-8")

@@ -929,6 +929,33 @@ async def test_a_huge_buffer_does_not_keep_a_small_one_from_its_diagnostics(
     assert codes(await published(push_client, small, 1, timeout=30)) == ["B307"]
 
 
+async def test_a_buffer_over_the_size_limit_is_edited_exactly_and_reported_without_parsing(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    """Over `max-file-bytes` (here 200 KB), a buffer is one CS-E005 whatever its edits, and
+    the edits land where they should: once the limit is raised, the finding typed near its
+    end is analysed at its line. (The cost of a 32 MB buffer is bench_huge_buffer.py's.)"""
+    await start(client, client_capabilities("visual-studio-code"), tmp_path,
+                {"debounce": 0, "limits": {"max-file-bytes": 200_000}})  # fmt: skip
+    uri, small = (tmp_path / "generated.py").as_uri(), (tmp_path / "small.py").as_uri()
+    lines = 40_000  # "x = 1\n" each: 240 KB
+    open_document(client, uri, "x = 1\n" * lines)
+    assert codes(await published(client, uri, 1)) == ["CS-E005"]
+    edit(client, uri, 2, (3, 0, 3, 0, "y = 2\n"))  # near the top: one line more
+    edit(client, uri, 3, (lines - 2, 0, lines - 1, 0, "eval(input())\n"))  # near the end
+    edit(client, uri, 4, (0, 0, 0, 5, "z = 3"))
+    assert codes(await published(client, uri, 4)) == ["CS-E005"]
+    open_document(client, small, "eval(x)\n")
+    assert codes(await published(client, small, 1)) == ["B307"]
+    count = len(client.publications)
+    raised = {"clearsight": {"limits": {"maxFileBytes": 400_000}}}
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=raised))
+    found = await published(client, uri, 4, after=count)
+    assert [(d.code, d.range.start.line) for d in found if d.code != "B307"] == [
+        ("CS-S004", lines - 2)
+    ]
+
+
 async def test_text_that_cannot_be_parsed_gets_a_diagnostic_instead_of_a_crash(
     pull_client: EditorClient, tmp_path: Path
 ) -> None:

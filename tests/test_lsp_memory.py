@@ -1,11 +1,13 @@
-"""What the language server keeps for documents that are open but not being edited: only
-the most recently edited or opened keep their incremental state (`KEPT_ANALYZERS`); the
-others are analysed whole on their next edit, with the same findings. (Memory itself is
-measured in benchmarks/bench_memory.py, never in a test.)"""
+"""What open documents cost the language server. Only the most recently edited or opened
+keep their incremental state (`KEPT_ANALYZERS`); the others are analysed whole on their
+next edit, with the same findings. An edit's position is found without listing every line
+of a huge buffer. (Memory and time are measured in benchmarks/bench_memory.py and
+bench_huge_buffer.py, never in a test.)"""
 
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 
 import pytest_lsp
@@ -22,6 +24,7 @@ from test_lsp import (
 
 from clearsight.engine import analyze
 from clearsight.incremental import IncrementalAnalyzer
+from clearsight.lsp.positions import line_starts, offset_at, offset_of
 from clearsight.lsp.server import KEPT_ANALYZERS, Analysis, ClearsightServer, DocumentState
 from clearsight.settings import Settings
 from clearsight.source import SourceText
@@ -114,3 +117,22 @@ def test_documents_being_edited_keep_their_state_longer_than_documents_only_open
     assert all(state.analyzer is None for state in [*edited, *opened])
     assert all(state.analyzer is not None for state in more)
     assert len(server.kept_analyzers) == KEPT_ANALYZERS
+
+
+def test_positions_of_edits_are_found_without_listing_every_line() -> None:
+    """`offset_at` (what an incremental edit uses) equals `offset_of` over the whole text's
+    line starts, for every line break LSP knows, past-the-end positions and texts longer
+    than the blocks it counts line breaks in."""
+    rng = random.Random(7)
+    pieces = ["a", "é", "😀", "\n", "\r\n", "\r", "\f", "\u2028", " "]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 40))) for _ in range(2000)]
+    texts += ["x = 1\n" * 400_000, "x = 1\n" * 400_000 + "last", "é😀\n" * 300_000]
+    for text in texts:
+        starts = line_starts(text)
+        lines = len(starts)
+        probes = [(rng.randint(0, lines + 2), rng.randint(0, 12)) for _ in range(8)]
+        probes += [(lines - 1, 0), (lines, 0), (0, 99)]
+        for line, character in probes:
+            for encoding in ("utf-16", "utf-8", "utf-32"):
+                expected = offset_of(text, starts, line, character, encoding)
+                assert offset_at(text, line, character, encoding) == expected

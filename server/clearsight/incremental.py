@@ -52,6 +52,7 @@ from clearsight.checks.registry import CHECKS
 from clearsight.checks.security import (
     ImportState,
     SecurityCheck,
+    file_level_silenced,
     issue_findings,
     run_bandit_from,
 )
@@ -152,8 +153,11 @@ class IncrementalAnalyzer:
         source = SourceText(text, path=self.path)
         self.parsed = False
         if not self._usable(settings, text):
-            self.chunks = []
-            return source, self._whole(source, settings)
+            # Over the size limit: the engine says so without parsing (CS-E005), and that is
+            # the whole result (nothing to carry over from an earlier version).
+            self.chunks, self.lines, self._units = [], [], {}
+            self.parsed = True
+            return source, analyze(source, self.path, settings)
         if settings.fingerprint() != self.settings_key:
             self.chunks, self.lines, self._units = [], [], {}
             self.settings_key = settings.fingerprint()
@@ -306,7 +310,7 @@ class IncrementalAnalyzer:
                 comments[line + chunk.start] = comment
             chunk_findings, state = self._chunk_findings(chunk, settings, state)
             findings.extend(chunk_findings)
-        findings = _first_of_file_level_tests(findings)
+        findings = _first_of_file_level_tests(findings, comments)
         if settings.complexity.enabled and chunks:
             maintainability = module_maintainability([chunk.facts.complexity for chunk in chunks])
             findings.extend(module_findings(source, maintainability, settings))
@@ -373,7 +377,8 @@ class IncrementalAnalyzer:
     ) -> tuple[list[Finding], ImportState]:
         cached = unit.security.get(state)
         if cached is None:
-            issues, after = run_bandit_from(unit.source, settings, state)
+            # File-level tests unfiltered: only the whole file's comments can say (below).
+            issues, after = run_bandit_from(unit.source, settings, state, file_nosec=False)
             cached = (list(issue_findings(unit.source, issues)), after)
             unit.security[state] = cached
         return cached
@@ -482,16 +487,17 @@ def _class_block(header: ClassHeader, units: list[UnitFacts], folded: int) -> tu
     return block, real
 
 
-def _first_of_file_level_tests(findings: list[Finding]) -> list[Finding]:
+def _first_of_file_level_tests(findings: list[Finding], comments: dict[int, str]) -> list[Finding]:
     """bandit's file-level tests report only their first line in a file (the parts of a
-    split chunk are checked in visiting order, not line order)."""
+    split chunk are checked in visiting order, not line order), and that one is silenced
+    by a `# nosec` on its line or on the file's first line (`comments`: 1-based)."""
     first: dict[str, Finding] = {}
     for finding in findings:
         if finding.code in _FILE_LEVEL_TESTS:
             best = first.get(finding.code)
             if best is None or finding.line < best.line:
                 first[finding.code] = finding
-    kept = set(map(id, first.values()))
+    kept = {id(f) for f in first.values() if not file_level_silenced(f.line, comments)}
     return [f for f in findings if f.code not in _FILE_LEVEL_TESTS or id(f) in kept]
 
 

@@ -19,6 +19,8 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _LINE_WITH_BREAK = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 # What str.splitlines also breaks at: form feed, vertical tab, separators, NEL, U+2028/9.
 _OTHER_BREAKS = "\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+# Lines near the top (where file-level findings are) are found without splitting the text.
+_FOUND_WITHOUT_SPLITTING = 64
 
 
 @dataclass(frozen=True)
@@ -215,7 +217,21 @@ class SourceText:
     # -- column units ----------------------------------------------------------------------
 
     def line_text(self, line: int) -> str:
+        if "lines" not in self.__dict__ and 0 <= line < _FOUND_WITHOUT_SPLITTING:
+            return self._nth_line(line)  # a finding at the top of a huge text
         return self.lines[line] if 0 <= line < len(self.lines) else ""
+
+    def _nth_line(self, line: int) -> str:
+        """`lines[line]` without splitting the whole text (the same line breaks)."""
+        text, start = self.text, 0
+        breaks = _LINE_BREAK.finditer(text)
+        for _ in range(line):
+            found = next(breaks, None)
+            if found is None:
+                return ""
+            start = found.end()
+        found = next(breaks, None)
+        return text[start : found.start() if found is not None else len(text)]
 
     def byte_to_char_column(self, line: int, byte_column: int) -> int:
         """UTF-8 byte offset in a 0-based line -> code-point offset."""

@@ -215,10 +215,18 @@ def run_bandit(source: SourceText, settings: Settings) -> list[Issue]:
 
 
 def run_bandit_from(
-    source: SourceText, settings: Settings, state: ImportState, file_tests: bool = True
+    source: SourceText,
+    settings: Settings,
+    state: ImportState,
+    file_tests: bool = True,
+    file_nosec: bool = True,
 ) -> tuple[list[Issue], ImportState]:
     """bandit on a module or on consecutive top-level statements of one, starting from the
-    imports seen above them. Returns the issues and the import state after the text."""
+    imports seen above them. Returns the issues and the import state after the text.
+
+    `file_nosec=False`: the file-level tests' issues are kept whatever `# nosec` says (a
+    part of a file cannot tell: bandit reads the nosec of the issue's line and of the
+    file's first line, `file_level_silenced`)."""
     tree = source.tree
     if tree is None:
         raise ValueError("bandit needs a syntax tree")
@@ -246,6 +254,8 @@ def run_bandit_from(
         finally:
             visitor.unlink()
         if file_tests:
+            if not file_nosec:
+                visitor.tester.nosec_lines = {}
             visitor.context = {
                 "file_data": file_data,
                 "filename": source.path,
@@ -258,6 +268,23 @@ def run_bandit_from(
         after = ImportState(frozenset(visitor.imports), tuple(visitor.import_aliases.items()))
     wanted_sev, wanted_conf = settings.security.severity, settings.security.confidence
     return [issue for issue in issues if issue.filter(wanted_sev, wanted_conf)], after
+
+
+def file_level_silenced(line: int, comments: dict[int, str]) -> bool:
+    """Whether bandit's `# nosec` rule silences a file-level test's issue (B613) reported
+    at 0-based `line`, given the file's comments (1-based line -> comment): what a nosec on
+    that line and one on the file's first line skip, together."""
+    own, first = (_parsed_nosec(comments.get(number)) for number in (line + 1, 1))
+    if own is None and first is None:
+        return False
+    skipped = (own or set()) | (first or set())
+    return not skipped or "B613" in skipped
+
+
+def _parsed_nosec(comment: str | None) -> set[str] | None:
+    if comment is None or "nosec" not in comment:
+        return None
+    return _parse_nosec_comment(comment)
 
 
 def issue_span(source: SourceText, issue: Issue) -> Span:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
-from clearsight.lsp.positions import line_starts, offset_of
+from clearsight.lsp.positions import offset_at
 
 
 @dataclass
@@ -24,16 +24,13 @@ class Document:
     def apply(self, changes: list[types.TextDocumentContentChangeEvent], encoding: str) -> None:
         for change in changes:
             if isinstance(change, types.TextDocumentContentChangePartial):
-                starts = line_starts(self.text)
-                start = offset_of(
-                    self.text,
-                    starts,
-                    change.range.start.line,
-                    change.range.start.character,
-                    encoding,
+                # Only the lines up to the edit are looked at (a huge buffer's edit near its
+                # top costs what the edit does, not what its million lines do).
+                start = offset_at(
+                    self.text, change.range.start.line, change.range.start.character, encoding
                 )
-                end = offset_of(
-                    self.text, starts, change.range.end.line, change.range.end.character, encoding
+                end = offset_at(
+                    self.text, change.range.end.line, change.range.end.character, encoding
                 )
                 start, end = min(start, end), max(start, end)
                 self.text = self.text[:start] + change.text + self.text[end:]

@@ -51,6 +51,44 @@ def line_starts(text: str) -> list[int]:
     return starts
 
 
+_BLOCK = 1 << 20  # characters whose line breaks are counted at once (in C)
+
+
+def line_start(text: str, line: int) -> int | None:
+    """Code-point offset where 0-based `line` starts (None past the last line), found
+    without listing every line: an edit near the top of a 30 MB buffer must not cost what
+    listing its million lines does. Line breaks are \\n, \\r\\n and \\r, as LSP's."""
+    if line <= 0:
+        return 0
+    if "\r" in text:  # lone \r ends lines too: the general way
+        starts = line_starts(text)
+        return starts[line] if line < len(starts) else None
+    position, left, size = 0, line, _BLOCK
+    while position < len(text):
+        end = min(position + size, len(text))
+        count = text.count("\n", position, end)
+        if count < left:
+            left -= count
+            position = end
+        elif end - position > 4096:
+            size = max(size // 16, 1024)  # the line is in this block: count in smaller ones
+        else:
+            for _ in range(left):
+                position = text.index("\n", position) + 1
+            return position
+    return None
+
+
+def offset_at(text: str, line: int, character: int, encoding: str) -> int:
+    """`offset_of`, without the line starts of the whole text."""
+    start = line_start(text, line)
+    if start is None:
+        return len(text)
+    found = LINE_BREAK.search(text, start)
+    end = found.start() if found is not None else len(text)
+    return start + from_client(text[start:end], character, encoding)
+
+
 def offset_of(text: str, starts: list[int], line: int, character: int, encoding: str) -> int:
     """An LSP position -> code-point offset into `text` (past-the-end positions clamp)."""
     if line >= len(starts):

@@ -111,6 +111,8 @@ class ProvenanceFeatures:
                     len(change.text),
                 )
             ]
+        elif max(len(before), len(after)) > self.server.settings_for(uri).limits.max_file_bytes:
+            return  # a huge buffer replaced whole: not compared (it is not analysed either)
         else:
             edits = changed_regions(before, after)
         settings = self.server.settings_for(uri).provenance
@@ -126,6 +128,8 @@ class ProvenanceFeatures:
         observations, pending, base = self._pending(uri)
         if not pending or not settings.provenance.enabled or observations is None:
             return
+        if max(len(text), len(base or "")) > settings.limits.max_file_bytes:
+            return  # over the size limit: not parsed, so no statements to attribute
         source = SourceText(text, path=path)
         if source.tree is None:
             return  # half-typed: keep the ranges until it parses
