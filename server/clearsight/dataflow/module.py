@@ -371,7 +371,9 @@ class UnitResult:
                 continue
             # A function only read (passed on, decorated, not called): its body's edits
             # change nothing here; its signature's and decorators' do.
-            if bucket.exhausted or not bucket.entered.isdisjoint(keys):
+            # Entering its own function does not count: the unit's own text is unchanged
+            # (it is looked up by it), and it is one of the binders of what it changes.
+            if bucket.exhausted or not (bucket.entered - {self.key}).isdisjoint(keys):
                 return False
             if tuple(evaluator.face_of(key) for key in now) != faces:
                 return False
