@@ -27,6 +27,7 @@ from typing import Any
 
 URIS = [f"file:///tmp/clearsight-protocol/m{n}.py" for n in range(4)]
 UNOPENED = "file:///tmp/clearsight-protocol/never_opened.py"
+NOTEBOOK = "file:///tmp/clearsight-protocol/analysis.ipynb"
 TEXTS = ["eval(input())\n", "import os\nos.system(x)\n", "def f(:\n", "x = 1\n" * 50, "", "\0\n"]
 GARBAGE: list[Any] = [None, 1, -1, 2**40, "x", [], {}, [1, "a"], {"line": "x"}, True, 1.5]
 COMMANDS = [
@@ -111,7 +112,7 @@ def _document(rng: random.Random) -> Any:
 
 def _one(peer: Peer, rng: random.Random, versions: dict[str, int], outcome: Outcome) -> None:
     """Send one random message (a request's future is awaited later)."""
-    kind = rng.randrange(14)
+    kind = rng.randrange(16)
     if kind == 0:
         uri = rng.choice(URIS)
         versions[uri] = 1
@@ -167,6 +168,30 @@ def _one(peer: Peer, rng: random.Random, versions: dict[str, int], outcome: Outc
                     rng.choice(GARBAGE))  # fmt: skip
     elif kind == 12:
         peer.notify("textDocument/didOpen", rng.choice(GARBAGE))
+    elif kind == 14:
+        cells = [{"kind": rng.choice([1, 2, 2]), "document": f"{NOTEBOOK}#c{n}"} for n in range(3)]
+        items = [{"uri": c["document"], "languageId": rng.choice(["python", "markdown"]),
+                  "version": 1, "text": rng.choice(TEXTS)} for c in cells]  # fmt: skip
+        peer.notify("notebookDocument/didOpen", {"notebookDocument": {
+            "uri": NOTEBOOK, "notebookType": "jupyter-notebook", "version": 1, "cells": cells,
+        }, "cellTextDocuments": items})  # fmt: skip
+    elif kind == 15:
+        cell = f"{NOTEBOOK}#c{rng.randrange(5)}"
+        change: Any = rng.choice([
+            {"cells": {"structure": {"array": {"start": rng.choice([0, 2, 10**6, -3]),
+                                               "deleteCount": rng.choice([0, 1, 10**6])},
+                                     "didClose": [{"uri": cell}]}}},
+            {"cells": {"textContent": [{"document": {"uri": cell, "version": 2},
+                                        "changes": [{"range": _range(rng), "text": "x"}]}]}},
+            {"cells": {"data": [{"kind": 2, "document": cell}]}},
+            rng.choice(GARBAGE),
+        ])  # fmt: skip
+        method = rng.choice(["notebookDocument/didChange", "notebookDocument/didClose"])
+        params = {"notebookDocument": {"uri": rng.choice([NOTEBOOK, "file:///x.ipynb"]),
+                                       "version": 2}, "change": change}  # fmt: skip
+        if method.endswith("didClose"):
+            params = {"notebookDocument": {"uri": NOTEBOOK}, "cellTextDocuments": [{"uri": cell}]}
+        peer.notify(method, params)
     else:
         peer.notify("workspace/didChangeWatchedFiles", {"changes": rng.choice(
             [[{"uri": _uri(rng), "type": rng.choice([1, 2, 3, 9, "x"])}], None, "x"])})  # fmt: skip
