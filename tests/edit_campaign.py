@@ -30,6 +30,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from random_edits import random_edit
+
 from clearsight.engine import analyze
 from clearsight.incremental import IncrementalAnalyzer
 from clearsight.model import Finding
@@ -87,26 +89,7 @@ def modules(limit: int = MAX_LINES) -> list[Path]:
 def edited(text: str, rng: random.Random) -> str:
     """`text` after one random edit."""
     lines = text.splitlines(keepends=True) or ["\n"]
-    index = rng.randrange(len(lines))
-    action = rng.randrange(8)
-    if action == 0 and lines[index].strip():
-        column = rng.randrange(len(lines[index].rstrip("\n")) + 1)
-        lines[index] = lines[index][:column] + rng.choice("ab_'\"()[]:#\\ ") + lines[index][column:]
-    elif action == 1 and len(lines[index]) > 1:
-        column = rng.randrange(len(lines[index]) - 1)
-        lines[index] = lines[index][:column] + lines[index][column + 1 :]
-    elif action == 2:
-        lines.insert(index, lines[index])
-    elif action == 3 and len(lines) > 2:
-        del lines[index]
-    elif action == 4 and len(lines) > 2:
-        line = lines.pop(index)
-        lines.insert(rng.randrange(len(lines)), line)
-    else:
-        snippet = rng.choice(SNIPPETS)
-        current = lines[index]
-        indent = current[: len(current) - len(current.lstrip(" "))] if rng.random() < 0.5 else ""
-        lines.insert(index, "".join(indent + part for part in snippet.splitlines(keepends=True)))
+    random_edit(lines, rng, SNIPPETS, "ab_'\"()[]:#\\ ", actions=8, indent_snippets=True)
     return "".join(lines)
 
 
