@@ -420,6 +420,13 @@ class ClearsightServer(LanguageServer):
             self.publish(analysis)
         return analysis
 
+    def forget(self, uri: str) -> None:
+        """A document (or notebook) closed: its state goes, and a pending run is cancelled."""
+        state = self.states.pop(uri, None)
+        self.kept_analyzers.pop(uri, None)
+        if state and state.task and not state.task.done():
+            state.task.cancel()
+
     def _keep_analyzer(self, uri: str) -> None:
         """`uri` is being analysed: its analyzer is kept, the least recent beyond
         `KEPT_ANALYZERS` dropped, with the views of their last analyses' text (a run still
@@ -537,10 +544,14 @@ class ClearsightServer(LanguageServer):
                 cell_uri, version, SourceText(text, path=path), findings,
                 _result_id(version, findings), parsed=True,
             )  # fmt: skip
-            self.state(cell_uri).analysis = analysis
-            # Pushed even to an editor that pulls: VS Code's client (vscode-languageclient
-            # 9) pulls only for documents in text tabs, never for a notebook's cells.
-            self.publish(analysis)
+            cell_state = self.state(cell_uri)
+            before, cell_state.analysis = cell_state.analysis, analysis
+            shown = (analysis.version, analysis.result_id)
+            if before is None or (before.version, before.result_id) != shown:
+                # Pushed even to an editor that pulls: VS Code's client (vscode-languageclient
+                # 9) pulls only for documents in text tabs, never for a notebook's cells.
+                # A cell whose text and findings are as they were is not published again.
+                self.publish(analysis)
 
     def _run_analysis(self, *args: Any) -> Analysis | None:
         uri, version, text, path, settings = args[:5]
@@ -897,10 +908,7 @@ def create_server() -> ClearsightServer:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def on_close(ls: ClearsightServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
-        state = ls.states.pop(uri, None)
-        ls.kept_analyzers.pop(uri, None)
-        if state and state.task and not state.task.done():
-            state.task.cancel()
+        ls.forget(uri)
         document = ls.documents.get(uri)
         ls.provenance.closed(uri, document.text if document else None)
         ls.documents.close(uri)
@@ -931,11 +939,7 @@ def create_server() -> ClearsightServer:
     def on_notebook_close(
         ls: ClearsightServer, params: types.DidCloseNotebookDocumentParams
     ) -> None:
-        uri = params.notebook_document.uri
-        state = ls.states.pop(uri, None)
-        ls.kept_analyzers.pop(uri, None)
-        if state and state.task and not state.task.done():
-            state.task.cancel()
+        ls.forget(params.notebook_document.uri)
         for cell in ls.notebooks.close(params, ls.documents):
             ls.states.pop(cell, None)
 
