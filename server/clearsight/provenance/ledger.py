@@ -5,12 +5,15 @@ did (a review, a correction), keyed by statement content hashes. Hashes, tool an
 names, reviewer identities and times only: never prompts, transcripts or code.
 
 Writes take a file lock (two editors on one workspace), go out as one `write` of whole
-lines and are fsynced. Nothing is ever rewritten: a torn or hand-broken line is reported
-and skipped, and the next append starts on a fresh line so it cannot damage a valid one.
+lines and are fsynced. Nothing valid is ever rewritten: a torn or hand-broken line is
+reported and skipped, and the next append starts on a fresh line so it cannot damage a
+valid one. A write that fails part way (a full disk, a file size limit) is cut back to the
+ledger's size before it, so the error leaves the old ledger exactly as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -137,15 +140,15 @@ class Ledger:
         lines = [json.dumps({"v": VERSION, **record}, sort_keys=True) + "\n" for record in records]
         if not lines:
             return 0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.path) + ".lock", timeout=LOCK_TIMEOUT_SECONDS)
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            lock = FileLock(str(self.path) + ".lock", timeout=LOCK_TIMEOUT_SECONDS)
             with lock:
                 self._append_locked("".join(lines).encode("utf-8"))
         except Timeout as error:
             raise LedgerError(f"{self.path} is locked by another process") from error
         except OSError as error:
-            raise LedgerError(f"cannot write {self.path}: {error}") from error
+            raise LedgerError(f"cannot write {self.path}: {error.strerror or error}") from error
         return len(lines)
 
     def _append_locked(self, payload: bytes) -> None:
@@ -154,10 +157,17 @@ class Ledger:
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n":
                 payload = b"\n" + payload  # a torn last line stays alone, reported once
-            written = 0
-            while written < len(payload):
-                written += os.write(fd, payload[written:])
-            os.fsync(fd)
+            try:
+                written = 0
+                while written < len(payload):
+                    written += os.write(fd, payload[written:])
+                os.fsync(fd)
+            except OSError:
+                # Take back what part of the records got out: the lock keeps other writers
+                # away, so everything past `size` is ours.
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, size)
+                raise
         finally:
             os.close(fd)
 
