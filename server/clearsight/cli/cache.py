@@ -53,6 +53,7 @@ class FindingCache:
         self.directory = directory / hashlib.sha256(tool_versions().encode()).hexdigest()[:12]
         self.hits = 0
         self.misses = 0
+        self.problem: str | None = None  # why entries could not be written, once
 
     @staticmethod
     def key(content: bytes, path: str, settings_fingerprint: str) -> str:
@@ -99,8 +100,24 @@ class FindingCache:
                 )
                 (self.directory.parent / ".gitignore").write_text("*\n")
             handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        except OSError as error:
+            self._failed(error)
+            return
+        try:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
                 json.dump(value, stream)
             os.replace(temporary, target)  # atomic: readers never see half an entry
-        except OSError:
-            pass  # a read-only or full disk only costs speed
+        except OSError as error:
+            Path(temporary).unlink(missing_ok=True)  # a full disk keeps no half entries
+            self._failed(error)
+
+    def say_problem(self) -> None:
+        """On stderr, once a run is over: why nothing was cached (a read-only folder)."""
+        if self.problem is not None:
+            print(f"clearsight: warning: {self.problem}", file=sys.stderr)
+
+    def _failed(self, error: OSError) -> None:
+        """A read-only or full disk only costs speed: the run goes on, and says so once."""
+        if self.problem is None:
+            reason = error.strerror or str(error)
+            self.problem = f"results are not cached: cannot write {self.directory} ({reason})"

@@ -35,6 +35,7 @@ from clearsight.cli.runner import (
     FileResult,
     analyze_bytes,
     cells_of,
+    content_digest,
     default_jobs,
     is_terminal,
     place_results,
@@ -312,7 +313,14 @@ def _fix_files(
         path = Path(result.path)
         try:
             raw = path.read_bytes()
-        except OSError:
+        except OSError as error:
+            print(f"clearsight: warning: {path}: not fixed, it cannot be read now "
+                  f"({error.strerror or error})", file=sys.stderr)  # fmt: skip
+            continue
+        if result.digest is not None and content_digest(raw) != result.digest:
+            # The findings' edits are positions in the text that was checked, not in this.
+            print(f"clearsight: warning: {path}: not fixed, it changed during the run; "
+                  "run again to fix it", file=sys.stderr)  # fmt: skip
             continue
         encoded, applied = _fixed_bytes(raw, result.path, result.findings)
         if not applied:
@@ -322,7 +330,9 @@ def _fix_files(
         settings = resolver.for_path(path).with_cli_overrides(args.select, args.ignore, args.python)
         findings, text = analyze_bytes(encoded, result.path, settings)
         cells = cells_of(encoded, result.path)
-        results[index] = FileResult(result.path, findings, text, cells=cells)
+        results[index] = FileResult(
+            result.path, findings, text, cells=cells, digest=content_digest(encoded)
+        )
     return total
 
 
@@ -483,6 +493,8 @@ def check(args: argparse.Namespace) -> int:
     cache = None if args.no_cache else FindingCache(args.cache_dir or Path(".clearsight_cache"))
     with progress_bar(len(files), "Checking") as advance:
         results = run(files, settings_for, args.jobs, cache, advance).files
+    if cache:
+        cache.say_problem()
     baseline = args.loaded_baseline
     if baseline is not None:
         results = _not_in_baseline(results, baseline)

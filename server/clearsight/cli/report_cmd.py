@@ -93,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
             report = build_report(plan, settings_for, args.jobs, cache, advance)
     except GitError as problem:
         return error(str(problem))
+    if cache:
+        cache.say_problem()
     for note in report.notes:
         print(f"clearsight: note: {note}", file=sys.stderr)
     data = report_data(report)

@@ -80,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     cache = cache_for(args, root)
     with progress_bar(analysis_count(change), "Reviewing") as advance:
         review = build_review(change, settings_for, args.jobs, cache, advance)
+    if cache:
+        cache.say_problem()
     if args.format == "text":
         color = args.output is None and is_terminal(sys.stdout) and "NO_COLOR" not in os.environ
         text = format_text(review, color=color)
@@ -88,6 +90,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         text = RENDERERS[args.format](review)
     if not write_output(args.output, text):
+        return EXIT_ERROR
+    unreadable = [f.change.path for f in review.files if f.unreadable]
+    for path in unreadable:
+        print(f"clearsight: error: {path}: could not be read; it is not reviewed", file=sys.stderr)
+    if unreadable:
         return EXIT_ERROR
     if args.fail_on == "never":
         return EXIT_CLEAN

@@ -44,6 +44,13 @@ class FileResult:
     placed: list[Placed] | None = None
     # A notebook's cells: findings' lines are in its joined code (`clearsight.notebook`).
     cells: CellMap | None = None
+    # The bytes the findings were made from (sha256), so that `--fix` never applies their
+    # edits to a file that changed during the run.
+    digest: str | None = None
+
+
+def content_digest(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
 
 
 def cells_of(raw: bytes, path: str) -> CellMap | None:
@@ -170,7 +177,9 @@ def _recall(
         key = FindingCache.key(raw, name, context)
     cached = cache.get(key) if cache and key else None
     if cached is not None:
-        return FileResult(name, cached, None, cells=cells_of(raw, name)), None
+        result = FileResult(name, cached, None, cells=cells_of(raw, name))
+        result.digest = content_digest(raw)
+        return result, None
     return None, (raw, name, settings, key)
 
 
@@ -239,7 +248,9 @@ def _fill(
     for (index, raw, name, _settings, key), (findings, text) in zip(
         pending, _analyse_all(pending, jobs), strict=True
     ):
-        slots[index] = FileResult(name, findings, text, cells=cells_of(raw, name))
+        slots[index] = FileResult(
+            name, findings, text, cells=cells_of(raw, name), digest=content_digest(raw)
+        )
         _remember(cache, key, findings)
         advance(1)
     return [slot for slot in slots if slot is not None]

@@ -48,6 +48,7 @@ class FileReview:
     commits: int = 0  # commits that touched the file in the last 90 days
     fixes: int = 0  # of them, those whose subject says it fixes something
     note: str = ""  # why the file was not analysed, if it was not
+    unreadable: bool = False  # the working tree's file could not be read: the review is partial
 
 
 @dataclass
@@ -110,6 +111,11 @@ def build_review(
         path = entry.change.path
         base_text, base_findings = _side(base_by_path.get(path))
         new_result = new_by_path.get(path)
+        if new_result is not None and new_result.unreadable:
+            # Not a deletion: the file is there, and what it says is unknown.
+            entry.note = new_result.findings[0].message.rstrip(".")
+            entry.unreadable = True
+            continue
         new_text, new_findings = (None, [])
         if new_result is not None:
             new_text, new_findings = _text_of(new_result, root / path), new_result.findings
@@ -165,11 +171,19 @@ def _analysable(review: FileReview, root: Path) -> bool:
         return False
     elif change.status != "deleted" and not (root / change.path).is_file():
         review.note = "not a regular file in the working tree"
-    elif change.status != "deleted" and (root / change.path).stat().st_size > MAX_FILE_BYTES:
+    elif change.status != "deleted" and _size(root / change.path) > MAX_FILE_BYTES:
         review.note = f"larger than {MAX_FILE_BYTES:,} bytes: not analysed"
     else:
         return True
     return False
+
+
+def _size(path: Path) -> int:
+    """0 for a file gone since git listed it: reading it says why, as for any file."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _side(found: tuple[bytes, FileResult] | None) -> tuple[str | None, list[Finding]]:
