@@ -9,15 +9,17 @@ from __future__ import annotations
 import ast
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
-from test_cli import clearsight, sarif_schema, validate_sarif  # noqa: F401 - a fixture
+from test_cli import Run, clearsight, sarif_schema, validate_sarif  # noqa: F401 - a fixture
 from test_new_dependency import git, repository
 
-from clearsight.notebook import Notebook, mask_ipython, read_notebook
+from clearsight.notebook import Notebook, code_line_origins, mask_ipython, read_notebook
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 REAL = sorted(FIXTURES.glob("*.ipynb"))
@@ -288,3 +290,103 @@ def test_a_new_dependency_in_a_notebook_is_judged_against_its_committed_cells(
     assert [(f["code"], f["cell"], f["metrics"]["distribution"]) for f in findings] == [
         ("CS-D006", 2, "pygls")
     ]
+
+
+# -- provenance per cell ------------------------------------------------------------------------
+
+CLAUDE = "Add cells\n\nCo-authored-by: Claude <noreply@anthropic.com>"
+
+
+def provenance(*args: str, cwd: Path) -> Run:
+    """`clearsight provenance ARGS` in `cwd`, which must not fail."""
+    done = subprocess.run(
+        [sys.executable, "-m", "clearsight.cli.main", "provenance", *args],
+        cwd=cwd, capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return Run(done.returncode, done.stdout, done.stderr.decode(), 0.0)
+
+
+def test_each_code_line_is_placed_on_its_own_line_of_the_json(tmp_path: Path) -> None:
+    """git blames a notebook's JSON lines: every line of the joined code must be found on
+    the JSON line it is written on, in real notebooks and in a source written as one
+    string."""
+    one_string = json.loads(notebook(("code", "a = 1\nb = 2\n")))
+    one_string["cells"][0]["source"] = "a = 1\nb = 2\n"
+    written = [path.read_bytes() for path in REAL]
+    written.append(json.dumps(one_string, indent=1).encode())
+    for raw in written:
+        read = read_notebook(raw)
+        assert isinstance(read, Notebook)
+        origins = code_line_origins(raw)
+        assert origins is not None and len(origins) == read.text.count("\n")
+        file_lines = raw.decode("utf-8-sig").split("\n")
+        cells = read.document["cells"]
+        for cell in read.cells.cells:
+            source = "".join(cells[cell.index]["source"]).splitlines()
+            for number, line in enumerate(source):
+                shown = json.dumps(line, ensure_ascii=False)[1:-1]
+                assert shown in file_lines[origins[cell.first_line + number]]
+
+
+def test_ai_written_cells_are_reported_per_cell_from_git_history(tmp_path: Path) -> None:
+    human = notebook(("markdown", "# Data"), ("code", "import os\nx = 1"))
+    repo = repository(tmp_path / "repo", {"n.ipynb": human})
+    ai = notebook(("markdown", "# Data"), ("code", "import os\nx = 1"),
+                  ("code", "def load(text):\n    return eval(text)"), ("code", "y = 2\nz = 3"),
+                  ("code", "w = 4"))  # fmt: skip
+    (repo / "n.ipynb").write_text(ai, encoding="utf-8")
+    git(repo, "commit", "--quiet", "--all", "--message", CLAUDE)
+    findings = clearsight("--no-cache", "--format", "json", cwd=repo).json()["findings"]
+    shown = {(f["code"], f["cell"], f["line"], f["severity"]) for f in findings}
+    # One block per cell, not one run across both; the human cell has none; the eval in
+    # the AI cell is one level louder and makes its block a warning.
+    assert shown == {
+        ("CS-P001", 3, 1, "warning"),
+        ("B307", 3, 2, "error"),
+        ("CS-P001", 4, 1, "info"),
+        ("CS-P001", 5, 1, "info"),
+    }
+    (block,) = [f for f in findings if f["code"] == "CS-P001" and f["cell"] == 4]
+    assert block["message"].startswith("Unreviewed AI-written code: 2 lines from claude")
+
+
+def test_notebook_provenance_report_names_cells_and_its_export_reads_back(tmp_path: Path) -> None:
+    repo = repository(tmp_path / "repo", {"n.ipynb": notebook(("code", "x = 1"))})
+    ai = notebook(("code", "x = 1"), ("code", "def f():\n    return 2"))
+    (repo / "n.ipynb").write_text(ai, encoding="utf-8")
+    git(repo, "commit", "--quiet", "--all", "--message", CLAUDE)
+    text = provenance(cwd=repo)
+    assert "  cell 2, lines 1-2: unreviewed, AI · claude" in text.stdout, text.stdout
+    data = provenance("--format", "json", cwd=repo).json()
+    (block,) = data["files"][0]["unreviewed_blocks"]
+    assert (block["cell"], block["first_line"], block["last_line"]) == (2, 1, 2)
+    export = provenance("--export", "agent-trace", cwd=repo).stdout
+    (ranges,) = [c["ranges"] for c in json.loads(export)["files"][0]["conversations"]]
+    file_lines = ai.split("\n")
+    assert [file_lines[r["start_line"] - 1].strip() for r in ranges] == ['"def f():\\n",']
+    assert [file_lines[r["end_line"] - 1].strip() for r in ranges] == ['"    return 2"']
+    # The records read back, by the file's lines, as the same cell in a repository whose
+    # commits say nothing of AI.
+    plain = repository(tmp_path / "plain", {"n.ipynb": ai})
+    (plain / ".agent-trace").mkdir()
+    (plain / ".agent-trace" / "traces.jsonl").write_text(export, encoding="utf-8")
+    again = provenance("--format", "json", cwd=plain).json()
+    (read_back,) = again["files"][0]["unreviewed_blocks"]
+    assert (read_back["cell"], read_back["first_line"], read_back["last_line"]) == (2, 1, 2)
+    assert read_back["evidence"] == "agent-trace"
+
+
+def test_a_notebook_whose_code_cannot_be_placed_in_git_lines_is_silent(tmp_path: Path) -> None:
+    """A source key written with an escape cannot be found in the JSON as written: its
+    provenance is unknown, so nothing is said (not a guess at the wrong cell)."""
+    ai = notebook(("code", "x = 1"), ("code", "def f():\n    return 2"))
+    escaped = ai.replace('"source"', '"sourc\\u0065"')
+    assert read_notebook(escaped.encode()).text == read_notebook(ai.encode()).text
+    assert code_line_origins(escaped.encode()) is None
+    repo = repository(tmp_path / "repo", {"other.py": "x = 1\n"})
+    (repo / "n.ipynb").write_text(escaped, encoding="utf-8")
+    git(repo, "add", "n.ipynb")
+    git(repo, "commit", "--quiet", "--message", CLAUDE)
+    findings = clearsight("--no-cache", "--format", "json", cwd=repo).json()["findings"]
+    assert [f["code"] for f in findings if f["code"] == "CS-P001"] == []

@@ -195,6 +195,74 @@ def notebook_cells(raw: bytes) -> CellMap | None:
     return None if isinstance(notebook, NotebookProblem) else notebook.cells
 
 
+# -- where the code is in the JSON --------------------------------------------------------------
+
+_SOURCE_KEY = re.compile(r'"source"\s*:\s*')
+
+
+def code_line_origins(raw: bytes) -> list[int] | None:
+    """For each line of the notebook's joined code, the 0-based line of the file (its JSON)
+    where that line is written, as git counts a notebook's lines; None when a code cell's
+    source cannot be found in the JSON as written (an escaped key, say): unknown, not guessed.
+
+    Each `"source"` value in the text is decoded where it stands; the code cells are matched
+    to them in order by equal source, so a metadata key of that name is passed over."""
+    notebook = read_notebook(raw)
+    if isinstance(notebook, NotebookProblem):
+        return None
+    values = _source_values(raw.decode("utf-8-sig"))
+    cells = notebook.document["cells"]
+    origins: list[int] = []
+    for cell in notebook.cells.cells:
+        wanted = _source_of(cells[cell.index])
+        lines = next((starts for source, starts in values if source == wanted), None)
+        if lines is None or len(lines) != cell.lines:
+            return None
+        origins.extend(lines)
+    return origins
+
+
+def _source_values(text: str) -> Iterator[tuple[str, list[int]]]:
+    """Every `"source"` value of the JSON text that is a string or a list of strings: its
+    text joined, and the file's line (0-based) where each of its lines starts."""
+    counted, line = 0, 0
+    for match in _SOURCE_KEY.finditer(text):
+        position = match.end()
+        parts: list[tuple[str, int]] = []  # each string and the offset where it starts
+        try:
+            if text.startswith("[", position):
+                position = _skip_space(text, position + 1)
+                while not text.startswith("]", position):
+                    if not text.startswith('"', position):
+                        raise ValueError("not a string")
+                    part, end = json.decoder.scanstring(text, position + 1)
+                    parts.append((part, position))
+                    position = _skip_space(text, end)
+                    if text.startswith(",", position):
+                        position = _skip_space(text, position + 1)
+            elif text.startswith('"', position):
+                parts.append((json.decoder.scanstring(text, position + 1)[0], position))
+            else:
+                continue
+        except ValueError:
+            continue
+        starts: list[int] = []
+        at_line_start = True
+        for part, offset in parts:
+            line += text.count("\n", counted, offset)  # JSON strings hold no raw line breaks
+            counted = offset
+            breaks = part.count("\n", 0, max(len(part) - 1, 0))
+            starts.extend([line] * ((1 if at_line_start and part else 0) + breaks))
+            at_line_start = part.endswith("\n") or (at_line_start and not part)
+        yield "".join(part for part, _ in parts), starts
+
+
+def _skip_space(text: str, position: int) -> int:
+    while position < len(text) and text[position] in " \t\r\n":
+        position += 1
+    return position
+
+
 # -- IPython syntax ----------------------------------------------------------------------------
 
 

@@ -3,8 +3,11 @@ once as one text, the findings kept in that text's lines (`CellMap` places them 
 
 A cell that does not parse is reported (CS-E001, at its line) and left out, so the other
 cells are still checked: the kernel compiles each cell on its own, so one cell's syntax
-error does not stop the others from running either. Provenance is not judged in notebooks
-yet: git's lines of a notebook are its JSON's, not its code's.
+error does not stop the others from running either.
+
+Provenance is judged on the joined code (git's lines of the JSON are mapped to the code's,
+`clearsight.provenance.history`), a run of AI-written statements reported per cell. The
+editor's analysis of cells (`analyze_cells`) leaves provenance out for now.
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ def analyze_notebook(
     ]
     if not notebook.python or not notebook.cells.cells:
         return problems, notebook.text, notebook.cells
-    findings = [*problems, *_joined_findings(notebook.text, notebook.cells, path, settings)]
+    joined = _joined_findings(notebook.text, notebook.cells, path, settings, provenance=True)
+    findings = [*problems, *joined]
     findings.sort(key=lambda f: (f.span.start, f.code))
     return findings, notebook.text, notebook.cells
 
@@ -93,15 +97,18 @@ def _joined_findings(
     path: str,
     settings: Settings,
     analyzer: IncrementalAnalyzer | None = None,
+    provenance: bool = False,
 ) -> list[Finding]:
     """The engine on the joined code cells (those that do not parse left out, each with its
-    syntax error); provenance off. Positions are in the joined text."""
+    syntax error); provenance only if asked. Positions are in the joined text."""
     text, syntax = _without_unparsable_cells(text, cells, path)
-    settings = replace(settings, provenance=replace(settings.provenance, enabled=False))
+    if not provenance:
+        settings = replace(settings, provenance=replace(settings.provenance, enabled=False))
     if analyzer is not None:
         found = analyzer.analyze(text, settings)[1]
     else:
-        found = analyze(SourceText(text, path=path), path, settings)
+        starts = tuple(cell.first_line for cell in cells.cells)
+        found = analyze(SourceText(text, path=path, part_starts=starts), path, settings)
     return [*syntax, *(_cell_lines_named(f, cells) for f in found)]
 
 

@@ -110,6 +110,9 @@ class SourceText:
     raw: bytes | None = None  # the original bytes, when the text came from a file
     encoding: str = "utf-8"
     decode_problem: DecodeProblem | None = None
+    # 0-based first lines of the parts the text was joined from (a notebook's code cells):
+    # what is reported per part (a run of AI-written statements) does not span them.
+    part_starts: tuple[int, ...] = ()
     _tree: ast.Module | None = field(default=None, init=False, repr=False)
     _parse_problem: ParseProblem | None = field(default=None, init=False, repr=False)
     _parsed: bool = field(default=False, init=False, repr=False)

@@ -111,7 +111,7 @@ class ProvenanceCheck:
     def run(self, source: SourceText, settings: Settings) -> Iterator[Finding]:
         provenance = self.service.file_provenance(source, settings)
         severity = Severity.parse(settings.provenance.unreviewed_severity)
-        for block in provenance.blocks():
+        for block in provenance.blocks(source.part_starts):
             if block.reviewed:
                 continue
             lines = block.last - block.first + 1

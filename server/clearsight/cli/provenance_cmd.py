@@ -9,7 +9,15 @@ from pathlib import Path
 
 from clearsight import __version__
 from clearsight.cli.discovery import discover
+from clearsight.notebook import (
+    CellMap,
+    NotebookProblem,
+    code_line_origins,
+    is_notebook,
+    read_notebook,
+)
 from clearsight.provenance import git, report
+from clearsight.provenance.model import Attribution
 from clearsight.provenance.service import SERVICE
 from clearsight.provenance.trace import dumps, export_record
 from clearsight.settings import SettingsResolver
@@ -32,20 +40,40 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def _summaries(paths: list[str]) -> tuple[list[report.FileSummary], list[SourceText], int]:
     resolver = SettingsResolver()
-    found = discover(paths, resolver, notebooks=False)  # provenance of cells: not yet
+    found = discover(paths, resolver)
     for path, reason in found.errors:
         print(f"clearsight: error: {path}: {reason}", file=sys.stderr)
     summaries, sources = [], []
+    status = 2 if found.errors else 0
     for path in found.files:
         try:
-            source = SourceText.from_bytes(path.read_bytes(), str(path))
+            raw = path.read_bytes()
         except OSError as error:
             print(f"clearsight: error: {path}: {error.strerror or error}", file=sys.stderr)
+            status = 2
             continue
+        read = _source(raw, str(path))
+        if isinstance(read, str):
+            print(f"clearsight: error: {path}: {read}", file=sys.stderr)
+            status = 2
+            continue
+        source, cells = read
         provenance = SERVICE.file_provenance(source, resolver.for_path(path), full=True)
-        summaries.append(report.summarize(str(path), provenance))
+        summaries.append(report.summarize(str(path), provenance, cells))
         sources.append(source)
-    return summaries, sources, 2 if found.errors else 0
+    return summaries, sources, status
+
+
+def _source(raw: bytes, path: str) -> tuple[SourceText, CellMap | None] | str:
+    """The text whose provenance is read: a notebook's joined code cells (and where each
+    cell is in it), else the file; or why a notebook cannot be read."""
+    if not is_notebook(path):
+        return SourceText.from_bytes(raw, path), None
+    notebook = read_notebook(raw)
+    if isinstance(notebook, NotebookProblem):
+        return f"could not read the notebook: {notebook.message}"
+    starts = tuple(cell.first_line for cell in notebook.cells.cells)
+    return SourceText(notebook.text, path=path, part_starts=starts), notebook.cells
 
 
 def _export(summaries: list[report.FileSummary]) -> str:
@@ -56,9 +84,25 @@ def _export(summaries: list[report.FileSummary]) -> str:
         revision = git.revision(root, "HEAD") if root else None
         relative = path.relative_to(root).as_posix() if root else summary.path
         ranges = [(b.first + 1, b.last + 1, b.attribution) for b in summary.all_blocks]
+        if summary.cells is not None:  # a notebook's records count the lines of its JSON
+            ranges = _file_ranges(path, ranges)
         if ranges:
             lines.append(dumps(export_record(relative, ranges, revision, __version__)))
     return "".join(line + "\n" for line in lines)
+
+
+def _file_ranges(
+    path: Path, ranges: list[tuple[int, int, Attribution]]
+) -> list[tuple[int, int, Attribution]]:
+    """A notebook's ranges (1-based lines of its joined code) in the lines of the file,
+    as git and Agent Trace count them; none when the code cannot be placed there."""
+    try:
+        origins = code_line_origins(path.read_bytes())
+    except OSError:
+        origins = None
+    if not origins:
+        return []
+    return [(origins[first - 1] + 1, origins[last - 1] + 1, a) for first, last, a in ranges]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from clearsight.notebook import code_line_origins, is_notebook, notebook_text
 from clearsight.provenance import git
 from clearsight.provenance.commits import commit_attribution
 from clearsight.provenance.model import Attribution, combine_lines
@@ -138,7 +139,10 @@ def _attribute_blob(root: Path, relative: str, blob: str, result: HeadAttributio
             "shallow clone: lines older than the oldest fetched commit are attributed to it; "
             "fetch the full history (git fetch --unshallow) for complete provenance"
         )
-    source = SourceText.from_bytes(git.read_blob(root, blob), relative)
+    raw = git.read_blob(root, blob)
+    origins = code_line_origins(raw) if is_notebook(relative) else None
+    if is_notebook(relative) and origins is None:
+        return  # its code cannot be placed in git's lines: unknown, not guessed
     blamed = git.blame(root, relative, "HEAD")
     infos = COMMITS.get(root, {line.commit for line in blamed})
     traces = read_traces(root)
@@ -146,6 +150,12 @@ def _attribute_blob(root: Path, relative: str, blob: str, result: HeadAttributio
     notes = _notes_by_commit(infos, result.problems)
     trace_ranges = traces.files.get(relative, [])
     per_line = _line_attributions(blamed, relative, infos, notes, trace_ranges)
+    if origins is not None:
+        # A notebook: git's lines are its JSON's; statements are its joined code cells'.
+        source = SourceText(notebook_text(raw), path=relative)
+        per_line = [per_line[line] if line < len(per_line) else None for line in origins]
+    else:
+        source = SourceText.from_bytes(raw, relative)
     result.keys.update(_statement_attributions(source, per_line))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from clearsight.notebook import CellMap
 from clearsight.provenance.model import Attribution
 from clearsight.provenance.service import Block, FileProvenance
 
@@ -21,6 +22,7 @@ class FileSummary:
     tools: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     pending: bool = False
+    cells: CellMap | None = None  # a notebook's: blocks are named by cell and line in it
 
     @property
     def share(self) -> float:
@@ -33,7 +35,7 @@ class FileSummary:
             "ai_lines": self.ai_lines,
             "ai_share": round(self.share, 4),
             "reviewed_blocks": self.reviewed_blocks,
-            "unreviewed_blocks": [_block_dict(block) for block in self.unreviewed],
+            "unreviewed_blocks": [_block_dict(block, self.cells) for block in self.unreviewed],
             "sources": self.sources,
             "tools": self.tools,
             "problems": self.problems,
@@ -51,18 +53,35 @@ def _attribution_dict(attribution: Attribution) -> dict[str, Any]:
     }
 
 
-def _block_dict(block: Block) -> dict[str, Any]:
-    # 1-based lines, as people and other tools count them.
+def _block_dict(block: Block, cells: CellMap | None) -> dict[str, Any]:
+    # 1-based lines, as people and other tools count them; in a notebook, in the cell.
+    if cells is None:
+        return {
+            "first_line": block.first + 1,
+            "last_line": block.last + 1,
+            **_attribution_dict(block.attribution),
+        }
+    cell, first = cells.locate(block.first)
     return {
-        "first_line": block.first + 1,
-        "last_line": block.last + 1,
+        "cell": cell,
+        "first_line": first + 1,
+        "last_line": first + 1 + block.last - block.first,
         **_attribution_dict(block.attribution),
     }
 
 
-def summarize(path: str, provenance: FileProvenance) -> FileSummary:
+def block_place(block: Block, cells: CellMap | None) -> str:
+    """Where a block is, as people read it: `lines 3-5`, or `cell 2, lines 1-3`."""
+    if cells is None:
+        return f"lines {block.first + 1}-{block.last + 1}"
+    cell, first = cells.locate(block.first)
+    return f"cell {cell}, lines {first + 1}-{first + 1 + block.last - block.first}"
+
+
+def summarize(path: str, provenance: FileProvenance, cells: CellMap | None = None) -> FileSummary:
+    """`cells`: a notebook's (the provenance is its joined code's); blocks stop at cells."""
     counted = {line for entry in provenance.units for line in entry.unit.lines()}
-    blocks = provenance.blocks()
+    blocks = provenance.blocks(tuple(c.first_line for c in cells.cells) if cells else ())
     ai_units = provenance.ai_units
     return FileSummary(
         path=path,
@@ -75,6 +94,7 @@ def summarize(path: str, provenance: FileProvenance) -> FileSummary:
         tools=sorted({u.attribution.tool for u in ai_units if u.attribution.tool}),
         problems=list(dict.fromkeys(provenance.problems)),
         pending=provenance.pending,
+        cells=cells,
     )
 
 
@@ -125,18 +145,18 @@ def _file_rows(summaries: list[FileSummary]) -> list[str]:
 
 def _unreviewed_section(summaries: list[FileSummary]) -> list[str]:
     """Every unreviewed block, listed with where it came from (nothing if there is none)."""
-    unreviewed = [(s.path, b) for s in summaries for b in s.unreviewed]
+    unreviewed = [(s, b) for s in summaries for b in s.unreviewed]
     if not unreviewed:
         return []
     return ["", "## Unreviewed AI-written blocks", ""] + [
-        _block_item(path, block) for path, block in unreviewed
+        _block_item(summary, block) for summary, block in unreviewed
     ]
 
 
-def _block_item(path: str, block: Block) -> str:
+def _block_item(summary: FileSummary, block: Block) -> str:
     a = block.attribution
     return (
-        f"- `{path}` lines {block.first + 1}-{block.last + 1}: {a.tool or 'AI'}"
+        f"- `{summary.path}` {block_place(block, summary.cells)}: {a.tool or 'AI'}"
         f"{f' ({a.model})' if a.model else ''}, {a.evidence.value}"
         f"{f', commit {a.commit[:7]}' if a.commit else ''}"
     )
@@ -162,7 +182,7 @@ def text(summaries: list[FileSummary]) -> str:
         )
         for block in s.unreviewed:
             a = block.attribution
-            rows.append(f"  lines {block.first + 1}-{block.last + 1}: unreviewed, {a.describe()}")
+            rows.append(f"  {block_place(block, s.cells)}: unreviewed, {a.describe()}")
         rows += [f"  problem: {p}" for p in s.problems]
     total = totals(summaries)
     rows.append(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -128,14 +128,21 @@ class FileProvenance:
                 found = entry  # the innermost (latest starting) unit wins
         return found
 
-    def blocks(self) -> list[Block]:
-        """Blocks of every statement; runs of AI-written module-level statements join."""
+    def blocks(self, breaks: Sequence[int] = ()) -> list[Block]:
+        """Blocks of every statement; runs of AI-written module-level statements join,
+        except across a line of `breaks` (where a notebook's cell starts)."""
         blocks: list[Block] = []
         joinable = False  # the last block ends the previous segment, at module level
         for offset, segment in self.segments:
             for index, block in enumerate(segment.blocks):
                 block = block.moved(offset)
-                if index == 0 and joinable and segment.starts_ai and _continues_run(blocks, block):
+                if (
+                    index == 0
+                    and joinable
+                    and segment.starts_ai
+                    and _continues_run(blocks, block)
+                    and not any(blocks[-1].last < line <= block.first for line in breaks)
+                ):
                     blocks[-1] = _joined(blocks[-1], block)
                 else:
                     blocks.append(block)
