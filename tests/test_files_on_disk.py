@@ -1,6 +1,7 @@
 """Files on disk that go wrong while `clearsight check` and `review` run: changed or
 deleted during the run, a cache folder that cannot be written, and a change whose files
-are NUL-ridden, not UTF-8, 1,000 deep, unreadable, symlink loops or FIFOs. Each gets a clear
+are NUL-ridden, not UTF-8, 1,000 deep, unreadable, symlink loops or FIFOs; FIFOs, sockets
+and devices named on the command line or found in a folder. Each gets a clear
 finding or message and the right exit code, and nothing else is lost."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -141,6 +143,45 @@ def test_a_read_only_cache_folder_is_said_and_the_run_is_right(tmp_path: Path) -
     assert "(Read-only file system)" in done.stderr
     assert "Traceback" not in done.stderr
     assert list(cache.iterdir()) == []
+
+
+@pytest.fixture
+def special_files(tmp_path: Path) -> Path:
+    """A project whose folder holds a FIFO and a UNIX socket named like Python files."""
+    write(tmp_path, {"loader.py": YAML_LOAD})
+    os.mkfifo(tmp_path / "pipe.py")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(tmp_path / "sock.py"))
+    listener.close()  # the socket file stays
+    return tmp_path
+
+
+def test_fifos_sockets_and_devices_named_on_the_command_line_are_said_not_read(
+    special_files: Path,
+) -> None:
+    # A FIFO with no writer blocked the run for ever, and /dev/zero filled memory.
+    for name, kind in (("pipe.py", "a FIFO"), ("sock.py", "a socket"),
+                       ("/dev/zero", "a character device")):  # fmt: skip
+        run = clearsight("--no-cache", "--format", "json", name, "loader.py",
+                         cwd=special_files, timeout=30)  # fmt: skip
+        assert run.returncode == 2, (name, run.stderr)
+        found = {(f["path"], f["code"], f["message"]) for f in run.json()["findings"]}
+        assert (
+            name,
+            "CS-E002",
+            f"Could not read the file: it is {kind}, not a regular file.",
+        ) in found
+        assert ("loader.py", "B506") in {(path, code) for path, code, _ in found}
+    text = clearsight("--no-cache", "pipe.py", cwd=special_files, timeout=30)
+    assert "pipe.py:1:1: CS-E002" in text.stdout and text.returncode == 2
+
+
+def test_fifos_and_sockets_in_a_folder_are_passed_over(special_files: Path) -> None:
+    for args in ((), ("--shard", "1/2"), ("--shard", "2/2")):
+        run = clearsight("--no-cache", "--format", "json", *args, cwd=special_files, timeout=30)
+        assert not any(f["path"] in ("pipe.py", "sock.py") for f in run.json()["findings"])
+    whole = clearsight("--no-cache", "--format", "json", cwd=special_files, timeout=30)
+    assert (whole.returncode, whole.json()["files_checked"]) == (1, 1)
 
 
 @pytest.fixture

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import ast
 import io
+import os
 import re
+import stat
 import tokenize
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 # Line breaks as Python's tokenizer and ast see them (str.splitlines also splits on \f,
 # \x1c and friends, which would shift every line number after them).
@@ -267,3 +270,42 @@ class SourceText:
         if not breaks:
             return 0, len(prefix)
         return len(breaks), len(prefix) - breaks[-1].end()
+
+
+_SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _not_regular(mode: int) -> str | None:
+    """Why a file of this mode is not read (None for a regular file): a FIFO or a device
+    named on the command line could block the run or never end (`/dev/zero`)."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory"
+    kind = next((name for test, name in _SPECIAL_FILES if test(mode)), "of an unknown kind")
+    return f"it is {kind}, not a regular file"
+
+
+def read_file(path: Path) -> bytes | str:
+    """The file's bytes, or why they could not be read."""
+    try:
+        reason = _not_regular(os.stat(path).st_mode)
+        if reason is not None:
+            return reason
+        # Without blocking, in case it became a FIFO since; then it is checked again.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        return error.strerror or str(error)
+    with open(descriptor, "rb", closefd=True) as handle:
+        reason = _not_regular(os.fstat(descriptor).st_mode)
+        if reason is not None:
+            return reason
+        try:
+            return handle.read()
+        except OSError as error:
+            return error.strerror or str(error)

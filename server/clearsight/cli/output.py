@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from clearsight import __version__
 from clearsight.checks.base import Rule
-from clearsight.cli.runner import FileResult, text_of
+from clearsight.cli.runner import FileResult, read_file, text_of
 from clearsight.engine import all_rules
 from clearsight.explain import plain_summary
 from clearsight.model import Finding, Severity, Span
@@ -29,10 +29,8 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 def _source_lines(result: FileResult) -> list[str]:
     if result.text is not None:
         return SourceText(result.text).lines
-    try:
-        return SourceText(text_of(Path(result.path).read_bytes(), result.path)).lines
-    except OSError:
-        return []
+    raw = None if result.unreadable else read_file(Path(result.path))
+    return SourceText(text_of(raw, result.path)).lines if isinstance(raw, bytes) else []
 
 
 def _placed(cells: CellMap | None, span: Span) -> tuple[int | None, Span]:

@@ -26,7 +26,7 @@ from clearsight.notebook_analysis import analyze_notebook
 from clearsight.provenance.service import SERVICE
 from clearsight.review.fingerprints import Placed, place
 from clearsight.settings import Settings
-from clearsight.source import SourceText
+from clearsight.source import SourceText, read_file
 
 # Outcomes that may not repeat (a time limit hit on a busy machine, a check that crashed):
 # the next run analyses the file again instead of replaying them from the cache.
@@ -94,16 +94,6 @@ def analyze_bytes(raw: bytes, path: str, settings: Settings) -> tuple[list[Findi
 def _worker(job: tuple[bytes, str, Settings]) -> tuple[list[Finding], str]:
     raw, path, settings = job
     return analyze_bytes(raw, path, settings)
-
-
-def read_file(path: Path) -> bytes | str:
-    """The file's bytes, or why they could not be read."""
-    try:
-        return path.read_bytes()
-    except IsADirectoryError:
-        return "is a directory"
-    except OSError as error:
-        return error.strerror or str(error)
 
 
 # Stamps of (project root, environment), each with when it was taken: the language server

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from clearsight.cli.cache import tool_versions
+from clearsight.cli.runner import read_file
 from clearsight.settings import Settings
 
 SARIF_PROPERTY = "clearsight/shard"  # where a SARIF report keeps the shard's data
@@ -59,9 +60,8 @@ def parse_shard(value: str) -> ShardSpec:
 def file_weight(path: Path) -> int:
     """The file's size without carriage returns (0 when it cannot be read: an unreadable
     file is reported by whichever shard gets it, at no analysis cost)."""
-    try:
-        data = path.read_bytes()
-    except OSError:
+    data = read_file(path)  # a FIFO or a device is not read: it could block
+    if isinstance(data, str):
         return 0
     return len(data) - data.count(b"\r")
 

@@ -23,7 +23,7 @@ from clearsight.provenance.observe import Edit, Observations, changed_regions, i
 from clearsight.provenance.service import SERVICE, ProvenanceService
 from clearsight.provenance.units import Unit, statement_units
 from clearsight.settings import Settings
-from clearsight.source import SourceText
+from clearsight.source import SourceText, read_file
 
 if TYPE_CHECKING:
     from clearsight.lsp.server import Analysis, ClearsightServer
@@ -183,10 +183,10 @@ class ProvenanceFeatures:
     def _external_write(self, path: Path) -> None:
         """A file changed on disk with nobody typing in it: an agent writing files, unless
         the new content is what git has (a checkout, a pull)."""
-        try:
-            text = SourceText.from_bytes(path.read_bytes(), str(path)).text
-        except OSError:
+        raw = read_file(path)  # not a FIFO an agent left: it would block the worker
+        if isinstance(raw, str):
             return
+        text = SourceText.from_bytes(raw, str(path)).text
         before = self.disk_texts.get(str(path), "")
         self.disk_texts[str(path)] = text
         settings = self.server.resolver.for_path(path)
@@ -397,10 +397,8 @@ def _current_source(path: str, buffers: dict[str, str]) -> SourceText | None:
     text = buffers.get(path)
     if text is not None:
         return SourceText(text, path=path)
-    try:
-        return SourceText.from_bytes(Path(path).read_bytes(), path)
-    except OSError:
-        return None
+    raw = read_file(Path(path))
+    return SourceText.from_bytes(raw, path) if isinstance(raw, bytes) else None
 
 
 def _shown_path(path: str, root: str | None) -> str:

@@ -26,7 +26,7 @@ from clearsight.cli.runner import dependency_stamp, provenance_stamp
 from clearsight.engine import analyze, unreadable_finding
 from clearsight.lsp import convert
 from clearsight.settings import Settings
-from clearsight.source import SourceText
+from clearsight.source import SourceText, read_file
 
 if TYPE_CHECKING:
     from clearsight.lsp.server import ClearsightServer
@@ -179,11 +179,10 @@ def _file_report(
     ls: ClearsightServer, uri: str, path: Path, settings: Settings, previous: str | None
 ) -> WorkspaceReport:
     """Runs in a worker thread: one file from disk, analysed unless unchanged."""
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
+    raw = read_file(path)
+    if isinstance(raw, str):
         source = SourceText("", path=str(path))
-        finding = unreadable_finding(f"Could not read the file: {error.strerror or error}.")
+        finding = unreadable_finding(f"Could not read the file: {raw}.")
         items = [convert.diagnostic(source, finding, 0, ls.encoding)]
         return types.WorkspaceFullDocumentDiagnosticReport(uri=uri, version=None, items=items)
     result_id = file_result_id(raw, settings, path, ls.view_key(str(path)))
