@@ -5,6 +5,10 @@ removed and closed; quick fixes and hovers in a cell."""
 
 from __future__ import annotations
 
+import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest_lsp
@@ -14,11 +18,16 @@ from test_lsp import (
     EditorClient,
     client_capabilities,
     code_actions,
+    codes,
     published,
     pull_capabilities,
     pulled,
+    pushed_until,
     start,
 )
+from test_lsp_provenance import LEDGER, NEW_FUNCTION
+from test_notebooks import notebook as nbformat_notebook
+from test_provenance import git, make_repo
 
 
 @pytest_lsp.fixture(config=SERVER)
@@ -210,3 +219,99 @@ async def test_quick_fixes_and_hovers_work_in_a_cell(
         )
     )
     assert hover is not None and "CS-S004" in hover.contents.value  # type: ignore[union-attr]
+
+
+# -- provenance in cells ------------------------------------------------------------------------
+
+
+@pytest_lsp.fixture(config=SERVER)
+async def client(lsp_client: EditorClient):
+    """Started by the test, in the repository it makes."""
+    yield lsp_client
+    await lsp_client.shutdown_session()
+
+
+CLAUDE = "Add cells\n\nCo-authored-by: Claude <noreply@anthropic.com>"
+HUMAN_CELL = "%matplotlib inline\nimport os"
+AI_CELL = "def load(text):\n    data = eval(text)\n    return data"
+
+
+def _command_of(action: types.CodeAction | types.Command) -> types.Command:
+    command = action.command
+    if isinstance(action, types.Command):
+        # The test client's converter reads a CodeAction that carries a command (and no
+        # edit) as a Command whose `command` is the nested object's repr: read it back.
+        command = types.Command(**ast.literal_eval(action.command))
+    assert isinstance(command, types.Command)
+    return command
+
+
+async def test_ai_written_cells_from_git_history_are_shown_hovered_and_marked_reviewed(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    repo = make_repo(tmp_path)  # a human's first commit
+    human = nbformat_notebook(("code", HUMAN_CELL))
+    (repo / "analysis.ipynb").write_text(human, encoding="utf-8")
+    git(repo, "add", "analysis.ipynb")
+    git(repo, "commit", "-q", "-m", "Notebook")
+    ai = nbformat_notebook(("code", HUMAN_CELL), ("markdown", "# Load"), ("code", AI_CELL))
+    (repo / "analysis.ipynb").write_text(ai, encoding="utf-8")
+    git(repo, "commit", "-q", "-am", CLAUDE)
+    await start(client, client_capabilities("visual-studio-code"), repo)
+    notebook = Notebook(client, repo, [("code", HUMAN_CELL), ("markdown", "# Load"),
+                                           ("code", AI_CELL)])  # fmt: skip
+    notebook.open()
+    human_uri, ai_uri = notebook.cells[0][0], notebook.cells[2][0]
+    diagnostics = await pushed_until(client, ai_uri, lambda d: "CS-P001" in codes(d))
+    (block,) = [d for d in diagnostics if d.code == "CS-P001"]
+    # At the cell's own first line, a warning for the eval it holds (raised one level).
+    assert (block.range.start.line, block.severity) == (0, types.DiagnosticSeverity.Warning)
+    assert "3 lines from claude" in block.message and "B307" in block.message
+    assert "CS-P001" not in codes(client.diagnostics.get(human_uri, []))
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=ai_uri),
+                          position=types.Position(line=2, character=6))
+    )  # fmt: skip
+    assert hover is not None and "AI · claude · commit" in hover.contents.value
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=ai_uri), range=block.range,
+            context=types.CodeActionContext(diagnostics=[block]),
+        )
+    )  # fmt: skip
+    (review,) = [a for a in actions or [] if a.title.startswith("Mark as reviewed")]
+    assert review.title == "Mark as reviewed (lines 1-3)"
+    command = _command_of(review)
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=command.command, arguments=command.arguments)
+    )
+    assert result["statements"] == 3  # the def, the assignment, the return
+    await pushed_until(client, ai_uri, lambda d: "CS-P001" not in codes(d))
+    records = [json.loads(line) for line in (repo / LEDGER).read_text().splitlines()]
+    assert [(r["type"], r["path"]) for r in records] == [("review", "analysis.ipynb")]
+    # The command line reads the same review: the notebook has no unreviewed block left.
+    done = subprocess.run(
+        [sys.executable, "-m", "clearsight.cli.main", "check", "--no-cache", "--format", "json",
+         "--select", "CS-P001", "analysis.ipynb"],
+        cwd=repo, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert json.loads(done.stdout)["findings"] == [], done.stderr
+
+
+async def test_a_function_inserted_at_once_into_a_cell_is_recorded_as_ai_written(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    repo = make_repo(tmp_path)
+    await start(client, client_capabilities("visual-studio-code"), repo)
+    notebook = Notebook(client, repo, [("code", HUMAN_CELL), ("code", "x = 1\n")])
+    notebook.open()
+    uri = notebook.cells[1][0]
+    await pushed_until(client, uri, lambda d: "CS-P001" not in codes(d))
+    notebook.type_in(1, 1, 0, NEW_FUNCTION.lstrip("\n"))  # a completion, at once
+    diagnostics = await pushed_until(client, uri, lambda d: "CS-P001" in codes(d))
+    (block,) = [d for d in diagnostics if d.code == "CS-P001"]
+    assert block.range.start.line == 1 and "bulk insertion" in block.message
+    (record,) = [json.loads(line) for line in (repo / LEDGER).read_text().splitlines()]
+    assert (record["evidence"], record["path"], len(record["keys"])) == (
+        "bulk-insertion", "analysis.ipynb", 5,
+    )  # fmt: skip

@@ -144,13 +144,18 @@ class IncrementalAnalyzer:
         self._documents: dict[Family, object] = {}
         self._lock = threading.Lock()
 
-    def analyze(self, text: str, settings: Settings) -> tuple[SourceText, list[Finding]]:
+    def analyze(
+        self, text: str, settings: Settings, part_starts: tuple[int, ...] = ()
+    ) -> tuple[SourceText, list[Finding]]:
+        """`part_starts`: where the parts of a joined text start (`SourceText.part_starts`)."""
         # A superseded run may still be going in another worker thread: one at a time.
         with self._lock:
-            return self._analyze(text, settings)
+            return self._analyze(text, settings, part_starts)
 
-    def _analyze(self, text: str, settings: Settings) -> tuple[SourceText, list[Finding]]:
-        source = SourceText(text, path=self.path)
+    def _analyze(
+        self, text: str, settings: Settings, part_starts: tuple[int, ...]
+    ) -> tuple[SourceText, list[Finding]]:
+        source = SourceText(text, path=self.path, part_starts=part_starts)
         self.parsed = False
         if not self._usable(settings, text):
             # Over the size limit: the engine says so without parsing (CS-E005), and that is

@@ -6,8 +6,7 @@ cells are still checked: the kernel compiles each cell on its own, so one cell's
 error does not stop the others from running either.
 
 Provenance is judged on the joined code (git's lines of the JSON are mapped to the code's,
-`clearsight.provenance.history`), a run of AI-written statements reported per cell. The
-editor's analysis of cells (`analyze_cells`) leaves provenance out for now.
+`clearsight.provenance.history`), a run of AI-written statements reported per cell.
 """
 
 from __future__ import annotations
@@ -47,7 +46,7 @@ def analyze_notebook(
     ]
     if not notebook.python or not notebook.cells.cells:
         return problems, notebook.text, notebook.cells
-    joined = _joined_findings(notebook.text, notebook.cells, path, settings, provenance=True)
+    joined = _joined_findings(notebook.text, notebook.cells, path, settings)
     findings = [*problems, *joined]
     findings.sort(key=lambda f: (f.span.start, f.code))
     return findings, notebook.text, notebook.cells
@@ -83,6 +82,11 @@ def _within(finding: Finding, cell: Cell) -> Finding:
                     if fix.path is not None or all(_in_cell(e, cell) for e in fix.edits)),
     )  # fmt: skip
     moved = inside.shifted(-first)
+    if "first_line" in moved.metrics:  # a block's lines (CS-P001): its quick fixes use them
+        metrics = dict(moved.metrics)
+        for key in ("first_line", "last_line"):
+            metrics[key] = max(metrics[key] - first, 0)
+        moved = replace(moved, metrics=metrics)
     last = max(cell.lines - 1, 0)
     if moved.span.start.line > last:  # a finding past the end: the cell's last line
         moved = replace(moved, span=Span.point(last))
@@ -97,17 +101,14 @@ def _joined_findings(
     path: str,
     settings: Settings,
     analyzer: IncrementalAnalyzer | None = None,
-    provenance: bool = False,
 ) -> list[Finding]:
     """The engine on the joined code cells (those that do not parse left out, each with its
-    syntax error); provenance only if asked. Positions are in the joined text."""
+    syntax error). Positions are in the joined text."""
     text, syntax = _without_unparsable_cells(text, cells, path)
-    if not provenance:
-        settings = replace(settings, provenance=replace(settings.provenance, enabled=False))
+    starts = tuple(cell.first_line for cell in cells.cells)
     if analyzer is not None:
-        found = analyzer.analyze(text, settings)[1]
+        found = analyzer.analyze(text, settings, starts)[1]
     else:
-        starts = tuple(cell.first_line for cell in cells.cells)
         found = analyze(SourceText(text, path=path, part_starts=starts), path, settings)
     return [*syntax, *(_cell_lines_named(f, cells) for f in found)]
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from lsprotocol import types
 
 from clearsight.lsp.documents import Document, Documents
+from clearsight.notebook import join_cells
 
 LOG = logging.getLogger(__name__)
 
@@ -25,10 +27,33 @@ class OpenNotebook:
     cells: list[types.NotebookCell] = field(default_factory=list)
 
 
+class CellListener(Protocol):
+    """Told of each cell's text as it opens, changes and closes (provenance observes it)."""
+
+    def opened(self, uri: str, text: str) -> None: ...
+
+    def changed(
+        self, uri: str, before: str, change: types.TextDocumentContentChangeEvent, after: str
+    ) -> None: ...
+
+    def closed(self, uri: str, text: str | None) -> None: ...
+
+
+@dataclass(frozen=True)
+class JoinedCells:
+    """A notebook's open code cells as one text (as `clearsight.notebook` joins them) and
+    where one of its cells starts in it."""
+
+    text: str
+    part_starts: tuple[int, ...]
+    first_line: int  # of the cell asked about
+
+
 class Notebooks:
-    def __init__(self) -> None:
+    def __init__(self, listener: CellListener | None = None) -> None:
         self._open: dict[str, OpenNotebook] = {}
         self._notebook_of: dict[str, str] = {}  # a cell's URI -> its notebook's
+        self.listener = listener
 
     def get(self, uri: str) -> OpenNotebook | None:
         return self._open.get(uri)
@@ -47,8 +72,12 @@ class Notebooks:
     def _open_cell(self, notebook: str, item: types.TextDocumentItem, documents: Documents) -> None:
         documents.open(item)
         self._notebook_of[item.uri] = notebook
+        if self.listener is not None:
+            self.listener.opened(item.uri, item.text)
 
     def _close_cell(self, uri: str, documents: Documents) -> None:
+        if self.listener is not None and uri in self._notebook_of:
+            self.listener.closed(uri, None)
         documents.close(uri)
         self._notebook_of.pop(uri, None)
 
@@ -73,7 +102,11 @@ class Notebooks:
             if document is None or self._notebook_of.get(content.document.uri) != notebook.uri:
                 LOG.warning("a change of a cell not in %s: %s", notebook.uri, content.document.uri)
                 continue
-            document.apply(list(content.changes), encoding)
+            for change in content.changes:
+                before = document.text
+                document.apply([change], encoding)
+                if self.listener is not None:
+                    self.listener.changed(document.uri, before, change, document.text)
             document.version = content.document.version
 
     def _restructure(
@@ -118,3 +151,15 @@ class Notebooks:
             ):
                 found.append(document)
         return found
+
+    def joined(self, cell_uri: str, documents: Documents) -> JoinedCells | None:
+        """The code of the notebook holding this cell, joined, and where the cell is in it
+        (None for a document that is not an open code cell)."""
+        notebook = self._notebook_of.get(cell_uri)
+        cells = self.code_cells(notebook, documents) if notebook else []
+        text, placed = join_cells([(index, cell.text) for index, cell in enumerate(cells)])
+        for cell, document in zip(placed.cells, cells, strict=True):
+            if document.uri == cell_uri:
+                starts = tuple(c.first_line for c in placed.cells)
+                return JoinedCells(text, starts, cell.first_line)
+        return None

@@ -16,6 +16,7 @@ from lsprotocol import types
 from clearsight.cli.discovery import discover
 from clearsight.lsp.convert import plain_params
 from clearsight.model import Finding
+from clearsight.notebook import mask_ipython
 from clearsight.provenance import report
 from clearsight.provenance.ledger import LedgerError, attribution_record
 from clearsight.provenance.model import Attribution, AuthorKind, Evidence
@@ -47,6 +48,7 @@ class ProvenanceFeatures:
         self.service = service
         self._lock = threading.Lock()
         self.observations: dict[str, Observations] = {}
+        self._recording_locks: dict[str, threading.Lock] = {}
         self.base_texts: dict[str, str] = {}  # the text at open: what the document already held
         self.disk_texts: dict[str, str] = {}  # closed files' last known text, by path
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -72,6 +74,8 @@ class ProvenanceFeatures:
     # -- observing ------------------------------------------------------------------------
 
     def opened(self, uri: str, text: str) -> None:
+        if self.server.notebooks.notebook_of(uri) is not None:
+            text = mask_ipython(text)[0]  # a cell: its statements as the analysis reads them
         with self._lock:
             self.observations[uri] = Observations()
             self.base_texts[uri] = text
@@ -95,6 +99,7 @@ class ProvenanceFeatures:
         with self._lock:
             self.observations.pop(uri, None)
             self.base_texts.pop(uri, None)
+            self._recording_locks.pop(uri, None)
         if text is not None:
             self.disk_texts[str(Path(self.server.path_for(uri)).resolve())] = text
 
@@ -125,23 +130,31 @@ class ProvenanceFeatures:
     def before_analysis(self, uri: str, text: str, path: str, settings: Settings) -> None:
         """In the worker thread: turn pending observed ranges into ledger records once the
         text parses, for the statements in them that the document did not hold before."""
-        observations, pending, base = self._pending(uri)
-        if not pending or not settings.provenance.enabled or observations is None:
-            return
-        if max(len(text), len(base or "")) > settings.limits.max_file_bytes:
-            return  # over the size limit: not parsed, so no statements to attribute
-        source = SourceText(text, path=path)
-        if source.tree is None:
-            return  # half-typed: keep the ranges until it parses
-        if observations.known_keys is None:
-            observations.known_keys = _keys(base, path)
-        units = statement_units(source)
-        new = _new_keys(units, observations.known_keys, pending)
-        attribution = Attribution.of(AuthorKind.AI, Evidence.BULK_INSERTION)
-        self._record(source, settings, new, attribution)
+        # One at a time per document: a superseded analysis may still be running beside
+        # the current one, and the insertion must be recorded once, before the analysis
+        # that shows it.
+        with self._recording(uri):
+            observations, pending, base = self._pending(uri)
+            if not pending or not settings.provenance.enabled or observations is None:
+                return
+            if max(len(text), len(base or "")) > settings.limits.max_file_bytes:
+                return  # over the size limit: not parsed, so no statements to attribute
+            source = SourceText(text, path=path)
+            if source.tree is None:
+                return  # half-typed: keep the ranges until it parses
+            if observations.known_keys is None:
+                observations.known_keys = _keys(base, path)
+            units = statement_units(source)
+            new = _new_keys(units, observations.known_keys, pending)
+            attribution = Attribution.of(AuthorKind.AI, Evidence.BULK_INSERTION)
+            self._record(source, settings, new, attribution)
+            with self._lock:
+                observations.ranges = [r for r in observations.ranges if r not in pending]
+                observations.known_keys |= {unit.key for unit in units}
+
+    def _recording(self, uri: str) -> threading.Lock:
         with self._lock:
-            observations.ranges = [r for r in observations.ranges if r not in pending]
-            observations.known_keys |= {unit.key for unit in units}
+            return self._recording_locks.setdefault(uri, threading.Lock())
 
     def _pending(self, uri: str) -> tuple[Observations | None, list[tuple[int, int]], str]:
         """The document's observations, a copy of their pending ranges and the text it was
@@ -222,12 +235,13 @@ class ProvenanceFeatures:
         if not isinstance(argument, dict) or not isinstance(argument.get("uri"), str):
             raise ValueError("expected [{uri, range}]")
         uri = argument["uri"]
-        document = self.server.documents.get(uri)
+        found = self._source_of(uri)
         lines = self._lines(argument.get("range"))
-        if document is None or lines is None:
+        if found is None or lines is None:
             raise ValueError("the document is not open or the range is invalid")
         settings = self.server.settings_for(uri)
-        source = SourceText(document.text, path=self.server.path_for(uri))
+        source, offset = found
+        lines = range(lines.start + offset, lines.stop + offset)
         try:
             if kind == MARK_REVIEWED:
                 count = self.service.mark_reviewed(source, settings, lines)
@@ -244,8 +258,8 @@ class ProvenanceFeatures:
         client hook saying explicitly where code came from."""
         data = params if isinstance(params, dict) else getattr(params, "__dict__", {})
         uri = data.get("uri")
-        document = self.server.documents.get(uri) if isinstance(uri, str) else None
-        if document is None:
+        found = self._source_of(uri) if isinstance(uri, str) else None
+        if found is None:
             return
         try:
             kind = AuthorKind(str(data.get("author", "ai")))
@@ -255,10 +269,11 @@ class ProvenanceFeatures:
         model = data.get("model") if isinstance(data.get("model"), str) else None
         attribution = Attribution.of(kind, Evidence.MARKED, tool, model)
         settings = self.server.settings_for(uri)
-        source = SourceText(document.text, path=self.server.path_for(uri))
+        source, offset = found
         for value in data.get("ranges") or []:
             lines = self._lines(value)
             if lines is not None:
+                lines = range(lines.start + offset, lines.stop + offset)
                 self.service.mark_author(source, settings, lines, attribution)
         self.server.reanalyse_all()
 
@@ -284,10 +299,27 @@ class ProvenanceFeatures:
             )
         return actions
 
+    def _source_of(self, uri: str) -> tuple[SourceText, int] | None:
+        """The text whose provenance a document's lines belong to, and the line where the
+        document starts in it: a notebook cell's is its notebook's joined code cells."""
+        path = self.server.path_for(uri)
+        joined = self.server.notebooks.joined(uri, self.server.documents)
+        if joined is not None:
+            source = SourceText(joined.text, path=path, part_starts=joined.part_starts)
+            return source, joined.first_line
+        document = self.server.documents.get(uri)
+        return (SourceText(document.text, path=path), 0) if document is not None else None
+
     def hover_line(self, analysis: Analysis, line: int) -> str | None:
         settings = self.server.settings_for(analysis.uri)
-        provenance = self.service.file_provenance(analysis.source, settings, full=True)
-        entry = provenance.unit_at(line)
+        source, offset = analysis.source, 0
+        if self.server.notebooks.notebook_of(analysis.uri) is not None:
+            found = self._source_of(analysis.uri)
+            if found is None:
+                return None
+            source, offset = found
+        provenance = self.service.file_provenance(source, settings, full=True)
+        entry = provenance.unit_at(line + offset)
         if entry is None or entry.attribution.kind == AuthorKind.UNKNOWN:
             return None
         text = entry.attribution.describe()

@@ -50,6 +50,7 @@ from clearsight.lsp.review import register as register_review
 from clearsight.lsp.stdio import serve_stdio
 from clearsight.lsp.workspace import register as register_workspace_diagnostics
 from clearsight.model import Finding, Fix
+from clearsight.notebook import mask_ipython
 from clearsight.notebook_analysis import analyze_cells
 from clearsight.review.baseline import BaselineWatch
 from clearsight.review.notices import Notices
@@ -265,6 +266,7 @@ class ClearsightServer(LanguageServer):
         self.pull_diagnostics = False
         self.rule_help = {rule.code: rule.help for rule in all_rules()}
         self.provenance = ProvenanceFeatures(self)
+        self.notebooks.listener = self.provenance  # cells' edits are observed as files' are
         self.notices = Notices()
         self.changed_scope = ChangedScope(self.notices)
         self.baseline = BaselineWatch(self.notices)
@@ -528,9 +530,8 @@ class ClearsightServer(LanguageServer):
             self.busy += 1
         try:
             per_cell = await asyncio.get_running_loop().run_in_executor(
-                self.executor, analyze_cells, [text for _, _, text in cells], path, settings,
-                state.analyzer,
-            )  # fmt: skip
+                self.executor, self._analyse_cells, cells, path, settings, state.analyzer
+            )
         finally:
             with self._busy_lock:
                 self.busy -= 1
@@ -552,6 +553,19 @@ class ClearsightServer(LanguageServer):
                 # 9) pulls only for documents in text tabs, never for a notebook's cells.
                 # A cell whose text and findings are as they were is not published again.
                 self.publish(analysis)
+
+    def _analyse_cells(
+        self,
+        cells: list[tuple[str, int, str]],
+        path: str,
+        settings: Settings,
+        analyzer: IncrementalAnalyzer,
+    ) -> list[list[Finding]]:
+        """In a worker thread: each cell's observed insertions recorded (in its statements
+        as the analysis reads them, IPython syntax masked), then the cells analysed."""
+        for uri, _, text in cells:
+            self.provenance.before_analysis(uri, mask_ipython(text)[0], path, settings)
+        return analyze_cells([text for _, _, text in cells], path, settings, analyzer)
 
     def _run_analysis(self, *args: Any) -> Analysis | None:
         uri, version, text, path, settings = args[:5]
@@ -973,8 +987,6 @@ def create_server() -> ClearsightServer:
         analysis = await ls.current_analysis(params.text_document.uri)
         if analysis is None:
             return None
-        if ls.notebooks.notebook_of(analysis.uri) is not None:  # no provenance in cells yet
-            return ls.code_actions(analysis, params)
         return [*ls.code_actions(analysis, params), *ls.provenance.code_actions(analysis, params)]
 
     @server.feature(types.CODE_ACTION_RESOLVE)
@@ -987,8 +999,6 @@ def create_server() -> ClearsightServer:
         if analysis is None:
             return None
         hover = ls.hover(analysis, params.position)
-        if ls.notebooks.notebook_of(analysis.uri) is not None:  # no provenance in cells yet
-            return hover
         line = await asyncio.get_running_loop().run_in_executor(
             ls.executor, ls.provenance.hover_line, analysis, params.position.line
         )
@@ -1006,7 +1016,7 @@ def create_server() -> ClearsightServer:
         analysis = await ls.current_analysis(params.text_document.uri)
         if analysis is None:
             return None
-        if ls.notebooks.notebook_of(analysis.uri) is not None:  # no provenance in cells yet
+        if ls.notebooks.notebook_of(analysis.uri) is not None:  # the file's share: not a cell's
             return ls.code_lenses(analysis)
         lens = ls.provenance.file_lens(analysis)
         return [*([lens] if lens else []), *ls.code_lenses(analysis)]
