@@ -68,9 +68,13 @@ class CellMap:
 
     cells: tuple[Cell, ...]
 
+    @property
+    def starts(self) -> tuple[int, ...]:
+        """The line of the joined text where each cell starts (`SourceText.part_starts`)."""
+        return tuple(cell.first_line for cell in self.cells)
+
     def _position(self, line: int) -> int:
-        starts = [cell.first_line for cell in self.cells]
-        return max(bisect.bisect_right(starts, line) - 1, 0)
+        return max(bisect.bisect_right(self.starts, line) - 1, 0)
 
     def cell_at(self, line: int) -> Cell | None:
         """The code cell holding 0-based `line` of the joined text."""

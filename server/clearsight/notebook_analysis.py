@@ -105,11 +105,10 @@ def _joined_findings(
     """The engine on the joined code cells (those that do not parse left out, each with its
     syntax error). Positions are in the joined text."""
     text, syntax = _without_unparsable_cells(text, cells, path)
-    starts = tuple(cell.first_line for cell in cells.cells)
     if analyzer is not None:
-        found = analyzer.analyze(text, settings, starts)[1]
+        found = analyzer.analyze(text, settings, cells.starts)[1]
     else:
-        found = analyze(SourceText(text, path=path, part_starts=starts), path, settings)
+        found = analyze(SourceText(text, path=path, part_starts=cells.starts), path, settings)
     return [*syntax, *(_cell_lines_named(f, cells) for f in found)]
 
 

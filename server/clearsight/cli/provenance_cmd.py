@@ -21,7 +21,7 @@ from clearsight.provenance.model import Attribution
 from clearsight.provenance.service import SERVICE
 from clearsight.provenance.trace import dumps, export_record
 from clearsight.settings import SettingsResolver
-from clearsight.source import SourceText
+from clearsight.source import SourceText, read_file
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -46,13 +46,8 @@ def _summaries(paths: list[str]) -> tuple[list[report.FileSummary], list[SourceT
     summaries, sources = [], []
     status = 2 if found.errors else 0
     for path in found.files:
-        try:
-            raw = path.read_bytes()
-        except OSError as error:
-            print(f"clearsight: error: {path}: {error.strerror or error}", file=sys.stderr)
-            status = 2
-            continue
-        read = _source(raw, str(path))
+        raw = read_file(path)
+        read = _source(raw, str(path)) if isinstance(raw, bytes) else raw
         if isinstance(read, str):
             print(f"clearsight: error: {path}: {read}", file=sys.stderr)
             status = 2
@@ -72,8 +67,8 @@ def _source(raw: bytes, path: str) -> tuple[SourceText, CellMap | None] | str:
     notebook = read_notebook(raw)
     if isinstance(notebook, NotebookProblem):
         return f"could not read the notebook: {notebook.message}"
-    starts = tuple(cell.first_line for cell in notebook.cells.cells)
-    return SourceText(notebook.text, path=path, part_starts=starts), notebook.cells
+    source = SourceText(notebook.text, path=path, part_starts=notebook.cells.starts)
+    return source, notebook.cells
 
 
 def _export(summaries: list[report.FileSummary]) -> str:

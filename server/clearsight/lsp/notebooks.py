@@ -160,6 +160,5 @@ class Notebooks:
         text, placed = join_cells([(index, cell.text) for index, cell in enumerate(cells)])
         for cell, document in zip(placed.cells, cells, strict=True):
             if document.uri == cell_uri:
-                starts = tuple(c.first_line for c in placed.cells)
-                return JoinedCells(text, starts, cell.first_line)
+                return JoinedCells(text, placed.starts, cell.first_line)
         return None

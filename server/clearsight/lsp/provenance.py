@@ -152,6 +152,12 @@ class ProvenanceFeatures:
                 observations.ranges = [r for r in observations.ranges if r not in pending]
                 observations.known_keys |= {unit.key for unit in units}
 
+    def has_pending(self, uri: str) -> bool:
+        """Whether an insertion into the document waits to be recorded."""
+        with self._lock:
+            observations = self.observations.get(uri)
+            return bool(observations and observations.ranges)
+
     def _recording(self, uri: str) -> threading.Lock:
         with self._lock:
             return self._recording_locks.setdefault(uri, threading.Lock())

@@ -564,7 +564,8 @@ class ClearsightServer(LanguageServer):
         """In a worker thread: each cell's observed insertions recorded (in its statements
         as the analysis reads them, IPython syntax masked), then the cells analysed."""
         for uri, _, text in cells:
-            self.provenance.before_analysis(uri, mask_ipython(text)[0], path, settings)
+            if self.provenance.has_pending(uri):  # masking every cell on every edit: no
+                self.provenance.before_analysis(uri, mask_ipython(text)[0], path, settings)
         return analyze_cells([text for _, _, text in cells], path, settings, analyzer)
 
     def _run_analysis(self, *args: Any) -> Analysis | None:

@@ -81,7 +81,7 @@ def block_place(block: Block, cells: CellMap | None) -> str:
 def summarize(path: str, provenance: FileProvenance, cells: CellMap | None = None) -> FileSummary:
     """`cells`: a notebook's (the provenance is its joined code's); blocks stop at cells."""
     counted = {line for entry in provenance.units for line in entry.unit.lines()}
-    blocks = provenance.blocks(tuple(c.first_line for c in cells.cells) if cells else ())
+    blocks = provenance.blocks(cells.starts if cells else ())
     ai_units = provenance.ai_units
     return FileSummary(
         path=path,
