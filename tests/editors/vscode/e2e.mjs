@@ -475,8 +475,10 @@ async function crashAndRecover(page) {
   try {
     found = await waitFor(async () => {
       const markers = await problems(page);
-      return markers.some((marker) => marker.file === "insecure.py" && marker.code === "B307") ? markers : false;
-    }, "B307 from the restarted server");
+      // Wait for what is checked below: the panel can show the new B307 before B602.
+      const back = markers.some((marker) => marker.file === "insecure.py" && marker.code === "B307");
+      return back && has(markers, "insecure.py", "B602", 11) ? markers : false;
+    }, "B307 and B602 from the restarted server");
   } catch (error) {
     found = await problems(page);
     log(String(error));
