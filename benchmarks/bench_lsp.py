@@ -303,6 +303,7 @@ def main() -> int:
         "--settings", type=json.loads, default={}, help="initializationOptions, as JSON"
     )
     args = parser.parse_args()
+    args.file = args.file.resolve()  # LSP addresses documents by absolute file URIs
     lines = len(args.file.read_text(encoding="utf-8").splitlines())
     print(
         f"file: {args.file} ({lines} lines); cores: {os.cpu_count()}; "

@@ -226,6 +226,12 @@ class Catalogue:
         return tuple(seen)
 
     @functools.cached_property
+    def shape_marks(self) -> dict[Any, tuple[bool, bool]]:
+        """What `module.ModuleEvaluator._shape_marks` found of statements under this
+        catalogue, kept with it (a statement's marks depend on nothing else)."""
+        return {}
+
+    @functools.cached_property
     def markers(self) -> tuple[frozenset[str], frozenset[str]]:
         """Names that mark code able to reach a source or a judged setting, as the code
         writes them: (local ones, others). Local: a local source's dotted name

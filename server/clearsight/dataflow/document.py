@@ -173,6 +173,10 @@ class DocumentFlows:
         self._chunks: OrderedDict[str, tuple[_Spec, ...]] = OrderedDict()
         self._members: OrderedDict[str, tuple[_Spec, ...]] = OrderedDict()
         self._results: dict[UnitKey, UnitResult] = {}
+        # The last call's units of each chunk (by its text), with its first line and its
+        # units' keys: a chunk the edit left alone keeps them.
+        self._placed: dict[str, tuple[int, tuple[UnitKey, ...], list[Unit]]] = {}
+        self._digests: dict[str, str] = {}  # of the units' texts, by text
         self._context: tuple[object, ...] | None = None
         self._lock = threading.Lock()
         self.units_run = 0  # units analysed again by the last call (tests, benchmarks)
@@ -208,28 +212,37 @@ class DocumentFlows:
     def _units(
         self, chunks: list[tuple[int, str, ast.Module | None]]
     ) -> tuple[list[Unit], frozenset[str]]:
-        placed: list[tuple[int, _Spec, int | None]] = []  # (chunk start, spec, owner index)
-        for start, text, tree in chunks:
-            base_index = len(placed)
-            for spec in self._specs(text, tree):
-                owner = base_index + spec.header if spec.header is not None else None
-                placed.append((start, spec, owner))
-        keys = unit_keys(spec.text for _, spec, _ in placed)
+        placed = [(start, text, self._specs(text, tree)) for start, text, tree in chunks]
+        digests: dict[str, str] = {}
+        for _, _, specs in placed:
+            for spec in specs:
+                known = self._digests.get(spec.text)
+                if known is not None:
+                    digests[spec.text] = known
+        keys = unit_keys((spec.text for _, _, specs in placed for spec in specs), digests)
+        self._digests = digests  # those of this version's texts only
         imports: set[str] = set()
-        units = []
-        for (start, spec, owner), key in zip(placed, keys, strict=True):
-            imports |= spec.imports
-            units.append(
-                Unit(
-                    key,
-                    start + spec.first,
-                    spec.base,
-                    (spec.shape,),
-                    self._parser(spec),
-                    keys[owner] if owner is not None else None,
-                    spec.text,
-                )
-            )
+        units: list[Unit] = []
+        kept: dict[str, tuple[int, tuple[UnitKey, ...], list[Unit]]] = {}
+        for start, text, specs in placed:
+            chunk_keys = tuple(keys[len(units) : len(units) + len(specs)])
+            earlier = self._placed.get(text)
+            if earlier is not None and earlier[:2] == (start, chunk_keys):
+                chunk_units = earlier[2]  # the same chunk at the same place: its units
+            else:
+                chunk_units = [
+                    Unit(
+                        key, start + spec.first, spec.base, (spec.shape,), self._parser(spec),
+                        chunk_keys[spec.header] if spec.header is not None else None,
+                        spec.text,
+                    )
+                    for spec, key in zip(specs, chunk_keys, strict=True)
+                ]  # fmt: skip
+            kept[text] = (start, chunk_keys, chunk_units)
+            units.extend(chunk_units)
+            for spec in specs:
+                imports |= spec.imports
+        self._placed = kept
         return units, frozenset(imports)
 
     def _parser(self, spec: _Spec) -> Callable[[], list[ast.stmt]]:

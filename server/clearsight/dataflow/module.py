@@ -45,12 +45,19 @@ class Anchor:
     base: int  # a node's line minus this is its 1-based line in the unit
 
 
-def unit_keys(texts: Iterable[str]) -> list[UnitKey]:
-    """Stable keys for units, in document order: equal texts are told apart by rank."""
+def unit_keys(texts: Iterable[str], digests: dict[str, str] | None = None) -> list[UnitKey]:
+    """Stable keys for units, in document order: equal texts are told apart by rank.
+    `digests`: the texts' digests known already (by text), updated with the new ones."""
     seen: dict[str, int] = {}
     keys = []
     for text in texts:
-        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+        digest = digests.get(text) if digests is not None else None
+        if digest is None:
+            digest = hashlib.blake2b(
+                text.encode("utf-8", "surrogatepass"), digest_size=12
+            ).hexdigest()
+            if digests is not None:
+                digests[text] = digest
         rank = seen.get(digest, 0)
         seen[digest] = rank + 1
         keys.append((digest, rank))
@@ -377,9 +384,7 @@ class UnitResult:
                 return False
             if tuple(evaluator.face_of(key) for key in now) != faces:
                 return False
-        return all(
-            evaluator.module_stamp(path) == stamp for path, stamp in self.bucket.modules.items()
-        )
+        return all(evaluator.stamp_of(path) == stamp for path, stamp in self.bucket.modules.items())
 
 
 class LazyGlobals(dict):  # type: ignore[type-arg]
@@ -458,6 +463,9 @@ class ModuleEvaluator:
         self.scope = scope
         self.context = context
         self.module_stamp = stamp
+        # Looked up once per analysis: every kept unit's results are checked against them.
+        self._stamps: dict[str, object] = {}
+        self._binder_keys: dict[tuple[Any, ...], tuple[UnitKey, ...]] = {}
         self._trees: dict[UnitKey, list[ast.stmt]] = {}
         self.statements: list[Stmt] = []
         self._binders: dict[str, list[Stmt]] = {}
@@ -503,9 +511,6 @@ class ModuleEvaluator:
         argument, or a project module; and those that use what such a unit defines. The
         others cannot reach a source, so their functions are not run on their own (they
         still run when an interesting one calls them)."""
-        interpreter = self.interpreter
-        catalogue = interpreter.catalogue
-        local_markers, markers = catalogue.markers
         names: set[str] = set()
         decorators: set[str] = set()
         for handler in self.scope.handlers:  # frameworks the module imports
@@ -513,45 +518,77 @@ class ModuleEvaluator:
             if handler.request_parameter:
                 names.add(handler.request_parameter)
             names.update(a.rpartition(".")[2] for a in handler.request_annotations)
+        marks = (frozenset(names), frozenset(decorators))
         seeds: set[UnitKey] = set()  # what uses their definitions is interesting too
         alone: set[UnitKey] = set()  # interesting themselves only
         owners: dict[UnitKey, UnitKey] = {u.key: u.owner for u in self.units if u.owner}
         for unit in self.units:
             for shape in unit.shapes:
-                if (
-                    shape.identifiers & names
-                    or shape.dotted & markers
-                    or shape.identifiers & markers
-                    or shape.called & catalogue.source_builtins
-                    or shape.decorators & decorators
-                    or shape.decorators & catalogue.source_bases
-                    or any(
-                        catalogue.imports_source(module) or self._local_import(module)
-                        for module in shape.imports
-                    )
+                seed, by_itself = self._shape_marks(shape, marks)
+                if seed or any(
+                    self.interpreter.catalogue.imports_source(module) or self._local_import(module)
+                    for module in shape.imports
                 ):
                     seeds.add(unit.key)
-                elif shape.judged or shape.dotted & local_markers:
+                elif by_itself:
                     alone.add(unit.key)
         self.alone = alone - seeds
-        changed = True
-        while changed:
-            changed = False
-            bound: set[str] = set()
-            for unit in self.units:
-                if unit.key in seeds:
-                    for shape in unit.shapes:
-                        bound |= shape.writes
-            for unit in self.units:
-                if unit.key in seeds:
-                    continue
+        # The closure: a unit reading what a seed binds (or a member of a seed class) is
+        # one too. Each pass looks at the units not yet in, with every name bound so far.
+        bound: set[str] = set()
+        for unit in self.units:
+            if unit.key in seeds:
+                for shape in unit.shapes:
+                    bound |= shape.writes
+        pending = [unit for unit in self.units if unit.key not in seeds]
+        while pending:
+            rest = []
+            added = []
+            for unit in pending:
                 owner = owners.get(unit.key)
                 if (owner is not None and owner in seeds) or any(
-                    shape.identifiers & bound for shape in unit.shapes
+                    not shape.identifiers.isdisjoint(bound) for shape in unit.shapes
                 ):
-                    seeds.add(unit.key)
-                    changed = True
+                    added.append(unit)
+                else:
+                    rest.append(unit)
+            if not added:
+                break
+            for unit in added:
+                seeds.add(unit.key)
+                for shape in unit.shapes:
+                    bound |= shape.writes
+            pending = rest
         return seeds | alone
+
+    def _shape_marks(
+        self, shape: Shape, marks: tuple[frozenset[str], frozenset[str]]
+    ) -> tuple[bool, bool]:
+        """Whether a statement names a source or handler (a seed), and whether it holds a
+        judged call or a local marker (interesting by itself); the same for the same shape
+        under the same frameworks, so kept across analyses (imports are looked at apart:
+        the project's modules can change)."""
+        catalogue = self.interpreter.catalogue
+        kept = catalogue.shape_marks
+        key = (shape, marks)
+        known = kept.get(key)
+        if known is not None:
+            return known
+        local_markers, markers = catalogue.markers
+        names, decorators = marks
+        seed = bool(
+            shape.identifiers & names
+            or shape.dotted & markers
+            or shape.identifiers & markers
+            or shape.called & catalogue.source_builtins
+            or shape.decorators & decorators
+            or shape.decorators & catalogue.source_bases
+        )
+        found = (seed, bool(shape.judged or shape.dotted & local_markers))
+        if len(kept) > 2 * _KEPT_SHAPES:
+            kept.clear()
+        kept[key] = found
+        return found
 
     def _marked(self, definition: Definition, unit: Unit) -> bool:
         """Whether a function itself names a local source or a call bandit judges."""
@@ -591,11 +628,22 @@ class ModuleEvaluator:
         return tree
 
     def binders_of(self, read: tuple[Any, ...]) -> tuple[UnitKey, ...]:
-        if read[0] == "global":
-            return tuple(s.unit.key for s in self._binders.get(read[1], ()))
-        _, key, order, name = read
-        binders = self._member_binders.get((key, order), {})
-        return tuple(s.unit.key for s in binders.get(name, ()))
+        keys = self._binder_keys.get(read)
+        if keys is None:
+            if read[0] == "global":
+                keys = tuple(s.unit.key for s in self._binders.get(read[1], ()))
+            else:
+                _, key, order, name = read
+                binders = self._member_binders.get((key, order), {})
+                keys = tuple(s.unit.key for s in binders.get(name, ()))
+            self._binder_keys[read] = keys
+        return keys
+
+    def stamp_of(self, path: str) -> object:
+        """A project module's stamp (`module_stamp`), read once per analysis."""
+        if path not in self._stamps:
+            self._stamps[path] = self.module_stamp(path)
+        return self._stamps[path]
 
     def record(self, read: tuple[Any, ...]) -> None:
         if self.current is not None and read not in self.current.reads:
