@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
+from clearsight import disk_view
 from clearsight.checks.base import Check, Rule, docs_url
 from clearsight.checks.registry import CHECKS
 from clearsight.model import Family, Finding, Fix, Severity, Span, TextEdit
@@ -380,9 +381,10 @@ def analyze(
         return [engine_finding(LIMIT_REACHED, message, Span.point(0), Severity.WARNING)]
 
     findings = source_problems(source)
-    for check in checks:
-        if check.enabled(settings) and (source.tree is not None or not check.needs_tree):
-            findings.extend(run_check(check, source, settings))
+    with disk_view.one_view():  # each file looked at once by all the families
+        for check in checks:
+            if check.enabled(settings) and (source.tree is not None or not check.needs_tree):
+                findings.extend(run_check(check, source, settings))
     findings = finalize_findings(source, findings, settings, checks)
     comments = _comments_for_ignores(source)
     parsed = source.tree is not None

@@ -36,6 +36,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from radon.visitors import Class, ComplexityVisitor
 
+from clearsight import disk_view
 from clearsight.checks.base import Check, Rule
 from clearsight.checks.complexity import (
     Block,
@@ -149,7 +150,7 @@ class IncrementalAnalyzer:
     ) -> tuple[SourceText, list[Finding]]:
         """`part_starts`: where the parts of a joined text start (`SourceText.part_starts`)."""
         # A superseded run may still be going in another worker thread: one at a time.
-        with self._lock:
+        with self._lock, disk_view.one_view():  # each file looked at once by all the families
             return self._analyze(text, settings, part_starts)
 
     def _analyze(

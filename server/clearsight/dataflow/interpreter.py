@@ -11,10 +11,10 @@ cannot follow is unknown, and unknown is silent.
 from __future__ import annotations
 
 import ast
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+from clearsight import disk_view
 from clearsight.dataflow.calls import Calls
 from clearsight.dataflow.catalogue import Catalogue
 from clearsight.dataflow.conditions import Conditions
@@ -353,11 +353,8 @@ class Interpreter(Expressions, Calls, Statements, Conditions, Sinks, Entries, Pr
 
 
 def _project_stamp(path: str) -> object:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return (stat.st_mtime_ns, stat.st_size)
+    stat = disk_view.stat(path)
+    return None if stat is None else (stat.st_mtime_ns, stat.st_size)
 
 
 def analyze_units(

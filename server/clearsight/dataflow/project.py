@@ -18,9 +18,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from clearsight import disk_view
 from clearsight.dataflow.frame import Frame
 from clearsight.dataflow.scope import ModuleScope
 from clearsight.dataflow.values import Value
+from clearsight.deps.listing import FOLDERS
 from clearsight.deps.names import STDLIB_NAMES
 from clearsight.deps.project import find_project_root, local_search_folders
 
@@ -61,9 +63,11 @@ class ProjectModules:
         if not parts or parts[0] in STDLIB_NAMES or not all(p.isidentifier() for p in parts):
             return None
         for folder in self.folders:
+            if parts[0] not in FOLDERS.get(folder).names:
+                continue  # the folder's listing says no (one look instead of two per name)
             base = os.path.join(folder, *parts)
             for candidate in (base + ".py", os.path.join(base, "__init__.py")):
-                if os.path.isfile(candidate) and os.path.abspath(candidate) != self.path:
+                if disk_view.is_file(candidate) and os.path.abspath(candidate) != self.path:
                     return candidate
         return None
 
@@ -73,9 +77,8 @@ _IMPORTED = re.compile(r"^\s*(?:from\s+([.\w]+)\s+import|import\s+([.\w]+))", re
 
 
 def _mentions(path: str, words: re.Pattern[str], project: ProjectModules, depth: int) -> bool:
-    try:
-        stat = os.stat(path)
-    except OSError:
+    stat = disk_view.stat(path)
+    if stat is None:
         return False
     key = (path, stat.st_mtime_ns, stat.st_size, id(words))
     known = _MENTIONS.get(key)

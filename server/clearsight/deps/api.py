@@ -33,6 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from clearsight import disk_view
 from clearsight.deps.listing import FOLDERS
 from clearsight.deps.summary import (
     COMPILED_SUMMARY,
@@ -86,12 +87,12 @@ def _entry_in(folder: str, name: str) -> Located | None:
         return None
     package = os.path.join(folder, name)
     for init in ("__init__.py", "__init__.pyi"):
-        if os.path.isfile(os.path.join(package, init)):
+        if disk_view.is_file(os.path.join(package, init)):
             return Located(name, os.path.join(package, init), init.endswith("i"), (package,))
     source = os.path.join(folder, name + ".py")
-    if os.path.isfile(source):
+    if disk_view.is_file(source):
         return Located(name, source)
-    if os.path.isdir(package):
+    if disk_view.is_dir(package):
         return Located(name, None, package_dirs=(package,))  # a namespace portion
     stub = os.path.join(folder, name + ".pyi")
     compiled = _has_extension(folder, name)

@@ -14,13 +14,12 @@ reflog, `packed-refs`, `FETCH_HEAD`); the Python files' blob ids and sizes per c
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from clearsight import gitrun
+from clearsight import disk_view, gitrun
 
 GIT_TIMEOUT = 5.0  # seconds, per git command
 _STAMP_FILES = ("HEAD", "logs/HEAD", "packed-refs", "FETCH_HEAD", "ORIG_HEAD")
@@ -163,11 +162,8 @@ def _git_stamp(git_dir: Path, revision: str) -> tuple[int, ...]:
     if revision != "HEAD":
         names.extend(f"{kind}/{revision}" for kind in ("refs/heads", "refs/remotes", "refs/tags"))
     for name in names:
-        try:
-            status = os.stat(git_dir / name)
-            stamps.extend((status.st_mtime_ns, status.st_size))
-        except OSError:
-            stamps.extend((-1, -1))
+        status = disk_view.stat(str(git_dir / name))
+        stamps.extend((-1, -1) if status is None else (status.st_mtime_ns, status.st_size))
     return tuple(stamps)
 
 

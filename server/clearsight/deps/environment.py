@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from clearsight import disk_view
 from clearsight.deps.listing import FOLDERS, module_name
 from clearsight.deps.names import normalize
 from clearsight.deps.project import find_project_root
@@ -418,10 +419,8 @@ def site_packages_stamp(environment: Environment) -> tuple[int, ...]:
     """Changes when a distribution is installed or removed (its metadata folder comes/goes)."""
     stamps = []
     for folder in environment.site_packages:
-        try:
-            stamps.append(os.stat(folder).st_mtime_ns)
-        except OSError:
-            stamps.append(-1)
+        found = disk_view.stat(str(folder))
+        stamps.append(-1 if found is None else found.st_mtime_ns)
     return tuple(stamps)
 
 
@@ -520,7 +519,7 @@ def resolve_project_environment(
 
 
 def _is_venv(project: Path | None, name: str) -> bool:
-    return project is not None and os.path.isfile(os.path.join(project, name, "pyvenv.cfg"))
+    return project is not None and disk_view.is_file(os.path.join(project, name, "pyvenv.cfg"))
 
 
 class ProjectEnvironments:

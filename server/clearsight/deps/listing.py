@@ -6,6 +6,8 @@ import os
 import threading
 from dataclasses import dataclass
 
+from clearsight import disk_view
+
 _SOURCE_SUFFIXES = (".py", ".pyi", ".pyw", ".pyc")
 
 
@@ -66,10 +68,10 @@ class FolderCache:
         self._lock = threading.Lock()
 
     def get(self, folder: str) -> FolderModules:
-        try:
-            stamp = os.stat(folder).st_mtime_ns
-        except OSError:
+        found = disk_view.stat(folder)
+        if found is None:
             return EMPTY
+        stamp = found.st_mtime_ns
         cached = self._cache.get(folder)
         if cached is not None and cached[0] == stamp:
             return cached[1]

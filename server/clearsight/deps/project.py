@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from clearsight import disk_view
 from clearsight.deps.listing import FOLDERS
 from clearsight.deps.names import normalize
 
@@ -42,8 +43,11 @@ def _is_environment_boundary(folder: Path) -> bool:
     name = folder.name
     return (
         name in ("site-packages", "dist-packages")
-        or (folder / "pyvenv.cfg").is_file()
-        or (_PYTHON_VERSION_FOLDER.match(name) is not None and (folder / "os.py").is_file())
+        or disk_view.is_file(str(folder / "pyvenv.cfg"))
+        or (
+            _PYTHON_VERSION_FOLDER.match(name) is not None
+            and disk_view.is_file(str(folder / "os.py"))
+        )
     )
 
 
@@ -55,7 +59,7 @@ def find_project_root(start: Path) -> Path | None:
     while True:
         if _is_environment_boundary(folder):
             return None
-        if any((folder / marker).exists() for marker in ROOT_MARKERS):
+        if any(disk_view.exists(str(folder / marker)) for marker in ROOT_MARKERS):
             return folder
         if folder.parent == folder:
             return None
@@ -385,9 +389,8 @@ def declaration_stamp(root: Path) -> tuple[tuple[str, int, int], ...]:
     stamps = []
     candidates = [root / "pyproject.toml", root / "setup.cfg", *requirements_files(root)]
     for path in candidates:
-        try:
-            info = path.stat()
-        except OSError:
+        info = disk_view.stat(str(path))
+        if info is None:
             continue
         stamps.append((str(path), info.st_mtime_ns, info.st_size))
     return tuple(stamps)

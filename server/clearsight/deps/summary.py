@@ -16,6 +16,8 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from clearsight import disk_view
+
 _NAMESPACE_WRITERS = frozenset({"globals", "locals", "vars"})
 # Calls that receive `globals()` and only read it.
 _GLOBALS_READERS = frozenset({"__import__", "eval", "dict", "list", "sorted", "len"})
@@ -337,8 +339,5 @@ SUMMARIES = _SummaryCache()
 
 
 def file_stamp(path: str) -> tuple[int, int]:
-    try:
-        status = os.stat(path)
-    except OSError:
-        return (-1, -1)
-    return (status.st_mtime_ns, status.st_size)
+    status = disk_view.stat(path)
+    return (-1, -1) if status is None else (status.st_mtime_ns, status.st_size)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 TYPING_PAUSE = 0.5  # seconds without edits the warm-up waits for before a step
 MAX_PAUSE = 30.0  # seconds the warm-up waits for analyses before a step, at most
+POLL_STEP, MAX_POLL_STEP = 0.02, 0.1  # seconds between looks at whether the pause came
 
 
 class _Stopped(Exception):
@@ -129,11 +130,12 @@ class EnvironmentFeatures:
         step running beside an edit's analysis slows it down: one interpreter lock), so
         the warm-up uses pauses; stop when the server shuts down."""
         deadline = time.monotonic() + MAX_PAUSE
-        while (
-            self.server.busy > 0 or self.server.idle_gc.seconds_idle() < TYPING_PAUSE
-        ) and time.monotonic() < deadline:
-            if self.server.shut_down:
+        while time.monotonic() < deadline and not self.server.shut_down:
+            typing = TYPING_PAUSE - self.server.idle_gc.seconds_idle()
+            if self.server.busy <= 0 and typing <= 0:
                 break
-            time.sleep(0.005)
+            # Until the pause could end, not in tight polls: each wake-up takes the
+            # interpreter lock from the analysis running beside it.
+            time.sleep(min(max(typing, POLL_STEP), MAX_POLL_STEP))
         if self.server.shut_down:
             raise _Stopped
