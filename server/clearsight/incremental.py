@@ -320,21 +320,25 @@ class IncrementalAnalyzer:
         if settings.complexity.enabled and chunks:
             maintainability = module_maintainability([chunk.facts.complexity for chunk in chunks])
             findings.extend(module_findings(source, maintainability, settings))
+        scan: list[ImportScan] = []  # the chunks' imports combined, once for every family
         for check in CHECKS:
             if isinstance(check, _PER_STATEMENT) or not check.enabled(settings):
                 continue
             # Families without a per-statement form run on the whole text, as the engine would.
-            findings.extend(run_check(self._per_statement(check, chunks), source, settings))
+            given = self._per_statement(check, chunks, scan)
+            findings.extend(run_check(given, source, settings))
         findings = finalize_findings(source, findings, settings, CHECKS)
         # The text parses (else the engine runs): unused ignores can be judged.
         return apply_user_choices(findings, comments, settings, source)
 
-    def _per_statement(self, check: Check, chunks: list[Chunk]) -> Check:
+    def _per_statement(self, check: Check, chunks: list[Chunk], scan: list[ImportScan]) -> Check:
         """The check, given what it needs collected statement by statement if it can take
-        it that way."""
+        it that way (`scan`: the combined imports, once worked out)."""
         if isinstance(check, ScanCheck):
             # A family that only needs the imports gets them, scanned chunk by chunk.
-            return _Scanned(check, _combined_scan(chunks))
+            if not scan:
+                scan.append(_combined_scan(chunks))
+            return _Scanned(check, scan[0])
         if isinstance(check, UsesCheck):
             # One that needs the module attribute uses gets them statement by statement.
             return _Used(check, self._uses)

@@ -160,8 +160,19 @@ def _combined_counts(parts: list[ComplexityFacts]) -> ComplexityFacts:
 
 
 def _moved_blocks(parts: list[tuple[int, ComplexityFacts]]) -> tuple[Block, ...]:
+    # Built directly, not with `dataclasses.replace`: a long class's parts have hundreds
+    # of blocks, moved on every edit in it.
     return tuple(
-        replace(block, line=block.line + offset, end_line=block.end_line + offset)
+        block
+        if not offset
+        else Block(
+            block.kind,
+            block.name,
+            block.line + offset,
+            block.byte_column,
+            block.end_line + offset,
+            block.complexity,
+        )
         for offset, facts in parts
         for block in facts.blocks
     )
