@@ -585,7 +585,7 @@ class ModuleEvaluator:
             or shape.decorators & catalogue.source_bases
         )
         found = (seed, bool(shape.judged or shape.dotted & local_markers))
-        if len(kept) > 2 * _KEPT_SHAPES:
+        if len(kept) > _KEPT_SHAPES:  # no more than `_SHAPES` keeps, mostly the same ones
             kept.clear()
         kept[key] = found
         return found
