@@ -5,7 +5,8 @@ standard-library module, applies single-character edits inside string literals o
 functions (each keeps the file valid), and times each edit until the diagnostics of that
 document version arrive (debounce 0). In the same run it measures what editor linters do
 today: write the buffer and run the `bandit`, `radon cc` and `radon mi` command lines on it
-after each edit. Finally it opens 100 standard-library modules and reads the server's RSS.
+after each edit. Finally it opens the file and 99 standard-library modules and reads the
+resident memory of the server and its children, as bench_memory.py does.
 
     python benchmarks/bench_lsp.py [--edits 200] [--baseline-edits 20] [--file PATH]
                                    [--settings JSON]
@@ -98,16 +99,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
 async def measure_server(
     path: Path, edits: int, settings: dict[str, object]
-) -> tuple[list[float], float, float, int]:
+) -> tuple[list[float], float, float]:
     client = Client()
     await client.start_io(sys.executable, "-m", "clearsight", "server")
     capabilities = types.ClientCapabilities(
@@ -154,28 +148,10 @@ async def measure_server(
         latencies.append(await client.diagnostics_of(uri, version) - sent)
     cpu_per_edit = (cpu_seconds(server.pid) - cpu_before) / edits if server is not None else 0.0
 
-    # Memory with 100 open documents (the edited one plus 99 other stdlib modules).
-    others = sorted(p for p in STDLIB.glob("*.py"))[:99]
-    for number, other in enumerate(others):
-        other_uri = other.as_uri()
-        client.text_document_did_open(
-            types.DidOpenTextDocumentParams(
-                text_document=types.TextDocumentItem(
-                    uri=other_uri,
-                    language_id="python",
-                    version=1,
-                    text=other.read_text(encoding="utf-8", errors="replace"),
-                )
-            )
-        )
-        if number % 10 == 9:
-            await client.diagnostics_of(other_uri, 1)
-    await client.diagnostics_of(others[-1].as_uri(), 1)
-    memory = rss_kib(server.pid) if server is not None else 0
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
-    return latencies, open_latency, cpu_per_edit, memory
+    return latencies, open_latency, cpu_per_edit
 
 
 class BareClient:
@@ -312,9 +288,7 @@ def main() -> int:
     if args.settings:
         print(f"settings: {json.dumps(args.settings)}")
 
-    latencies, open_latency, cpu, memory = asyncio.run(
-        measure_server(args.file, args.edits, args.settings)
-    )
+    latencies, open_latency, cpu = asyncio.run(measure_server(args.file, args.edits, args.settings))
     ms = [value * 1000 for value in latencies]
     p50, p95, worst = statistics.median(ms), percentile(ms, 0.95), max(ms)
     print(
@@ -323,7 +297,18 @@ def main() -> int:
     )
     print(f"  server CPU time per edit: {cpu * 1000:.1f} ms")
     print(f"  first diagnostics after open: {open_latency * 1000:.1f} ms")
-    print(f"  server RSS with 100 open documents: {memory / 1024:.1f} MiB")
+    # Memory as bench_memory.py measures it (the server and its children, the edited file
+    # and the first 99 other standard-library modules open): with the default --file, the
+    # same documents, so the same figure as its target's.
+    from bench_memory import measure as measure_memory
+
+    memory = asyncio.run(measure_memory(
+        [sys.executable, "-m", "clearsight", "server"], args.settings, 100, args.file, 5
+    ))  # fmt: skip
+    print(
+        f"  server RSS with 100 open documents ({args.file.name} and 99 standard-library "
+        f"modules): {memory['open']:.1f} MiB, after a pause {memory['open, idle']:.1f} MiB"
+    )
 
     # Pull diagnostics, as VS Code asks for them: at the defaults (adaptive scheduling), at
     # the old fixed 150 ms debounce and at debounce 0, and ruff's server on the same edits.
