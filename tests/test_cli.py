@@ -610,6 +610,38 @@ def test_a_file_over_max_file_bytes_is_reported_not_analysed(tmp_path: Path) -> 
     assert "over the 100-byte limit" in found[("big.py", "CS-E005")]
 
 
+def test_a_file_of_a_gigabyte_is_reported_over_the_limit_without_being_read(
+    tmp_path: Path,
+) -> None:
+    # Sparse: a gigabyte on no disk. Read whole (and decoded, and sent to a worker) it
+    # would take gigabytes of memory; the peak of the run and its workers stays small.
+    with open(tmp_path / "huge.py", "wb") as handle:
+        handle.truncate(1 << 30)
+    write(tmp_path, {"loader.py": YAML_LOAD})
+    measure = (
+        "import resource, subprocess, sys; "
+        "done = subprocess.run(sys.argv[1:], capture_output=True); "
+        "sys.stdout.buffer.write(done.stdout); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)"
+    )
+    command = [sys.executable, "-m", "clearsight.cli.main", "check", "--no-cache"]
+    completed = subprocess.run(
+        [sys.executable, "-c", measure, *command, "--format", "json", "--jobs", "2"],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=120,
+    )
+    findings = json.loads(completed.stdout)["findings"]
+    found = {(f["path"], f["code"]): f["message"] for f in findings}
+    assert set(found) == {("huge.py", "CS-E005"), ("loader.py", "B506")}
+    assert (
+        "File is 1,073,741,824 bytes, over the 4,000,000-byte limit"
+        in found[("huge.py", "CS-E005")]
+    )
+    peak_kib = int(completed.stderr.split()[-1])
+    assert peak_kib < 300 * 1024, f"peak resident size {peak_kib} KiB"
+
+
 def test_a_file_over_the_time_limit_is_reported_and_not_cached(tmp_path: Path) -> None:
     project = write(tmp_path / "project", {"loader.py": YAML_LOAD})
     write(project, {"pyproject.toml": "[tool.clearsight.limits]\nfile-timeout = 0.000001\n"})

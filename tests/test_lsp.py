@@ -1066,6 +1066,26 @@ async def test_workspace_diagnostics_cover_the_files_check_would_and_open_buffer
 
 
 @pytest.mark.asyncio
+async def test_workspace_diagnostics_report_a_file_of_a_gigabyte_over_the_limit_unread(
+    pull_client: EditorClient, tmp_path: Path
+) -> None:
+    files = write_workspace(tmp_path)
+    huge = tmp_path / "pkg" / "huge.py"
+    with open(huge, "wb") as handle:
+        handle.truncate(1 << 30)  # sparse: read whole, it would hold a gigabyte in memory
+    reports = by_uri((await workspace_pull(pull_client)).items)
+    assert codes(reports[files["risky"].as_uri()].items) == ["B404", "B602"]
+    over = reports[huge.as_uri()]
+    assert codes(over.items) == ["CS-E005"]
+    assert "1,073,741,824 bytes" in over.items[0].message
+    server = pull_client._server  # the server's process (pygls keeps it here)
+    assert server is not None
+    status = Path(f"/proc/{server.pid}/status").read_text()
+    peak_kib = next(int(line.split()[1]) for line in status.splitlines() if "VmHWM" in line)
+    assert peak_kib < 400 * 1024, f"the server's peak resident size: {peak_kib} KiB"
+
+
+@pytest.mark.asyncio
 async def test_workspace_diagnostics_answer_unchanged_until_a_file_changes(
     pull_client: EditorClient, tmp_path: Path
 ) -> None:

@@ -204,3 +204,13 @@ def test_merge_refuses_other_versions_and_broken_files(
     emptied = tmp_path / "emptied.json"
     emptied.write_text(json.dumps(document))
     assert "overlap or leave files out" in _refused(shards["1"], emptied, cwd=tmp_path)
+
+
+def test_a_file_over_every_analysis_limit_weighs_nothing_and_is_not_read(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.py"
+    with open(huge, "wb") as handle:
+        handle.truncate(65 * 1024 * 1024)  # sparse
+    small = tmp_path / "small.py"
+    small.write_bytes(b"x = 1\r\n")
+    assert file_weight(huge) == 0
+    assert file_weight(small) == len(b"x = 1\n")

@@ -359,6 +359,20 @@ def finalize_findings(
     return findings
 
 
+def over_size_limit(size: int, settings: Settings) -> Finding | None:
+    """The finding for a file of `size` bytes over the analysis limit (None: within it).
+    Front ends that know a file's size before reading it ask first: a file of gigabytes is
+    then never read."""
+    limit = settings.limits.max_file_bytes
+    if size <= limit:
+        return None
+    message = (
+        f"File is {size:,} bytes, over the {limit:,}-byte limit "
+        "([tool.clearsight.limits] max-file-bytes); not analysed."
+    )
+    return engine_finding(LIMIT_REACHED, message, Span.point(0), Severity.WARNING)
+
+
 def analyze(
     source: str | SourceText,
     path: str,
@@ -373,12 +387,9 @@ def analyze(
     if isinstance(source, str):
         source = SourceText(source, path=path)
     size = len(source.raw) if source.raw is not None else len(source.text)
-    if size > settings.limits.max_file_bytes:
-        message = (
-            f"File is {size:,} bytes, over the {settings.limits.max_file_bytes:,}-byte limit "
-            "([tool.clearsight.limits] max-file-bytes); not analysed."
-        )
-        return [engine_finding(LIMIT_REACHED, message, Span.point(0), Severity.WARNING)]
+    too_large = over_size_limit(size, settings)
+    if too_large is not None:
+        return [too_large]
 
     findings = source_problems(source)
     with disk_view.one_view():  # each file looked at once by all the families

@@ -291,6 +291,16 @@ def _not_regular(mode: int) -> str | None:
     return f"it is {kind}, not a regular file"
 
 
+def regular_file_size(path: Path) -> int | None:
+    """The size of a regular file in bytes, without reading it (None: not a regular file, or
+    it cannot be looked at; `read_file` says why)."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
+
+
 def read_file(path: Path) -> bytes | str:
     """The file's bytes, or why they could not be read."""
     try:

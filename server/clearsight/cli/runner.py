@@ -19,14 +19,20 @@ from clearsight.cli.cache import FindingCache
 from clearsight.deps.baseline import base_commit
 from clearsight.deps.environment import ENVIRONMENTS, Environment, site_packages_stamp
 from clearsight.deps.project import declaration_stamp
-from clearsight.engine import CHECK_FAILED, LIMIT_REACHED, analyze, unreadable_finding
+from clearsight.engine import (
+    CHECK_FAILED,
+    LIMIT_REACHED,
+    analyze,
+    over_size_limit,
+    unreadable_finding,
+)
 from clearsight.model import Finding
 from clearsight.notebook import CellMap, is_notebook, notebook_cells, notebook_text
 from clearsight.notebook_analysis import analyze_notebook
 from clearsight.provenance.service import SERVICE
 from clearsight.review.fingerprints import Placed, place
 from clearsight.settings import Settings
-from clearsight.source import SourceText, read_file
+from clearsight.source import SourceText, read_file, regular_file_size
 
 # Outcomes that may not repeat (a time limit hit on a busy machine, a check that crashed):
 # the next run analyses the file again instead of replaying them from the cache.
@@ -145,11 +151,19 @@ def _read_or_recall(
 ) -> tuple[FileResult | None, tuple[bytes, str, Settings, str | None] | None]:
     """A file's result when it is unreadable or cached; otherwise the job to analyse it."""
     name = str(path)
+    settings = settings_for(path)
+    size = regular_file_size(path)
+    # Over the limit, a file is not read at all (it could be gigabytes). A notebook is read:
+    # its outputs (images) can be large while its code is not.
+    if size is not None and not is_notebook(name):
+        too_large = over_size_limit(size, settings)
+        if too_large is not None:
+            return FileResult(name, [too_large], ""), None
     raw = read_file(path)
     if isinstance(raw, str):
         finding = unreadable_finding(f"Could not read the file: {raw}.")
         return FileResult(name, [finding], None, unreadable=True), None
-    return _recall(raw, path, settings_for(path), cache)
+    return _recall(raw, path, settings, cache)
 
 
 def _recall(

@@ -23,11 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from clearsight.cli.cache import tool_versions
-from clearsight.cli.runner import read_file
 from clearsight.settings import Settings
+from clearsight.source import read_file, regular_file_size
 
 SARIF_PROPERTY = "clearsight/shard"  # where a SARIF report keeps the shard's data
 _SPEC = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
+# Files larger than this weigh nothing and are not read for their weight: they are over
+# any analysis limit a project sets in practice (4 MB by default), so cost no analysis.
+_NEVER_ANALYSED_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,11 @@ def parse_shard(value: str) -> ShardSpec:
 
 def file_weight(path: Path) -> int:
     """The file's size without carriage returns (0 when it cannot be read: an unreadable
-    file is reported by whichever shard gets it, at no analysis cost)."""
+    file is reported by whichever shard gets it, at no analysis cost; and 0 for one over
+    every analysis limit, which is not read: it could be gigabytes)."""
+    size = regular_file_size(path)
+    if size is not None and size > _NEVER_ANALYSED_BYTES:
+        return 0
     data = read_file(path)  # a FIFO or a device is not read: it could block
     if isinstance(data, str):
         return 0
