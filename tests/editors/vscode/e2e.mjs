@@ -245,7 +245,14 @@ async function openFile(page, name) {
   const tab = `.tab.active[data-resource-name="${name}"], .tab.active[aria-label*="${name}"]`;
   for (let attempt = 1; attempt <= 3; attempt += 1) {
     await quickInput(page, "Control+P");
-    await page.click(input);
+    // The webview can take the focus back at once, hiding the input it just showed: then
+    // the next attempt opens it again (a click on a hidden input would wait a minute).
+    const clicked = await page.click(input, { timeout: 5000 }).then(() => true, () => false);
+    if (!clicked) {
+      log(`open ${name} attempt ${attempt}: quick open was hidden before the click`);
+      await page.keyboard.press("Escape");
+      continue;
+    }
     await page.keyboard.type(name, { delay: 20 });
     const typed = await page.$eval(input, (element) => element.value).catch(() => "");
     const listed = await waitFor(
