@@ -727,6 +727,27 @@ def test_cached_findings_are_what_the_second_run_reports(cached_project: Path) -
     assert "loader.py:5:12: B506 [warning] served from the cache" in run.stdout
 
 
+def test_fingerprints_are_served_from_the_cache_and_recomputed_when_damaged(
+    cached_project: Path,
+) -> None:
+    cache = cached_project.parent / "cache"
+    fresh = clearsight("--cache-dir", cache, "--format", "json", "loader.py", cwd=cached_project)
+    [entry] = cache_entries(cache)
+    items = json.loads(entry.read_text())
+    scope, line_text, fingerprint = items[0]["place"]
+    assert fingerprint == fresh.json()["findings"][0]["fingerprint"]
+    # A warm run does not read and parse the file again to fingerprint its findings.
+    items[0]["place"] = [scope, line_text, "from-the-cache"]
+    entry.write_text(json.dumps(items))
+    served = clearsight("--cache-dir", cache, "--format", "json", "loader.py", cwd=cached_project)
+    assert served.json()["findings"][0]["fingerprint"] == "from-the-cache"
+    # A damaged place is worked out again from the text, as the first run did.
+    items[0]["place"] = [scope, 3]
+    entry.write_text(json.dumps(items))
+    again = clearsight("--cache-dir", cache, "--format", "json", "loader.py", cwd=cached_project)
+    assert again.json() == fresh.json()
+
+
 def test_editing_a_file_misses_the_cache(cached_project: Path) -> None:
     cache = cached_project.parent / "cache"
     clearsight("--cache-dir", cache, cwd=cached_project)

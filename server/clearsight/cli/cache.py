@@ -37,6 +37,15 @@ def tool_versions() -> str:
     return "-".join(parts)
 
 
+# Where a finding sits, as `review.fingerprints.Placed` says it: the enclosing definition,
+# the normalised line and the fingerprint they make.
+Place = tuple[str, str, str]
+
+
+def _well_formed_place(place: object) -> bool:
+    return isinstance(place, list) and len(place) == 3 and all(isinstance(p, str) for p in place)
+
+
 def _well_formed(finding: Finding) -> bool:
     """Types a formatter relies on (a hand-edited or foreign entry must not crash output)."""
     positions = (finding.span.start, finding.span.end)
@@ -65,7 +74,9 @@ class FindingCache:
     def _file(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key[2:]}.json"
 
-    def get(self, key: str) -> list[Finding] | None:
+    def get(self, key: str) -> tuple[list[Finding], list[Place] | None] | None:
+        """The entry's findings and, when it has them, their places (None: worked out
+        again from the text)."""
         data = self.get_json(key)
         try:
             if not isinstance(data, list):
@@ -77,10 +88,19 @@ class FindingCache:
             self.misses += 1
             return None
         self.hits += 1
-        return findings
+        places = [item.get("place") for item in data]
+        if all(_well_formed_place(place) for place in places):
+            return findings, [(place[0], place[1], place[2]) for place in places]
+        return findings, None
 
-    def put(self, key: str, findings: list[Finding]) -> None:
-        self.put_json(key, [f.to_dict() for f in findings])
+    def put(self, key: str, findings: list[Finding], places: list[Place] | None = None) -> None:
+        """`places`: the findings' own (same order), kept so that a run served from the
+        cache need not read and parse the file again to fingerprint them."""
+        items = [f.to_dict() for f in findings]
+        if places is not None:
+            for item, place in zip(items, places, strict=True):
+                item["place"] = list(place)
+        self.put_json(key, items)
 
     def get_json(self, key: str) -> object:
         """The entry's JSON value; None when there is none or it cannot be read."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import gc
 import hashlib
@@ -30,7 +31,7 @@ from clearsight.model import Finding
 from clearsight.notebook import CellMap, is_notebook, notebook_cells, notebook_text
 from clearsight.notebook_analysis import analyze_notebook
 from clearsight.provenance.service import SERVICE
-from clearsight.review.fingerprints import Placed, place
+from clearsight.review.fingerprints import Placed, place, scopes_by_line
 from clearsight.settings import Settings
 from clearsight.source import SourceText, read_file, regular_file_size
 
@@ -89,17 +90,28 @@ class RunResult:
     cache_misses: int = 0
 
 
-def analyze_bytes(raw: bytes, path: str, settings: Settings) -> tuple[list[Finding], str]:
+def _analysed(
+    raw: bytes, path: str, settings: Settings
+) -> tuple[list[Finding], str, ast.Module | None]:
+    """The findings, the text they refer to, and its tree when the analysis parsed it."""
     if is_notebook(path):
         findings, text, _ = analyze_notebook(raw, path, settings)
-        return findings, text
+        return findings, text, None
     source = SourceText.from_bytes(raw, path)
-    return analyze(source, path, settings), source.text
+    return analyze(source, path, settings), source.text, source.tree_if_parsed
 
 
-def _worker(job: tuple[bytes, str, Settings]) -> tuple[list[Finding], str]:
+def analyze_bytes(raw: bytes, path: str, settings: Settings) -> tuple[list[Finding], str]:
+    findings, text, _ = _analysed(raw, path, settings)
+    return findings, text
+
+
+def _worker(job: tuple[bytes, str, Settings]) -> tuple[list[Finding], str, list[Placed]]:
     raw, path, settings = job
-    return analyze_bytes(raw, path, settings)
+    findings, text, tree = _analysed(raw, path, settings)
+    # Fingerprinted here, in parallel and from the tree the analysis parsed: JSON, SARIF
+    # and --baseline need them, and the cache keeps them for the next run.
+    return findings, text, place(findings, text, scopes_by_line(text, tree))
 
 
 # Stamps of (project root, environment), each with when it was taken: the language server
@@ -181,16 +193,20 @@ def _recall(
         key = FindingCache.key(raw, name, context)
     cached = cache.get(key) if cache and key else None
     if cached is not None:
-        result = FileResult(name, cached, None, cells=cells_of(raw, name))
+        findings, places = cached
+        result = FileResult(name, findings, None, cells=cells_of(raw, name))
+        if places is not None:  # one per finding: the entry's items carry both
+            result.placed = [Placed(f, *place) for f, place in zip(findings, places, strict=True)]
         result.digest = content_digest(raw)
         return result, None
     return None, (raw, name, settings, key)
 
 
-def _remember(cache: FindingCache | None, key: str | None, findings: list[Finding]) -> None:
+def _remember(cache: FindingCache | None, key: str | None, placed: list[Placed]) -> None:
     # Time-outs and crashed checks depend on the moment, not the file: never replay them.
+    findings = [p.finding for p in placed]
     if cache and key and not any(f.code in _UNCACHED_CODES for f in findings):
-        cache.put(key, findings)
+        cache.put(key, findings, [(p.scope, p.line_text, p.fingerprint) for p in placed])
 
 
 def run(
@@ -249,13 +265,18 @@ def _fill(
 ) -> list[FileResult]:
     """Analyses the pending jobs (in worker processes), puts each result in its slot and
     the cache, and returns the results in the slots' order."""
-    for (index, raw, name, _settings, key), (findings, text) in zip(
+    for (index, raw, name, _settings, key), (findings, text, placed) in zip(
         pending, _analyse_all(pending, jobs), strict=True
     ):
         slots[index] = FileResult(
-            name, findings, text, cells=cells_of(raw, name), digest=content_digest(raw)
+            name,
+            findings,
+            text,
+            placed=placed,
+            cells=cells_of(raw, name),
+            digest=content_digest(raw),
         )
-        _remember(cache, key, findings)
+        _remember(cache, key, placed)
         advance(1)
     return [slot for slot in slots if slot is not None]
 
@@ -269,7 +290,7 @@ def tune_garbage_collector() -> None:
 
 def _analyse_all(
     pending: list[tuple[int, bytes, str, Settings, str | None]], jobs: int
-) -> Iterator[tuple[list[Finding], str]]:
+) -> Iterator[tuple[list[Finding], str, list[Placed]]]:
     work = [(raw, name, settings) for _, raw, name, settings, _ in pending]
     if jobs <= 1 or len(work) < 4:
         tune_garbage_collector()
