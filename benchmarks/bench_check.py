@@ -264,8 +264,8 @@ def clearsight_findings(doc: dict[str, Any], corpus: Path) -> dict[str, Counter[
     found: dict[str, Counter[SecurityKey]] = {}
     for item in doc.get("findings", []):
         security = item.get("security")
-        if not security:
-            continue
+        if not security or not security.get("bandit_severity"):
+            continue  # not bandit's (a dataflow finding): compared in expected_of_bandit
         metrics = item.get("metrics") or {}
         key = (
             security["test_id"],
@@ -276,6 +276,40 @@ def clearsight_findings(doc: dict[str, Any], corpus: Path) -> dict[str, Counter[
         )
         found.setdefault(relative(item["path"], corpus), Counter())[key] += 1
     return found
+
+
+def expected_of_bandit(
+    theirs: dict[str, Counter[SecurityKey]], clearsight_doc: dict[str, Any], corpus: Path
+) -> tuple[dict[str, Counter[SecurityKey]], int, int]:
+    """bandit's findings as clearsight reports them by design (docs/rules.md): a test file's
+    B101 is ignored (the built-in test defaults), and a dataflow finding stands for bandit's
+    findings of its class on its line (one finding per problem, as `judge_bandit` keeps).
+    Also how many of each were taken out."""
+    from clearsight.dataflow.catalogue import bundled
+    from clearsight.settings import Settings
+
+    catalogue = bundled()
+    flows: dict[str, set[tuple[int, str]]] = {}
+    for item in clearsight_doc.get("findings", []):
+        vulnerability = catalogue.class_of(item["code"])
+        if (item.get("metrics") or {}).get("dataflow") and vulnerability is not None:
+            name = relative(item["path"], corpus)
+            flows.setdefault(name, set()).update((item["line"], t) for t in vulnerability.bandit)
+    settings = Settings()
+    expected: dict[str, Counter[SecurityKey]] = {}
+    in_tests = stood_for = 0
+    for name, found in theirs.items():
+        ignored = settings.for_file(corpus / name).ignore
+        kept: Counter[SecurityKey] = Counter()
+        for key, count in found.items():
+            if key[0] in ignored:
+                in_tests += count
+            elif (key[1], key[0]) in flows.get(name, ()):
+                stood_for += count
+            else:
+                kept[key] = count
+        expected[name] = kept
+    return expected, in_tests, stood_for
 
 
 def compare_security(
@@ -304,6 +338,11 @@ def compare_security(
     total_ours = sum(sum(c.values()) for c in ours.values())
     total_theirs = sum(sum(c.values()) for c in theirs.values())
     result.notes.append(f"findings: bandit {total_theirs}, clearsight {total_ours}")
+    theirs, in_tests, stood_for = expected_of_bandit(theirs, clearsight_doc, corpus)
+    result.notes.append(
+        f"by design: {in_tests} of bandit's B101 in test files ignored, {stood_for} of its "
+        "findings replaced by a dataflow finding on the same line"
+    )
     for name in files:
         if name not in clearsight_checked:
             continue  # reported by the discovery comparison
