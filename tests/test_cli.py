@@ -716,6 +716,28 @@ def test_a_second_run_is_served_from_the_cache(cached_project: Path) -> None:
     assert cache_entries(cache) == entries  # nothing was analysed and written again
 
 
+def test_the_same_environment_under_another_name_is_served_from_the_cache(
+    cached_project: Path,
+) -> None:
+    names = [Path(sys.executable).parent / name for name in ("python", "python3")]
+    if not all(name.exists() for name in names):
+        pytest.skip("this environment has no python and python3 side by side")
+    cache = cached_project.parent / "cache"
+    runs = []
+    for interpreter in names:
+        command = [str(interpreter), "-m", "clearsight.cli.main", "check", "--cache-dir"]
+        runs.append(
+            subprocess.run(
+                [*command, str(cache), "--format", "json"], cwd=cached_project,
+                capture_output=True, timeout=60,
+            )
+        )  # fmt: skip
+        if len(runs) == 1:
+            entries = cache_entries(cache)
+    assert runs[0].stdout == runs[1].stdout
+    assert cache_entries(cache) == entries  # the second name found the first one's entries
+
+
 def test_cached_findings_are_what_the_second_run_reports(cached_project: Path) -> None:
     cache = cached_project.parent / "cache"
     clearsight("--cache-dir", cache, "loader.py", cwd=cached_project)

@@ -137,7 +137,9 @@ def _take_root_stamp(root: Path | None, environment: Environment) -> str:
     declared = declaration_stamp(root) if root is not None else ()
     installed = site_packages_stamp(environment)
     # The folders too: another environment with the same stamps is another environment.
-    payload = repr((declared, installed, environment)).encode()
+    # Not its description: `python` and `python3` of one venv name the same folders.
+    folders = (environment.site_packages, environment.stdlib)
+    payload = repr((declared, installed, folders)).encode()
     return hashlib.sha256(payload).hexdigest()[:16]
 
 
