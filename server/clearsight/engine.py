@@ -16,13 +16,14 @@ import signal
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from clearsight import disk_view
 from clearsight.checks.base import Check, Rule, docs_url
 from clearsight.checks.registry import CHECKS
 from clearsight.model import Family, Finding, Fix, Severity, Span, TextEdit
 from clearsight.settings import Settings
-from clearsight.source import SourceText
+from clearsight.source import SourceText, regular_file_size
 from clearsight.syntax_versions import describe, newer_syntax
 
 LOG = logging.getLogger(__name__)
@@ -371,6 +372,12 @@ def over_size_limit(size: int, settings: Settings) -> Finding | None:
         "([tool.clearsight.limits] max-file-bytes); not analysed."
     )
     return engine_finding(LIMIT_REACHED, message, Span.point(0), Severity.WARNING)
+
+
+def file_over_size_limit(path: Path, settings: Settings) -> Finding | None:
+    """`over_size_limit` for a file on disk, from its size alone (it is not read)."""
+    size = regular_file_size(path)
+    return over_size_limit(size, settings) if size is not None else None
 
 
 def analyze(

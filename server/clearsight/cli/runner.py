@@ -24,7 +24,7 @@ from clearsight.engine import (
     CHECK_FAILED,
     LIMIT_REACHED,
     analyze,
-    over_size_limit,
+    file_over_size_limit,
     unreadable_finding,
 )
 from clearsight.model import Finding
@@ -33,7 +33,7 @@ from clearsight.notebook_analysis import analyze_notebook
 from clearsight.provenance.service import SERVICE
 from clearsight.review.fingerprints import Placed, place, scopes_by_line
 from clearsight.settings import Settings
-from clearsight.source import SourceText, read_file, regular_file_size
+from clearsight.source import SourceText, read_file
 
 # Outcomes that may not repeat (a time limit hit on a busy machine, a check that crashed):
 # the next run analyses the file again instead of replaying them from the cache.
@@ -166,13 +166,11 @@ def _read_or_recall(
     """A file's result when it is unreadable or cached; otherwise the job to analyse it."""
     name = str(path)
     settings = settings_for(path)
-    size = regular_file_size(path)
     # Over the limit, a file is not read at all (it could be gigabytes). A notebook is read:
     # its outputs (images) can be large while its code is not.
-    if size is not None and not is_notebook(name):
-        too_large = over_size_limit(size, settings)
-        if too_large is not None:
-            return FileResult(name, [too_large], ""), None
+    too_large = None if is_notebook(name) else file_over_size_limit(path, settings)
+    if too_large is not None:
+        return FileResult(name, [too_large], ""), None
     raw = read_file(path)
     if isinstance(raw, str):
         finding = unreadable_finding(f"Could not read the file: {raw}.")

@@ -23,10 +23,10 @@ from pygls.uris import from_fs_path, to_fs_path
 from clearsight import __version__
 from clearsight.cli.discovery import discover
 from clearsight.cli.runner import dependency_stamp, provenance_stamp
-from clearsight.engine import analyze, over_size_limit, unreadable_finding
+from clearsight.engine import analyze, file_over_size_limit, unreadable_finding
 from clearsight.lsp import convert
 from clearsight.settings import Settings
-from clearsight.source import SourceText, read_file, regular_file_size
+from clearsight.source import SourceText, read_file
 
 if TYPE_CHECKING:
     from clearsight.lsp.server import ClearsightServer
@@ -179,8 +179,7 @@ def _file_report(
     ls: ClearsightServer, uri: str, path: Path, settings: Settings, previous: str | None
 ) -> WorkspaceReport:
     """Runs in a worker thread: one file from disk, analysed unless unchanged."""
-    size = regular_file_size(path)
-    too_large = over_size_limit(size, settings) if size is not None else None
+    too_large = file_over_size_limit(path, settings)
     if too_large is not None:  # not read: it could be gigabytes (and no notebooks here)
         source = SourceText("", path=str(path))
         items = [convert.diagnostic(source, too_large, 0, ls.encoding)]
